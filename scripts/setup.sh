@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the project needs (idempotent; as root or through sudo), then builds.
+# Usage: scripts/setup.sh [preset]   (default preset: dev)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache git pkg-config python3 curl ca-certificates openssl
+  libboost-dev libboost-system-dev libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev
+  prometheus-cpp-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+preset="${1:-dev}"
+cmake --preset "$preset" >&2
+cmake --build --preset "$preset" >&2
