@@ -1,0 +1,136 @@
+#pragma once
+// The contract between the engine (controller/engine.*) and the per-kind reconcilers (reconcilers/).
+// Modeled on crossplane-runtime's ExternalClient: a reconciler only observes, creates, updates and
+// removes; the engine owns the decision tree, dependency gating, policies, conditions, requeues,
+// long-running operation polling and metrics.
+//
+// Reconcilers run on an engine worker thread and may wait for single Azure requests (as a
+// controller-runtime worker waits for an API call), but never for a long-running operation: they start
+// it and return its poll state in Outcome::operation; the engine stores it with the status, polls it
+// at Retry-After and, after a restart, resumes polling instead of starting the operation again.
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/document.h"
+
+namespace anf::controller {
+
+/// A Kubernetes-style condition (SPEC §5). status is "True", "False" or "Unknown".
+struct Condition {
+  std::string type;  // Ready, Synced, DependenciesReady, KeyVaultValid, AccessGranted, FeatureRegistered, AwaitingCustomer
+  std::string status;
+  std::string reason;   // stable CamelCase code
+  std::string message;  // Azure's own text verbatim, then the documented resolution
+  std::string lastTransitionTime;  // RFC 3339; set by the engine when status changes
+};
+
+/// One field that differs between the document and Azure.
+struct FieldDiff {
+  std::string path;  // "properties.encryption.keyVaultProperties.keyName"
+  Json desired;
+  Json observed;
+};
+
+/// What observe() found. observe() never writes to Azure.
+struct Observation {
+  bool exists = false;
+  bool upToDate = false;
+  std::vector<FieldDiff> diff;
+  Json facts = Json::object();            // for status: resourceId, principalId, connectionState, ...
+  std::vector<Condition> conditions;      // kind-specific conditions (KeyVaultValid, AccessGranted, ...)
+  std::vector<std::string> planNotes;     // extra lines for `plan` (e.g. the CMK volumes a rekey affects)
+};
+
+/// What create/update/remove did.
+struct Outcome {
+  /// A long-running operation was started: its poll state (azure::OperationState as JSON). The engine
+  /// keeps it in status and polls it; the document is not observed again until it ends.
+  std::optional<Json> operation;
+  /// Come back after this long even without an operation (a multi-step flow took one step, a grant
+  /// is propagating, a feature is registering). Zero: re-observe at once.
+  std::optional<std::chrono::milliseconds> requeueAfter;
+  Json facts = Json::object();  // merged into status facts
+  std::string description;      // one line for the log: "enabled system-assigned identity"
+};
+
+/// A failure. Terminal errors are parked until the document changes (controller-runtime's TerminalError).
+struct ReconcileError {
+  std::string reason;   // stable CamelCase: KeyVaultKeyNotFound, AnotherOperationInProgress, ...
+  std::string message;  // Azure's text verbatim plus the documented resolution
+  bool terminal = false;
+  std::optional<std::chrono::milliseconds> retryAfter;  // a hint (429 Retry-After, grant propagation)
+  std::optional<std::string> conditionType;  // also set this condition False (e.g. "KeyVaultValid")
+};
+
+template <typename T>
+using Result = std::expected<T, ReconcileError>;
+
+/// What the engine knows about a document, as seen by reconcilers of documents that reference it.
+struct ResourceStatus {
+  std::string generation;  // observedGeneration: hash of the spec last reconciled
+  bool ready = false;
+  Json facts = Json::object();  // resourceId, principalId, clientId, ...
+  std::vector<Condition> conditions;
+  std::optional<Json> operation;  // in-flight long-running operation
+};
+
+/// Shares one LIST of a parent per pass between reconcilers (all volumes of a pool), so that a resync
+/// of N volumes costs one request, not N. Entries live for one resync pass.
+class ObservationCache {
+ public:
+  virtual ~ObservationCache() = default;
+  /// The cached value under `key`, or the result of `load()` (cached when it succeeds).
+  virtual Result<Json> getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) = 0;
+  /// Drops one entry (after a write that changes it).
+  virtual void invalidate(const std::string& key) = 0;
+};
+
+/// Everything a reconciler gets for one call.
+struct ReconcileContext {
+  const Document& document;
+  /// The status of another document (a dependency), or nullptr when unknown.
+  std::function<const ResourceStatus*(const DocumentKey&)> statusOf;
+  /// The whole desired state, to find documents that are not direct references (e.g. the volumes a
+  /// transition would convert).
+  const DesiredState& desired;
+  ObservationCache& cache;
+  /// This document's own last status (facts written by earlier steps).
+  const ResourceStatus& self;
+  /// true in `plan` and under reconcile-policy observe: only observe() is called; reconcilers may
+  /// use it to skip expensive checks that only matter before a write.
+  bool dryRun = false;
+};
+
+/// One kind's reconciler. All methods are idempotent; create on an existing resource is not an error.
+class Reconciler {
+ public:
+  virtual ~Reconciler() = default;
+  virtual Kind kind() const = 0;
+  /// Reads Azure; never writes.
+  virtual Result<Observation> observe(const ReconcileContext& context) = 0;
+  virtual Result<Outcome> create(const ReconcileContext& context, const Observation& observed) = 0;
+  virtual Result<Outcome> update(const ReconcileContext& context, const Observation& observed) = 0;
+  virtual Result<Outcome> remove(const ReconcileContext& context, const Observation& observed) = 0;
+  /// Documents whose mutations must not overlap (Azure refuses concurrent operations on one NetApp
+  /// account): the engine runs at most one write per group at a time. Empty: no group.
+  virtual std::string mutationGroup(const ReconcileContext& context) const { (void)context; return {}; }
+};
+using ReconcilerPtr = std::unique_ptr<Reconciler>;
+
+/// The result of polling a stored long-running operation.
+struct OperationProgress {
+  enum class State { InProgress, Succeeded, Failed } state = State::InProgress;
+  std::chrono::milliseconds retryAfter{1000};  // when InProgress
+  std::optional<ReconcileError> error;          // when Failed
+  Json operation;                               // updated poll state to store (when InProgress)
+};
+
+/// Polls a stored operation once (one HTTP request). The real one wraps azure::LroPoller.
+using OperationPollFn = std::function<OperationProgress(const Json& operation)>;
+
+}  // namespace anf::controller
