@@ -1,0 +1,4 @@
+add_library(anf_emulator_providers INTERFACE)
+target_include_directories(anf_emulator_providers INTERFACE ${CMAKE_SOURCE_DIR})
+target_link_libraries(anf_emulator_providers INTERFACE nlohmann_json::nlohmann_json)
+add_library(anf::emulator_providers ALIAS anf_emulator_providers)
