@@ -25,6 +25,8 @@ class Clock {
   std::int64_t unixSeconds() const;
   std::string iso8601() const;  // "2026-11-23T10:00:00.0000000Z"
   void advance(std::chrono::seconds by) { offset_ += by; }
+  /// How far the clock has been moved (persisted with the state).
+  std::chrono::seconds offset() const { return offset_; }
 
  private:
   std::chrono::seconds offset_{0};
