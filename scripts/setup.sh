@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the project needs (idempotent; as root or through sudo), then builds.
 # Usage: scripts/setup.sh [preset]   (default preset: dev)
+#        scripts/setup.sh --packages-only   (install, do not build: the image's build stage)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache git pkg-config python3 curl ca-certificates openssl
   libboost-dev libboost-system-dev libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  python3-yaml python3-jsonschema
 )
 
 missing=()
@@ -21,6 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+
+[ "${1:-}" = "--packages-only" ] && exit 0
 
 preset="${1:-dev}"
 cmake --preset "$preset" >&2
