@@ -1,0 +1,84 @@
+#include "azure/errors.h"
+
+#include <array>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "azure/resource_id.h"
+
+namespace anf::azure {
+namespace {
+
+bool isOneOf(std::string_view code, std::initializer_list<std::string_view> codes) {
+  for (auto c : codes)
+    if (equalsIgnoreCase(code, c)) return true;
+  return false;
+}
+
+std::string stringField(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string AzureError::str() const {
+  std::string out = httpStatus ? std::to_string(httpStatus) + " " : std::string();
+  out += code.empty() ? "UnknownError" : code;
+  if (!message.empty()) out += ": " + message;
+  if (!target.empty()) out += " (target " + target + ")";
+  if (!requestId.empty()) out += " [x-ms-request-id " + requestId + "]";
+  return out;
+}
+
+ErrorClass classify(const AzureError& error, const ClassifyContext& context) {
+  if (error.transport != TransportFailure::None) return ErrorClass::Retryable;
+  if (error.httpStatus == 408 || error.httpStatus == 429 || error.httpStatus >= 500) return ErrorClass::Retryable;
+  // Azure refuses concurrent mutations of one resource (NetApp accounts); it clears when the other ends.
+  if (isOneOf(error.code, {"AnotherOperationInProgress", "OperationNotAllowed.AnotherOperationInProgress",
+                           "Conflict.AnotherOperationInProgress", "RetryableError", "TooManyRequests"}))
+    return ErrorClass::Retryable;
+  // RBAC and directory replication lag behind a fresh grant or a fresh service principal.
+  if (context.grantPropagating &&
+      isOneOf(error.code, {"AuthorizationFailed", "LinkedAuthorizationFailed", "PrincipalNotFound"}))
+    return ErrorClass::Retryable;
+  return ErrorClass::Terminal;
+}
+
+std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  long long seconds = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || seconds < 0) return std::nullopt;
+  return std::chrono::seconds(seconds);
+}
+
+AzureError errorFromResponse(int httpStatus, std::string_view body, std::string requestId,
+                             std::string_view retryAfterHeader) {
+  AzureError error;
+  error.httpStatus = httpStatus;
+  error.requestId = std::move(requestId);
+  error.retryAfter = parseRetryAfter(retryAfterHeader);
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_object()) {
+    auto envelope = json.find("error");
+    if (envelope != json.end() && envelope->is_object()) {  // ARM and Graph
+      error.code = stringField(*envelope, "code");
+      error.message = stringField(*envelope, "message");
+      error.target = stringField(*envelope, "target");
+    } else if (envelope != json.end() && envelope->is_string()) {  // Entra token endpoint
+      error.code = envelope->get<std::string>();
+      error.message = stringField(json, "error_description");
+    } else {
+      error.code = stringField(json, "code");  // some RPs answer without the envelope
+      error.message = stringField(json, "message");
+    }
+  }
+  if (error.code.empty()) error.code = "HttpStatus" + std::to_string(httpStatus);
+  if (error.message.empty() && !json.is_object()) error.message = std::string(body.substr(0, 512));
+  return error;
+}
+
+}  // namespace anf::azure
