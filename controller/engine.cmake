@@ -1,4 +1,14 @@
-add_library(anf_controller INTERFACE)
-target_include_directories(anf_controller INTERFACE ${CMAKE_SOURCE_DIR})
-target_link_libraries(anf_controller INTERFACE anf::manifests anf::reconcilers anf::azure prometheus-cpp::core)
+# The engine: workqueue, reconcile loop, status, metrics, HTTP servers, plan, operator wiring.
+add_library(anf_controller STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/conditions.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/workqueue.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/status_store.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/metrics.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/logging.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/engine.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/servers.cc)
+target_include_directories(anf_controller PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(anf_controller PUBLIC
+  anf::manifests anf::reconcilers prometheus-cpp::core Boost::system spdlog::spdlog nlohmann_json::nlohmann_json
+  Threads::Threads)
 add_library(anf::controller ALIAS anf_controller)

@@ -1,0 +1,616 @@
+#include "controller/engine.h"
+
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "controller/conditions.h"
+#include "controller/logging.h"
+
+namespace anf::controller {
+
+using std::chrono::milliseconds;
+using SysClock = std::chrono::system_clock;
+
+Result<Json> PassCache::getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+  }
+  auto loaded = load();  // outside the lock: two workers may both load once, which is harmless
+  if (loaded) {
+    std::lock_guard lock(mutex_);
+    entries_[key] = *loaded;
+  }
+  return loaded;
+}
+
+void PassCache::invalidate(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(key);
+}
+
+/// What to do with a key after a reconcile (controller-runtime's Result/error handling).
+struct Engine::Next {
+  enum class How {
+    Done,         // success: forget backoff, nothing queued (resync comes back)
+    Wait,         // parked (dependency, mutation group, terminal at this generation): woken by an event
+    After,        // requeueAfter / operation poll: forget backoff, queue after `delay`
+    RateLimited,  // requeue with backoff (a write happened; look again)
+    Error,        // retryable error: backoff, at least `delay` (Retry-After hint)
+    Terminal,     // parked until the spec changes
+  } how = How::Done;
+  milliseconds delay{0};
+
+  std::string_view result() const {
+    switch (how) {
+      case How::After: return result::kRequeueAfter;
+      case How::RateLimited: return result::kRequeue;
+      case How::Error:
+      case How::Terminal: return result::kError;
+      default: return result::kSuccess;
+    }
+  }
+};
+
+struct Engine::Timers {
+  explicit Timers(boost::asio::io_context& io) : resync(io), rng(std::random_device{}()) {}
+  std::mutex mutex;
+  boost::asio::steady_timer resync;
+  std::mt19937 rng;
+};
+
+namespace {
+
+std::string joinPaths(const std::vector<FieldDiff>& diff) {
+  std::string out;
+  for (const auto& d : diff) out += (out.empty() ? "" : ", ") + d.path;
+  return out;
+}
+
+/// ReconcileContext::statusOf: copies taken on first use, so reconcilers never hold pointers into the store.
+class StatusView {
+ public:
+  explicit StatusView(const StatusStore& store) : store_(store) {}
+  const ResourceStatus* get(const DocumentKey& key) {
+    auto it = seen_.find(key);
+    if (it == seen_.end()) {
+      auto s = store_.get(key);
+      if (!s) return nullptr;
+      it = seen_.emplace(key, std::move(s->status)).first;
+    }
+    return &it->second;
+  }
+
+ private:
+  const StatusStore& store_;
+  std::map<DocumentKey, ResourceStatus> seen_;
+};
+
+void mergeFacts(Json& into, const Json& facts) {
+  if (facts.is_object())
+    for (const auto& [k, v] : facts.items()) into[k] = v;
+}
+
+}  // namespace
+
+Engine::Engine(boost::asio::io_context& io, EngineOptions options, std::vector<ReconcilerPtr> reconcilers,
+               OperationPollFn poll, Metrics& metrics)
+    : io_(io),
+      options_(std::move(options)),
+      poll_(std::move(poll)),
+      metrics_(metrics),
+      store_(options_.stateFile),
+      queue_(io, options_.backoff, metrics.workQueueHooks()),
+      timers_(std::make_unique<Timers>(io)),
+      desired_(std::make_shared<DesiredState>()),
+      passCache_(std::make_shared<PassCache>()) {
+  for (auto& r : reconcilers) {
+    const Kind kind = r->kind();
+    reconcilers_[kind] = std::move(r);
+  }
+}
+
+Engine::~Engine() {
+  stop(milliseconds(0));
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+}
+
+std::expected<void, std::string> Engine::start() {
+  if (auto loaded = store_.load(); !loaded) return loaded;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& s : store_.list())
+      if (s.status.operation && !s.operationGroup.empty()) groupHolders_[s.operationGroup] = s.key;
+  }
+  for (Kind kind : allKinds()) readinessChanged(DocumentKey{kind, ""}, false);
+  {
+    std::lock_guard lock(runningMutex_);
+    running_ = options_.workers;
+  }
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
+  scheduleResync();
+  spdlog::info("engine started with {} workers, resync every {}s", options_.workers,
+               std::chrono::duration_cast<std::chrono::seconds>(options_.resyncPeriod).count());
+  return {};
+}
+
+void Engine::workerLoop() {
+  while (auto key = queue_.get()) {
+    process(*key);
+    queue_.done(*key);
+  }
+  std::lock_guard lock(runningMutex_);
+  --running_;
+  runningChanged_.notify_all();
+}
+
+bool Engine::stop(milliseconds grace) {
+  if (!stopped_.exchange(true)) {
+    queue_.shutDown();
+    std::lock_guard lock(timers_->mutex);
+    timers_->resync.cancel();
+  }
+  std::unique_lock lock(runningMutex_);
+  const bool finished = runningChanged_.wait_for(lock, grace, [&] { return running_ == 0; });
+  lock.unlock();
+  if (!finished) {
+    spdlog::warn("shutdown grace period ended with reconciles still running");
+    return false;
+  }
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  return true;
+}
+
+bool Engine::loaded() const {
+  std::lock_guard lock(mutex_);
+  return loaded_;
+}
+
+StatusStore& Engine::statuses() { return store_; }
+const StatusStore& Engine::statuses() const { return store_; }
+
+std::shared_ptr<const DesiredState> Engine::desired() const {
+  std::lock_guard lock(mutex_);
+  return desired_;
+}
+
+std::shared_ptr<ObservationCache> Engine::passCache() const {
+  std::lock_guard lock(mutex_);
+  return passCache_;
+}
+
+Reconciler* Engine::reconcilerFor(Kind kind) const {
+  const auto it = reconcilers_.find(kind);
+  return it == reconcilers_.end() ? nullptr : it->second.get();
+}
+
+void Engine::apply(DesiredState snapshot) {
+  std::vector<DocumentKey> toQueue;
+  std::vector<DocumentKey> stale;
+  {
+    std::lock_guard lock(mutex_);
+    auto next = std::make_shared<DesiredState>(std::move(snapshot));
+    std::vector<DocumentKey> removed;
+    for (const auto& [key, doc] : desired_->documents)
+      if (!next->documents.contains(key)) removed.push_back(key);
+    const bool refused = static_cast<int>(removed.size()) > options_.maxDeletionsPerPass;
+    if (refused) {
+      std::string names;
+      for (const auto& key : removed) {
+        next->documents.emplace(key, desired_->documents.at(key));
+        names += (names.empty() ? "" : ", ") + key.str();
+      }
+      const std::string message = std::to_string(removed.size()) + " documents disappeared at once (more than maxDeletionsPerPass " +
+                                  std::to_string(options_.maxDeletionsPerPass) + "): " + names +
+                                  "; the deletion is refused and they are kept as they were";
+      spdlog::error("{}", message);
+      store_.setOperatorCondition(condition::kSynced, condition::kFalse, reason::kTooManyDeletions, message);
+    } else {
+      for (const auto& key : removed) {
+        deleting_[key] = desired_->documents.at(key);
+        toQueue.push_back(key);
+      }
+      store_.setOperatorCondition(condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "");
+    }
+    for (const auto& [key, doc] : next->documents) {
+      deleting_.erase(key);
+      const auto prev = desired_->documents.find(key);
+      if (prev == desired_->documents.end() || prev->second.generation != doc.generation ||
+          prev->second.reconcilePolicy != doc.reconcilePolicy || prev->second.deletionPolicy != doc.deletionPolicy)
+        toQueue.push_back(key);
+    }
+    metrics_.setManifestErrors(static_cast<int>(next->errors.size()) + (refused ? 1 : 0));
+    std::string errors;
+    for (const auto& e : next->errors) errors += (errors.empty() ? "" : "; ") + e.str();
+    store_.setOperatorCondition("ManifestsValid", next->errors.empty() ? condition::kTrue : condition::kFalse,
+                                next->errors.empty() ? reason::kManifestsLoaded : reason::kManifestErrors, errors);
+    dependents_.clear();
+    for (const auto& [key, doc] : next->documents)
+      for (const auto& ref : doc.references) dependents_[ref.target].insert(key);
+    if (!loaded_)  // status of documents removed while the operator was down: nothing to act on
+      for (const auto& s : store_.list())
+        if (!next->documents.contains(s.key)) stale.push_back(s.key);
+    passCache_ = std::make_shared<PassCache>();
+    desired_ = std::move(next);
+    loaded_ = true;
+  }
+  for (const auto& key : stale) {
+    spdlog::info("{}: no document any more; forgetting its status (Azure resource retained)", key.str());
+    eraseStatus(key);
+  }
+  for (const auto& key : toQueue) queue_.add(key);
+}
+
+void Engine::resyncNow() {
+  std::vector<DocumentKey> keys;
+  {
+    std::lock_guard lock(mutex_);
+    passCache_ = std::make_shared<PassCache>();
+    for (const auto& [key, doc] : desired_->documents) keys.push_back(key);
+    for (const auto& [key, doc] : deleting_) keys.push_back(key);
+  }
+  spdlog::debug("resync: {} documents", keys.size());
+  for (const auto& key : keys) queue_.add(key);
+}
+
+void Engine::scheduleResync() {
+  std::lock_guard lock(timers_->mutex);
+  if (stopped_) return;
+  std::uniform_real_distribution<double> jitter(1 - options_.resyncJitter, 1 + options_.resyncJitter);
+  const auto period = milliseconds(static_cast<milliseconds::rep>(options_.resyncPeriod.count() * jitter(timers_->rng)));
+  timers_->resync.expires_after(period);
+  timers_->resync.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    resyncNow();
+    scheduleResync();
+  });
+}
+
+void Engine::process(const DocumentKey& key) {
+  LogScope scope(key);
+  metrics_.workerStarted(key.kind);
+  const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<const DesiredState> desired;
+  std::optional<Document> removed;
+  {
+    std::lock_guard lock(mutex_);
+    desired = desired_;
+    if (!desired->documents.contains(key))
+      if (auto it = deleting_.find(key); it != deleting_.end()) removed = it->second;
+  }
+  Next n;
+  const auto doc = desired->documents.find(key);
+  try {
+    if (doc != desired->documents.end())
+      n = reconcileDocument(doc->second, *desired);
+    else if (removed)
+      n = reconcileDeletion(*removed, *desired);
+  } catch (const std::exception& e) {
+    const Document& d = doc != desired->documents.end() ? doc->second : *removed;
+    n = failed(d, ReconcileError{.reason = "InternalError", .message = e.what()});
+  }
+  finish(key, n);
+  metrics_.reconciled(key.kind, n.result(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  metrics_.workerFinished(key.kind);
+}
+
+void Engine::finish(const DocumentKey& key, const Next& n) {
+  switch (n.how) {
+    case Next::How::Done:
+    case Next::How::Wait:
+      queue_.forget(key);
+      break;
+    case Next::How::After:
+      queue_.forget(key);
+      queue_.addAfter(key, n.delay);
+      break;
+    case Next::How::RateLimited:
+      queue_.addRateLimited(key);
+      break;
+    case Next::How::Error:
+      metrics_.reconcileError(key.kind);
+      queue_.addRateLimited(key, n.delay);
+      break;
+    case Next::How::Terminal:
+      metrics_.reconcileError(key.kind);
+      queue_.forget(key);
+      break;
+  }
+}
+
+StoredStatus Engine::updateStatus(const DocumentKey& key, const std::function<void(StoredStatus&)>& change) {
+  bool before = false;
+  const StoredStatus after = store_.update(key, [&](StoredStatus& s) {
+    before = s.status.ready;
+    change(s);
+    s.status.ready = isTrue(s.status.conditions, condition::kReady);
+  });
+  if (before != after.status.ready) readinessChanged(key, after.status.ready);
+  return after;
+}
+
+void Engine::eraseStatus(const DocumentKey& key) {
+  const auto old = store_.get(key);
+  store_.erase(key);
+  if (old && old->status.ready) readinessChanged(key, false);
+}
+
+void Engine::readinessChanged(const DocumentKey& key, bool ready) {
+  int count = 0;
+  for (const auto& s : store_.list())
+    if (s.key.kind == key.kind && s.status.ready) ++count;
+  metrics_.setResourceReady(key.kind, count);
+  if (!ready) return;
+  std::set<DocumentKey> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = dependents_.find(key); it != dependents_.end()) wake = it->second;
+  }
+  for (const auto& k : wake) queue_.add(k);
+}
+
+void Engine::recordFacts(const Document& doc, const Json& facts) {
+  if (!facts.is_object()) return;
+  if (const auto it = facts.find("keyExpiry"); it != facts.end() && it->is_object() && it->contains("expiresOn"))
+    metrics_.setKeyExpiry(it->value("vault", ""), it->value("key", ""), it->value("expiresOn", 0.0));
+  if (const auto it = facts.find("keyVaultStatus"); it != facts.end() && it->is_string())
+    metrics_.setKeyVaultStatus(doc.key.name, it->get<std::string>());
+}
+
+bool Engine::acquireGroup(const std::string& group, const DocumentKey& key) {
+  if (group.empty()) return true;
+  std::lock_guard lock(mutex_);
+  const auto [it, inserted] = groupHolders_.try_emplace(group, key);
+  if (inserted || it->second == key) return true;
+  groupWaiters_[group].insert(key);
+  spdlog::debug("waiting for {} to finish its write on {}", it->second.str(), group);
+  return false;
+}
+
+void Engine::releaseGroup(const std::string& group, const DocumentKey& key) {
+  if (group.empty()) return;
+  std::set<DocumentKey> waiters;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = groupHolders_.find(group); it != groupHolders_.end() && it->second == key) groupHolders_.erase(it);
+    waiters = std::exchange(groupWaiters_[group], {});
+  }
+  for (const auto& w : waiters) queue_.add(w);
+}
+
+Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
+  if (error.terminal)
+    spdlog::error("{}: {} (terminal: waiting for the document to change)", error.reason, error.message);
+  else
+    spdlog::warn("{}: {}", error.reason, error.message);
+  const auto now = SysClock::now();
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    setCondition(s.status.conditions, condition::kSynced, condition::kFalse, error.reason, error.message, now);
+    if (error.conditionType)
+      setCondition(s.status.conditions, *error.conditionType, condition::kFalse, error.reason, error.message, now);
+    if (!isTrue(s.status.conditions, condition::kReady))
+      setCondition(s.status.conditions, condition::kReady, condition::kFalse, error.reason, error.message, now);
+    if (error.terminal) s.parkedGeneration = doc.generation;
+  });
+  if (error.terminal) return Next{Next::How::Terminal};
+  return Next{Next::How::Error, error.retryAfter.value_or(milliseconds(0))};
+}
+
+Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& succeeded) {
+  succeeded = false;
+  const OperationProgress progress =
+      poll_ ? poll_(*st.status.operation) : OperationProgress{.state = OperationProgress::State::Succeeded};
+  const std::string group = st.operationGroup;
+  const std::string action = st.operationAction;
+  if (progress.state == OperationProgress::State::InProgress) {
+    st = updateStatus(doc.key, [&](StoredStatus& s) {
+      if (!progress.operation.is_null()) s.status.operation = progress.operation;
+    });
+    return Next{Next::How::After, progress.retryAfter};
+  }
+  releaseGroup(group, doc.key);
+  st = updateStatus(doc.key, [&](StoredStatus& s) {
+    s.status.operation.reset();
+    s.operationGroup.clear();
+    s.operationAction.clear();
+  });
+  if (progress.state == OperationProgress::State::Failed)
+    return failed(doc, progress.error.value_or(ReconcileError{.reason = std::string(reason::kOperationFailed),
+                                                              .message = action + " operation failed"}));
+  spdlog::info("{} operation finished", action);
+  succeeded = true;
+  return Next{Next::How::Done};
+}
+
+Engine::Next Engine::dependencyGate(const Document& doc, const DesiredState& desired, bool& blocked) {
+  blocked = false;
+  if (doc.references.empty()) return Next{Next::How::Done};
+  std::string why;
+  std::string_view code;
+  for (const auto& ref : doc.references) {
+    if (!desired.documents.contains(ref.target)) {
+      code = reason::kDependencyNotFound;
+      why = ref.target.str() + " (" + ref.fieldPath + ") is not declared in the manifests";
+      break;
+    }
+    const auto st = store_.get(ref.target);
+    if (!st || !st->status.ready) {
+      code = reason::kDependencyNotReady;
+      why = "waiting for " + ref.target.str() + " (" + ref.fieldPath + ") to be Ready";
+      break;
+    }
+  }
+  const auto now = SysClock::now();
+  if (code.empty()) {
+    updateStatus(doc.key, [&](StoredStatus& s) {
+      setCondition(s.status.conditions, condition::kDependenciesReady, condition::kTrue, reason::kDependenciesReady, "", now);
+    });
+    return Next{Next::How::Done};
+  }
+  blocked = true;
+  spdlog::debug("{}", why);
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    setCondition(s.status.conditions, condition::kDependenciesReady, condition::kFalse, code, why, now);
+    setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kWaitingForDependencies, why, now);
+  });
+  return Next{Next::How::Wait};
+}
+
+Engine::Next Engine::reconcileDocument(const Document& doc, const DesiredState& desired) {
+  const auto now = SysClock::now();
+  StoredStatus st = updateStatus(doc.key, [&](StoredStatus& s) { s.source = doc.source; });
+  if (doc.reconcilePolicy == ReconcilePolicy::Skip) {
+    updateStatus(doc.key, [&](StoredStatus& s) {
+      setCondition(s.status.conditions, condition::kReady, condition::kUnknown, reason::kReconcileSkipped,
+                   "reconcile-policy skip: the operator leaves this resource alone", now);
+      setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSkipped, "", now);
+      s.status.generation = doc.generation;
+    });
+    return Next{Next::How::Done};
+  }
+  Reconciler* rec = reconcilerFor(doc.key.kind);
+  if (rec == nullptr)
+    return failed(doc, ReconcileError{.reason = std::string(reason::kNoReconciler),
+                                      .message = "this operator has no reconciler for kind " + std::string(kindName(doc.key.kind)),
+                                      .terminal = true});
+  if (st.parkedGeneration) {
+    if (*st.parkedGeneration == doc.generation) return Next{Next::How::Wait};
+    st = updateStatus(doc.key, [](StoredStatus& s) { s.parkedGeneration.reset(); });
+  }
+  if (st.status.operation) {
+    bool succeeded = false;
+    Next polled = pollOperation(doc, st, succeeded);
+    if (!succeeded) return polled;
+  }
+  bool blocked = false;
+  if (Next gate = dependencyGate(doc, desired, blocked); blocked) return gate;
+
+  StatusView view(store_);
+  auto statusOf = [&view](const DocumentKey& k) { return view.get(k); };
+  const auto cache = passCache();
+  const bool observeOnly = doc.reconcilePolicy == ReconcilePolicy::Observe;
+  const ResourceStatus self = st.status;
+  const ReconcileContext ctx{doc, statusOf, desired, *cache, self, observeOnly};
+
+  auto observed = rec->observe(ctx);
+  if (!observed) return failed(doc, observed.error());
+  recordFacts(doc, observed->facts);
+  const bool upToDate = observed->exists && observed->upToDate;
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    mergeFacts(s.status.facts, observed->facts);
+    for (const auto& c : observed->conditions) setCondition(s.status.conditions, c, now);
+    if (!observeOnly && !upToDate) return;
+    if (upToDate) {
+      setCondition(s.status.conditions, condition::kReady, condition::kTrue, reason::kAvailable, "", now);
+    } else {
+      setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kDriftDetected,
+                   observed->exists ? "Azure differs in " + joinPaths(observed->diff) + " (reconcile-policy observe: not corrected)"
+                                    : "the resource does not exist in Azure (reconcile-policy observe: not created)",
+                   now);
+    }
+    setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "", now);
+    s.status.generation = doc.generation;
+  });
+  if (upToDate || observeOnly) return Next{Next::How::Done};
+
+  const bool creating = !observed->exists;
+  const std::string group = rec->mutationGroup(ctx);
+  if (!acquireGroup(group, doc.key)) return Next{Next::How::Wait};
+  const bool drift = !creating && st.status.generation == doc.generation && st.status.ready;
+  auto outcome = creating ? rec->create(ctx, *observed) : rec->update(ctx, *observed);
+  if (!outcome) {
+    releaseGroup(group, doc.key);
+    return failed(doc, outcome.error());
+  }
+  if (drift) {
+    metrics_.driftCorrected(doc.key.kind);
+    spdlog::info("drift corrected in {}", joinPaths(observed->diff));
+  }
+  spdlog::info("{}{}", creating ? "create" : "update", outcome->description.empty() ? "" : ": " + outcome->description);
+  recordFacts(doc, outcome->facts);
+  const std::string_view progressReason = creating ? reason::kCreating : reason::kUpdating;
+  const std::string message = outcome->description.empty() ? (creating ? "creating" : "updating " + joinPaths(observed->diff))
+                                                           : outcome->description;
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    mergeFacts(s.status.facts, outcome->facts);
+    setCondition(s.status.conditions, condition::kReady, condition::kFalse, progressReason, message, now);
+    setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "", now);
+    s.status.generation = doc.generation;
+    if (outcome->operation) {
+      s.status.operation = *outcome->operation;
+      s.operationGroup = group;
+      s.operationAction = creating ? "create" : "update";
+    }
+  });
+  if (outcome->operation) return Next{Next::How::After, outcome->requeueAfter.value_or(options_.defaultPollInterval)};
+  releaseGroup(group, doc.key);
+  if (outcome->requeueAfter) return Next{Next::How::After, *outcome->requeueAfter};
+  return Next{Next::How::RateLimited};
+}
+
+Engine::Next Engine::reconcileDeletion(const Document& doc, const DesiredState& desired) {
+  auto forgetDocument = [&] {
+    eraseStatus(doc.key);
+    std::lock_guard lock(mutex_);
+    deleting_.erase(doc.key);
+  };
+  Reconciler* rec = reconcilerFor(doc.key.kind);
+  if (doc.deletionPolicy != DeletionPolicy::Delete || doc.reconcilePolicy != ReconcilePolicy::Manage || rec == nullptr) {
+    spdlog::info("document removed; the Azure resource is retained (deletionPolicy Retain or reconcile-policy not manage)");
+    forgetDocument();
+    return Next{Next::How::Done};
+  }
+  StoredStatus st = store_.get(doc.key).value_or(StoredStatus{.key = doc.key});
+  if (st.status.operation) {
+    const bool removing = st.operationAction == "remove";
+    bool succeeded = false;
+    Next polled = pollOperation(doc, st, succeeded);
+    if (!succeeded) return polled;
+    if (removing) {
+      spdlog::info("deleted from Azure");
+      forgetDocument();
+      return Next{Next::How::Done};
+    }
+  }
+  StatusView view(store_);
+  auto statusOf = [&view](const DocumentKey& k) { return view.get(k); };
+  const auto cache = passCache();
+  const ResourceStatus self = st.status;
+  const ReconcileContext ctx{doc, statusOf, desired, *cache, self, false};
+  auto observed = rec->observe(ctx);
+  if (!observed) return failed(doc, observed.error());
+  if (!observed->exists) {
+    spdlog::info("deleted from Azure");
+    forgetDocument();
+    return Next{Next::How::Done};
+  }
+  const std::string group = rec->mutationGroup(ctx);
+  if (!acquireGroup(group, doc.key)) return Next{Next::How::Wait};
+  auto outcome = rec->remove(ctx, *observed);
+  if (!outcome) {
+    releaseGroup(group, doc.key);
+    return failed(doc, outcome.error());
+  }
+  spdlog::info("remove{}", outcome->description.empty() ? "" : ": " + outcome->description);
+  const auto now = SysClock::now();
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kDeleting, "deleting", now);
+    if (outcome->operation) {
+      s.status.operation = *outcome->operation;
+      s.operationGroup = group;
+      s.operationAction = "remove";
+    }
+  });
+  if (outcome->operation) return Next{Next::How::After, outcome->requeueAfter.value_or(options_.defaultPollInterval)};
+  releaseGroup(group, doc.key);
+  return Next{Next::How::RateLimited};
+}
+
+}  // namespace anf::controller

@@ -1,0 +1,64 @@
+#pragma once
+// The engine's Prometheus metrics (SPEC §6), on one prometheus::Registry that the Azure client shares
+// (it registers anf_cmk_arm_* and anf_cmk_lro_in_flight itself). Labels are bounded: `controller` and
+// `kind` are kind names, `result` is success|error|requeue|requeue_after, and every such label set is
+// created at 0 up front so that dashboards see the series before the first event.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "controller/document.h"
+#include "controller/workqueue.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace anf::controller {
+
+/// Values of the `result` label of controller_runtime_reconcile_total.
+namespace result {
+inline constexpr std::string_view kSuccess = "success";
+inline constexpr std::string_view kError = "error";
+inline constexpr std::string_view kRequeue = "requeue";
+inline constexpr std::string_view kRequeueAfter = "requeue_after";
+}  // namespace result
+
+class Metrics {
+ public:
+  /// A fresh registry.
+  Metrics();
+  /// Registers on `registry` (shared with the Azure client).
+  explicit Metrics(std::shared_ptr<prometheus::Registry> registry);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  std::shared_ptr<prometheus::Registry> registry() const;
+  /// The whole registry in the Prometheus text format (what /metrics serves).
+  std::string text() const;
+
+  /// One reconcile of `kind` ended with `result` after `seconds`.
+  void reconciled(Kind kind, std::string_view result, double seconds);
+  void reconcileError(Kind kind);
+  void workerStarted(Kind kind);
+  void workerFinished(Kind kind);
+  /// Observers for the workqueue_* metrics.
+  WorkQueueHooks workQueueHooks();
+  /// anf_cmk_resource_ready{kind}: number of Ready documents of `kind`.
+  void setResourceReady(Kind kind, int count);
+  void driftCorrected(Kind kind);
+  /// anf_cmk_manifest_errors: manifest problems in the current snapshot (incl. a refused deletion pass).
+  void setManifestErrors(int count);
+  /// anf_cmk_key_expiry_timestamp_seconds{vault,key}.
+  void setKeyExpiry(const std::string& vault, const std::string& key, double unixSeconds);
+  /// anf_cmk_key_vault_status{account,status}: 1 for `status`, 0 for the account's other statuses seen.
+  void setKeyVaultStatus(const std::string& account, const std::string& status);
+
+ private:
+  struct Families;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Families> families_;
+};
+
+}  // namespace anf::controller
