@@ -37,6 +37,7 @@ const std::vector<Kind>& allKinds() {
 }
 
 std::string SourceLocation::str() const {
+  if (line <= 0) return file;  // a whole file or path (e.g. one that does not exist)
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 

@@ -2,6 +2,7 @@
 // The desired state as the engine sees it: one Document per manifest document, kind-agnostic.
 // Typed views of each kind's spec live in controller/kinds.h; the engine only needs what is here.
 #include <compare>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,7 +31,7 @@ struct SourceLocation {
   std::string file;
   int line = 0;
   int column = 0;
-  std::string str() const;  // "file:line:col"
+  std::string str() const;  // "file:line:col", or "file" when the line is unknown (0)
   auto operator<=>(const SourceLocation&) const = default;
 };
 
@@ -78,6 +79,9 @@ struct Document {
   Json spec;                              // spec with defaults applied (spec.azure filled in)
   std::vector<Reference> references;      // every ...Ref in the spec
   std::string generation;                 // stable hash of `spec` (status.observedGeneration)
+  /// Where each field's value is written ("spec.poolRef" -> file:line:col), for precise messages
+  /// from rules that look at several documents. Paths as in Reference::fieldPath.
+  std::map<std::string, SourceLocation> fieldLocations;
 };
 
 /// A problem with the manifests, rendered "file:line:col: Kind/name: field.path: message".

@@ -1,0 +1,129 @@
+#pragma once
+// The operator configuration (SPEC §3, operator.yaml) as a typed struct with defaults, loaded and
+// validated like a manifest (same error format, unknown fields with suggestions). The standard Azure
+// Workload Identity environment (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
+// AZURE_AUTHORITY_HOST) configures the default credential when the file does not.
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "controller/document.h"
+#include "controller/validation.h"
+
+namespace anf::controller {
+
+enum class Cloud { AzurePublic, AzureUSGovernment, AzureChina, Custom };
+
+/// "AzurePublic" etc.
+std::string_view cloudName(Cloud cloud);
+
+/// Where a cloud's services live.
+struct CloudEndpoints {
+  std::string resourceManager;   // https://management.azure.com
+  std::string authority;         // https://login.microsoftonline.com/
+  std::string graph;             // https://graph.microsoft.com
+  std::string keyVaultSuffix;    // vault.azure.net
+  std::string managedHsmSuffix;  // managedhsm.azure.net
+};
+
+/// The well-known endpoints of a public or sovereign cloud (Custom: empty; the file gives them).
+CloudEndpoints endpointsFor(Cloud cloud);
+
+/// A federated token file (AKS workload identity): client assertion grant.
+struct WorkloadIdentityCredential {
+  std::string clientId;
+  std::string tokenFile;
+};
+/// An app registration's secret, read from a file or an environment variable (never inline).
+struct ClientSecretCredential {
+  std::string clientId;
+  std::string secretFile;  // one of secretFile and secretEnv is set
+  std::string secretEnv;
+};
+/// A managed identity (IMDS, or IDENTITY_ENDPOINT on App Service); clientId selects a user-assigned one.
+struct ManagedIdentityCredential {
+  std::string clientId;
+};
+
+/// One tenant the operator acts in. Documents name it through spec.azure.tenant.
+struct Credential {
+  std::string name;
+  std::string tenantId;
+  std::variant<WorkloadIdentityCredential, ClientSecretCredential, ManagedIdentityCredential> method;
+};
+
+struct AzureConfig {
+  Cloud cloud = Cloud::AzurePublic;
+  CloudEndpoints endpoints = endpointsFor(Cloud::AzurePublic);  // filled for the cloud; Custom from the file
+  std::string caFile;                                            // extra CA bundle for TLS (PEM)
+  /// Defaults of spec.azure; tenant defaults to the first credential's name.
+  std::string defaultTenant, defaultSubscriptionId, defaultResourceGroup, defaultLocation;
+  std::vector<Credential> credentials;  // the first is the default
+
+  /// The credential named `name`, or nullptr.
+  const Credential* credential(std::string_view name) const;
+};
+
+enum class WatchMode { Auto, Inotify, Poll };
+
+struct WatchConfig {
+  WatchMode mode = WatchMode::Auto;                  // Auto: inotify, polling where inotify is unavailable
+  std::chrono::milliseconds debounce{200};           // quiet time before a snapshot
+  std::chrono::milliseconds pollInterval{2000};      // Poll mode (and Auto without inotify)
+};
+
+struct ControllerConfig {
+  int workers = 8;
+  std::chrono::milliseconds resyncPeriod{10 * 60 * 1000};  // with jitter
+  int armReadsPerSecond = 20;                              // per subscription
+  int armWritesPerSecond = 8;
+  int maxDeletionsPerPass = 5;  // a larger sudden loss of documents is refused, not applied
+  std::string stateFile = "/tmp/anf-cmk-operator/state.json";  // persisted status and operations
+  WatchConfig watch;
+};
+
+struct ServerConfig {
+  std::string metrics = ":8080";
+  std::string health = ":8081";
+  std::string status = "127.0.0.1:8082";
+};
+
+struct LoggingConfig {
+  std::string format = "json";  // json | text
+  std::string level = "info";   // trace | debug | info | warn | error
+};
+
+struct OperatorConfig {
+  AzureConfig azure;
+  ControllerConfig controller;
+  ServerConfig server;
+  LoggingConfig logging;
+
+  /// The defaults manifests take from this configuration.
+  ManifestDefaults manifestDefaults(bool requireAzureCoordinates = true) const;
+};
+
+/// Looks up an environment variable; tests pass a map instead of the process environment.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+/// The process environment (getenv).
+Environment processEnvironment();
+
+using ConfigResult = std::expected<OperatorConfig, std::vector<ManifestError>>;
+
+/// The configuration without a file: defaults plus the workload identity environment.
+OperatorConfig defaultConfig(const Environment& environment = processEnvironment());
+/// Parses and validates configuration text; `fileName` is used in error locations.
+ConfigResult loadConfigText(std::string_view text, const std::string& fileName,
+                            const Environment& environment = processEnvironment());
+/// Reads and loads a configuration file.
+ConfigResult loadConfigFile(const std::string& path, const Environment& environment = processEnvironment());
+
+/// The schema of operator.yaml (also published as manifests/schema/OperatorConfig.json).
+const FieldSpec& configSchema();
+
+}  // namespace anf::controller

@@ -1,0 +1,71 @@
+#pragma once
+// Loading manifests from files and directories into a DesiredState: recursive `*.yaml`/`*.yml`,
+// multi-document (`---`), empty documents skipped, every document validated, then the set validated
+// as a whole. Hostile input (huge files, binary or non-UTF-8 text, deep nesting, alias bombs, too many
+// documents) is refused with a clear error before yaml-cpp could crash or hang on it.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controller/document.h"
+#include "controller/validation.h"
+
+namespace anf::controller {
+
+/// Bounds on what one file may cost.
+struct ManifestLimits {
+  std::size_t maxFileBytes = 1 << 20;      // 1 MiB
+  std::size_t maxDocumentsPerFile = 1000;
+  std::size_t maxDepth = 64;               // nesting of mappings and lists
+  std::size_t maxAliases = 1000;           // `*alias` uses per file
+  std::size_t maxNodes = 200000;           // nodes per file after alias expansion (billion laughs)
+  std::size_t maxFiles = 10000;            // files under all manifest paths
+};
+
+struct LoadOptions {
+  ManifestDefaults defaults;
+  ManifestLimits limits;
+};
+
+/// The outcome of loading one file.
+struct FileResult {
+  std::string file;
+  std::vector<Document> documents;  // the valid documents, in file order
+  std::vector<ManifestError> errors;
+  /// The keys of documents that were identified (kind and name) but are invalid.
+  std::vector<DocumentKey> invalidKeys;
+  /// true when the file was read and parsed and every document in it could be identified; only
+  /// then does a document missing from the file mean it was removed (the watcher relies on this).
+  bool parsed = false;
+};
+
+/// Loads manifest text as if it were the file `fileName` (used for error locations).
+FileResult loadManifestText(std::string_view text, const std::string& fileName, const LoadOptions& options = {});
+
+/// Reads and loads one file (size checked before reading it all).
+FileResult loadManifestFile(const std::filesystem::path& file, const LoadOptions& options = {});
+
+/// Is `name` (a file name, no directory) one to skip: editor temp files (`.swp`, `~`, `.#*`) and dotfiles?
+bool isIgnoredName(std::string_view name);
+
+/// The manifest files under `paths` (files as given, directories recursively for *.yaml and *.yml,
+/// following symlinks, skipping dot entries such as ConfigMap's `..data`), sorted and unique.
+/// A path that does not exist, or more than limits.maxFiles files, is an error.
+std::vector<std::filesystem::path> listManifestFiles(const std::vector<std::string>& paths, std::vector<ManifestError>& errors,
+                                                     const ManifestLimits& limits = {});
+
+/// Merges per-file results (in order) into a DesiredState: duplicates of kind/name are reported at the
+/// later document (which is dropped), then the set rules run (validateDocumentSet). Errors are sorted.
+DesiredState assembleDesiredState(const std::vector<FileResult>& files, std::vector<ManifestError> extraErrors = {});
+
+/// Loads every manifest under `paths` into a DesiredState (revision 1): the one-shot path of
+/// `validate` and `plan`.
+DesiredState loadDesiredState(const std::vector<std::string>& paths, const LoadOptions& options = {});
+
+/// Checks text for the limits that yaml-cpp cannot be trusted with: size, NUL bytes and other binary
+/// content, UTF-8 validity, document count, alias count, nesting depth. Returns the first problem.
+std::optional<ManifestError> checkHostileText(std::string_view text, const std::string& fileName, const ManifestLimits& limits);
+
+}  // namespace anf::controller
