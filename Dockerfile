@@ -17,6 +17,7 @@ COPY . .
 RUN JOBS="$(nproc)" scripts/build-image.sh build /image-root
 
 FROM ${DEBIAN_IMAGE} AS runtime
+ARG DEBIAN_IMAGE
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=unknown
