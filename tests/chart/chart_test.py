@@ -238,7 +238,7 @@ class TemplateStructureTest(unittest.TestCase):
         self.assertEqual(["ALL"], sc["capabilities"]["drop"])
         self.assertIs(True, values["podSecurityContext"]["runAsNonRoot"])
         self.assertIn("securityContext:\n            {{- toYaml .Values.securityContext", self.deployment)
-        self.assertIn("{{- toYaml $.Values.securityContext", self.templates["_gitsync.tpl"])
+        self.assertIn("{{- toYaml $root.Values.securityContext", self.templates["_gitsync.tpl"])
 
     def test_tmp_is_a_writable_empty_dir(self):
         self.assertRegex(self.deployment, r"- name: tmp\n\s+mountPath: /tmp\n")

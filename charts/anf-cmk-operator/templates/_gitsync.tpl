@@ -4,19 +4,21 @@ The git-sync container (v4 flags as GITSYNC_* variables). It clones into /git an
 (dict "root" $ "oneTime" bool): the init container clones once, the sidecar keeps polling.
 */}}
 {{- define "anf-cmk-operator.gitSyncContainer" -}}
-{{- $ := .root }}
-{{- $gs := $.Values.manifests.gitSync }}
+{{- $root := .root }}
+{{- $gs := $root.Values.manifests.gitSync -}}
 image: {{ printf "%s:%s" $gs.image.repository $gs.image.tag }}
 imagePullPolicy: {{ $gs.image.pullPolicy }}
 env:
+  - name: HOME
+    value: /tmp
   - name: GITSYNC_REPO
     value: {{ required "manifests.gitSync.repository is required when manifests.source is gitSync" $gs.repository | quote }}
   - name: GITSYNC_REF
     value: {{ $gs.ref | quote }}
   - name: GITSYNC_ROOT
-    value: {{ include "anf-cmk-operator.gitSyncRoot" $ }}
+    value: {{ include "anf-cmk-operator.gitSyncRoot" $root }}
   - name: GITSYNC_LINK
-    value: {{ include "anf-cmk-operator.gitSyncLink" $ }}
+    value: {{ include "anf-cmk-operator.gitSyncLink" $root }}
   - name: GITSYNC_PERIOD
     value: {{ $gs.period | quote }}
   - name: GITSYNC_DEPTH
@@ -45,12 +47,12 @@ args:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 securityContext:
-  {{- toYaml $.Values.securityContext | nindent 2 }}
+  {{- toYaml $root.Values.securityContext | nindent 2 }}
 resources:
   {{- toYaml $gs.resources | nindent 2 }}
 volumeMounts:
   - name: manifests
-    mountPath: {{ include "anf-cmk-operator.gitSyncRoot" $ }}
+    mountPath: {{ include "anf-cmk-operator.gitSyncRoot" $root }}
   - name: tmp
     mountPath: /tmp
     subPath: git-sync
