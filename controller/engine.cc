@@ -116,7 +116,11 @@ Engine::Engine(boost::asio::io_context& io, EngineOptions options, std::vector<R
 }
 
 Engine::~Engine() {
-  stop(milliseconds(0));
+  if (!stopped_.exchange(true)) {
+    queue_.shutDown();
+    std::lock_guard lock(timers_->mutex);
+    timers_->resync.cancel();
+  }
   for (auto& t : workers_)
     if (t.joinable()) t.join();
 }
@@ -167,6 +171,8 @@ bool Engine::stop(milliseconds grace) {
     if (t.joinable()) t.join();
   return true;
 }
+
+bool Engine::waitIdle(milliseconds timeout) const { return queue_.waitIdle(timeout); }
 
 bool Engine::loaded() const {
   std::lock_guard lock(mutex_);

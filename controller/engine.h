@@ -88,6 +88,10 @@ class Engine {
   /// Returns true when all finished (the workers are then joined).
   bool stop(std::chrono::milliseconds grace);
 
+  /// Blocks until no key is queued or being reconciled (delayed requeues may be pending), up to
+  /// `timeout`. For tests and `plan`-style one-shot use.
+  bool waitIdle(std::chrono::milliseconds timeout) const;
+
   /// True once a snapshot was applied (for /readyz).
   bool loaded() const;
   StatusStore& statuses();

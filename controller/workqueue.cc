@@ -142,6 +142,12 @@ void WorkQueue::done(const DocumentKey& key) {
     publishDepthLocked();
     cv_.notify_one();
   }
+  if (processing_.empty() && queue_.empty()) idle_.notify_all();
+}
+
+bool WorkQueue::waitIdle(milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [&] { return (processing_.empty() && queue_.empty()) || shuttingDown_; });
 }
 
 void WorkQueue::shutDown() {

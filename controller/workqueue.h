@@ -92,6 +92,8 @@ class WorkQueue {
   bool shuttingDown() const;
   /// Keys queued (not processing, not waiting on a timer).
   std::size_t len() const;
+  /// Blocks until nothing is queued or processing (timers may still be pending), up to `timeout`.
+  bool waitIdle(std::chrono::milliseconds timeout) const;
   /// Keys waiting on a timer.
   std::size_t waiting() const;
 
@@ -104,6 +106,7 @@ class WorkQueue {
   WorkQueueHooks hooks_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
+  mutable std::condition_variable idle_;
   std::deque<DocumentKey> queue_;
   std::set<DocumentKey> dirty_;
   std::set<DocumentKey> processing_;

@@ -1,0 +1,411 @@
+// The engine's decision tree, workers, dependencies, resync, deletion guard, long-running operations
+// and shutdown, against reconcilers made of plain functions.
+#include <utility>
+
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <future>
+
+#include "tests/controller/engine/fakes.h"
+
+namespace anf::controller {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeResource;
+using testing::IoThread;
+using testing::ReconcilerFns;
+using testing::conditionReason;
+using testing::conditionStatus;
+using testing::fastOptions;
+using testing::makeDocument;
+using testing::makeState;
+using testing::waitReady;
+
+constexpr Kind kAccount = Kind::NetAppAccount;
+constexpr Kind kPool = Kind::CapacityPool;
+
+TEST(Engine, CreatesMissingResourceAndReportsReady) {
+  IoThread io;
+  Metrics metrics;
+  FakeResource azure;
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  azure.wire(*fns);
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  engine.apply(makeState({makeDocument(kAccount, "acct")}));
+  const DocumentKey key{kAccount, "acct"};
+  ASSERT_TRUE(waitReady(engine, key));
+  EXPECT_EQ(azure.creates, 1);
+  EXPECT_EQ(azure.updates, 0);
+  const auto st = engine.statuses().get(key);
+  EXPECT_EQ(conditionStatus(engine, key, condition::kSynced), "True");
+  EXPECT_EQ(conditionReason(engine, key, condition::kReady), "Available");
+  EXPECT_EQ(st->status.generation, makeDocument(kAccount, "acct").generation);
+  EXPECT_EQ(st->status.facts.value("resourceId", ""), "/subscriptions/s/resourceGroups/rg/providers/Fake/acct");
+}
+
+TEST(Engine, NeverProcessesOneKeyOnTwoWorkersAndDeduplicates) {
+  IoThread io;
+  Metrics metrics;
+  std::mutex mutex;
+  std::map<std::string, int> active;
+  std::atomic<int> overlaps{0}, observes{0};
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    ++observes;
+    {
+      std::lock_guard lock(mutex);
+      if (++active[c.document.key.name] > 1) ++overlaps;
+    }
+    std::this_thread::sleep_for(2ms);  // the reconcile's own work: gives other workers a chance to collide
+    {
+      std::lock_guard lock(mutex);
+      --active[c.document.key.name];
+    }
+    return Observation{.exists = true, .upToDate = true};
+  };
+  Engine engine(io.io, fastOptions(8), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  engine.apply(makeState({makeDocument(kAccount, "a"), makeDocument(kAccount, "b"), makeDocument(kAccount, "c")}));
+  constexpr int kPasses = 200;
+  for (int i = 0; i < kPasses; ++i) engine.resyncNow();
+  ASSERT_TRUE(engine.waitIdle(10s));
+  EXPECT_EQ(overlaps, 0);
+  EXPECT_LT(observes, 3 * kPasses) << "adds of a queued key must be merged";
+  EXPECT_GE(observes, 3);
+}
+
+TEST(Engine, RetryableErrorsBackOffThenSucceed) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> calls{0};
+  std::vector<std::chrono::steady_clock::time_point> times;
+  std::mutex mutex;
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  fns->observeFn = [&](const ReconcileContext&) -> Result<Observation> {
+    {
+      std::lock_guard lock(mutex);
+      times.push_back(std::chrono::steady_clock::now());
+    }
+    if (++calls <= 4) return std::unexpected(ReconcileError{.reason = "AnotherOperationInProgress", .message = "busy"});
+    return Observation{.exists = true, .upToDate = true};
+  };
+  auto options = fastOptions();
+  options.backoff.baseDelay = 20ms;
+  options.backoff.maxDelay = 1s;
+  Engine engine(io.io, options, testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const DocumentKey key{kAccount, "acct"};
+  engine.apply(makeState({makeDocument(kAccount, "acct")}));
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, key, condition::kSynced) == "AnotherOperationInProgress"; }, 5s));
+  ASSERT_TRUE(waitReady(engine, key));
+  EXPECT_EQ(calls, 5);
+  std::lock_guard lock(mutex);
+  // 20, 40, 80, 160 ms between attempts: each gap at least the base delay doubled per failure.
+  for (int i = 1; i < 5; ++i) EXPECT_GE(times[i] - times[i - 1], 20ms * (1 << (i - 1))) << "gap " << i;
+  EXPECT_EQ(conditionStatus(engine, key, condition::kSynced), "True");
+}
+
+TEST(Engine, TerminalErrorIsParkedUntilTheSpecChanges) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> observes{0};
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    ++observes;
+    if (c.document.spec.value("value", "") == "bad")
+      return std::unexpected(ReconcileError{.reason = "KeyVaultKeyNotFound", .message = "The key was not found", .terminal = true,
+                                            .conditionType = "KeyVaultValid"});
+    return Observation{.exists = true, .upToDate = true};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const DocumentKey key{kAccount, "acct"};
+  engine.apply(makeState({makeDocument(kAccount, "acct", "bad")}));
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, key, condition::kSynced) == "KeyVaultKeyNotFound"; }, 5s));
+  EXPECT_EQ(conditionStatus(engine, key, "KeyVaultValid"), "False");
+  ASSERT_TRUE(engine.waitIdle(5s));
+  engine.resyncNow();
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(observes, 1) << "a parked document is not retried by resync";
+
+  engine.apply(makeState({makeDocument(kAccount, "acct", "good")}));
+  ASSERT_TRUE(waitReady(engine, key));
+  EXPECT_EQ(observes, 2);
+  EXPECT_EQ(conditionStatus(engine, key, condition::kSynced), "True");
+}
+
+TEST(Engine, DependencyGatesAndWakesTheReferrer) {
+  IoThread io;
+  Metrics metrics;
+  FakeResource account;
+  FakeResource pool;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto accountFns = std::make_unique<ReconcilerFns>(kAccount);
+  account.wire(*accountFns);
+  auto create = accountFns->createFn;
+  accountFns->createFn = [&, create](const ReconcileContext& c, const Observation& o) {
+    released.wait();  // the account takes its time
+    return create(c, o);
+  };
+  auto poolFns = std::make_unique<ReconcilerFns>(kPool);
+  pool.wire(*poolFns);
+  std::atomic<bool> poolSawReadyAccount{true};
+  auto observePool = poolFns->observeFn;
+  poolFns->observeFn = [&, observePool](const ReconcileContext& c) {
+    const ResourceStatus* acct = c.statusOf({kAccount, "acct"});
+    if (acct == nullptr || !acct->ready) poolSawReadyAccount = false;
+    return observePool(c);
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(accountFns), std::move(poolFns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const DocumentKey acct{kAccount, "acct"}, pl{kPool, "pool"};
+  engine.apply(makeState({makeDocument(kAccount, "acct"), makeDocument(kPool, "pool", "v1", {acct})}));
+
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionStatus(engine, pl, condition::kDependenciesReady) == "False"; }, 5s));
+  EXPECT_EQ(conditionReason(engine, pl, condition::kDependenciesReady), "DependencyNotReady");
+  EXPECT_NE(engine.statuses().get(pl)->status.conditions.front().message.find("NetAppAccount/acct"), std::string::npos);
+  EXPECT_EQ(pool.observes, 0);
+
+  release.set_value();
+  ASSERT_TRUE(waitReady(engine, pl));
+  EXPECT_TRUE(poolSawReadyAccount);
+  EXPECT_EQ(conditionStatus(engine, pl, condition::kDependenciesReady), "True");
+  EXPECT_EQ(pool.creates, 1);
+}
+
+TEST(Engine, MissingDependencyIsNamed) {
+  IoThread io;
+  Metrics metrics;
+  auto fns = std::make_unique<ReconcilerFns>(kPool);
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const DocumentKey pl{kPool, "pool"};
+  engine.apply(makeState({makeDocument(kPool, "pool", "v1", {{kAccount, "ghost"}})}));
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, pl, condition::kDependenciesReady) == "DependencyNotFound"; }, 5s));
+  const auto st = engine.statuses().get(pl);
+  EXPECT_NE(findCondition(st->status.conditions, condition::kDependenciesReady)->message.find("NetAppAccount/ghost"), std::string::npos);
+  EXPECT_EQ(conditionStatus(engine, pl, condition::kReady), "False");
+}
+
+TEST(Engine, ResyncCorrectsDriftAndCountsIt) {
+  IoThread io;
+  Metrics metrics;
+  FakeResource azure;
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  azure.wire(*fns);
+  auto options = fastOptions();
+  options.resyncPeriod = 100ms;
+  Engine engine(io.io, options, testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const DocumentKey key{kAccount, "acct"};
+  engine.apply(makeState({makeDocument(kAccount, "acct", "wanted")}));
+  ASSERT_TRUE(waitReady(engine, key));
+  azure.drift("changed-in-portal");
+  // The resync timer (not a test call) finds it.
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return azure.updates.load() == 1 && conditionStatus(engine, key, condition::kReady) == "True"; }, 5s));
+  {
+    std::lock_guard lock(azure.mutex);
+    EXPECT_EQ(azure.value, "wanted");
+  }
+  EXPECT_NE(metrics.text().find("anf_cmk_drift_corrected_total{kind=\"NetAppAccount\"} 1"), std::string::npos);
+}
+
+TEST(Engine, ObservePolicyReportsDriftAndNeverWrites) {
+  IoThread io;
+  Metrics metrics;
+  FakeResource azure;
+  azure.exists = true;
+  azure.value = "other";
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  azure.wire(*fns);
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  auto doc = makeDocument(kAccount, "acct", "wanted");
+  doc.reconcilePolicy = ReconcilePolicy::Observe;
+  auto skipped = makeDocument(kAccount, "skipped");
+  skipped.reconcilePolicy = ReconcilePolicy::Skip;
+  engine.apply(makeState({doc, skipped}));
+  const DocumentKey key{kAccount, "acct"};
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, key, condition::kReady) == "DriftDetected"; }, 5s));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(azure.updates + azure.creates, 0);
+  EXPECT_EQ(azure.observes, 1) << "skip: not even observed";
+  EXPECT_NE(engine.statuses().get(key)->status.conditions.front().message.find("properties.value"), std::string::npos);
+  EXPECT_EQ(conditionReason(engine, {kAccount, "skipped"}, condition::kReady), "ReconcileSkipped");
+}
+
+TEST(Engine, DeletionGuardRefusesMassDeletionAndDeletePolicyRemoves) {
+  IoThread io;
+  Metrics metrics;
+  std::mutex mutex;
+  std::set<std::string> removed;
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  fns->removeFn = [&](const ReconcileContext& c, const Observation&) -> Result<Outcome> {
+    std::lock_guard lock(mutex);
+    removed.insert(c.document.key.name);
+    return Outcome{};
+  };
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    std::lock_guard lock(mutex);
+    return Observation{.exists = !removed.contains(c.document.key.name), .upToDate = true};
+  };
+  auto options = fastOptions();
+  options.maxDeletionsPerPass = 2;
+  Engine engine(io.io, options, testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  std::vector<Document> docs;
+  for (const char* n : {"a", "b", "c", "d"}) {
+    docs.push_back(makeDocument(kAccount, n));
+    docs.back().deletionPolicy = DeletionPolicy::Delete;
+  }
+  docs.push_back(makeDocument(kAccount, "kept"));  // deletionPolicy Retain (default)
+  engine.apply(makeState(docs));
+  for (const auto& d : docs) ASSERT_TRUE(waitReady(engine, d.key));
+
+  engine.apply(makeState({}));  // an emptied checkout: 5 documents gone at once
+  ASSERT_TRUE(engine.waitIdle(5s));
+  const auto op = engine.statuses().operatorConditions();
+  ASSERT_NE(findCondition(op, condition::kSynced), nullptr);
+  EXPECT_EQ(findCondition(op, condition::kSynced)->reason, "TooManyDeletions");
+  EXPECT_NE(metrics.text().find("anf_cmk_manifest_errors 1"), std::string::npos);
+  EXPECT_EQ(engine.desired()->documents.size(), 5u);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(removed.empty());
+  }
+
+  // Removing two (one Delete, one Retain) is within the limit.
+  engine.apply(makeState({docs[1], docs[2], docs[3]}));
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return !engine.statuses().get({kAccount, "a"}) && !engine.statuses().get({kAccount, "kept"}); }, 5s));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(removed, std::set<std::string>{"a"});
+  EXPECT_EQ(findCondition(engine.statuses().operatorConditions(), condition::kSynced)->status, "True");
+}
+
+TEST(Engine, MutationsOfOneGroupNeverOverlap) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> inGroup{0}, maxInGroup{0}, creates{0};
+  std::mutex mutex;
+  std::set<std::string> created;
+  auto fns = std::make_unique<ReconcilerFns>(kPool);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    std::lock_guard lock(mutex);
+    const bool exists = created.contains(c.document.key.name);
+    return Observation{.exists = exists, .upToDate = exists};
+  };
+  fns->createFn = [&](const ReconcileContext& c, const Observation&) -> Result<Outcome> {
+    const int now = ++inGroup;
+    maxInGroup = std::max(maxInGroup.load(), now);
+    ++creates;
+    std::this_thread::sleep_for(5ms);  // the write itself
+    {
+      std::lock_guard lock(mutex);
+      created.insert(c.document.key.name);
+    }
+    --inGroup;
+    return Outcome{.requeueAfter = 0ms};
+  };
+  fns->groupFn = [](const ReconcileContext&) { return std::string("account/acct"); };
+  Engine engine(io.io, fastOptions(8), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  std::vector<Document> docs;
+  for (int i = 0; i < 6; ++i) docs.push_back(makeDocument(kPool, "p" + std::to_string(i)));
+  engine.apply(makeState(docs));
+  for (const auto& d : docs) ASSERT_TRUE(waitReady(engine, d.key));
+  EXPECT_EQ(maxInGroup, 1);
+  EXPECT_EQ(creates, 6);
+}
+
+TEST(Engine, ResumesPollingAnOperationAfterRestart) {
+  const auto dir = testing::tempDir();
+  auto options = fastOptions();
+  options.stateFile = dir / "state.json";
+  const DocumentKey key{kAccount, "acct"};
+  std::atomic<int> creates{0}, polls{0};
+  std::atomic<bool> done{false};
+  auto makeFns = [&] {
+    auto fns = std::make_unique<ReconcilerFns>(kAccount);
+    fns->observeFn = [&](const ReconcileContext&) -> Result<Observation> {
+      return Observation{.exists = done.load(), .upToDate = done.load()};
+    };
+    fns->createFn = [&](const ReconcileContext&, const Observation&) -> Result<Outcome> {
+      ++creates;
+      return Outcome{.operation = Json{{"id", "op-1"}, {"polls", 0}}, .requeueAfter = 5ms, .description = "started create"};
+    };
+    fns->groupFn = [](const ReconcileContext&) { return std::string("account/acct"); };
+    return fns;
+  };
+  OperationPollFn poll = [&](const Json& op) {
+    ++polls;
+    if (!done) return OperationProgress{.retryAfter = 5ms, .operation = Json{{"id", op["id"]}, {"polls", op["polls"].get<int>() + 1}}};
+    return OperationProgress{.state = OperationProgress::State::Succeeded};
+  };
+  {
+    IoThread io;
+    Metrics metrics;
+    Engine first(io.io, options, testing::reconcilers(makeFns()), poll, metrics);
+    ASSERT_TRUE(first.start());
+    first.apply(makeState({makeDocument(kAccount, "acct")}));
+    ASSERT_TRUE(first.statuses().waitFor([&] { return polls.load() >= 2; }, 5s));
+    ASSERT_TRUE(first.stop(5s));
+    const auto st = first.statuses().get(key);
+    ASSERT_TRUE(st->status.operation.has_value());
+    EXPECT_EQ(conditionReason(first, key, condition::kReady), "Creating");
+  }
+  EXPECT_EQ(creates, 1);
+  const int pollsBefore = polls;
+  {
+    IoThread io;
+    Metrics metrics;
+    Engine second(io.io, options, testing::reconcilers(makeFns()), poll, metrics);
+    ASSERT_TRUE(second.start());
+    ASSERT_TRUE(second.statuses().get(key)->status.operation.has_value()) << "operation loaded from the state file";
+    second.apply(makeState({makeDocument(kAccount, "acct")}));
+    ASSERT_TRUE(second.statuses().waitFor([&] { return polls.load() > pollsBefore; }, 5s));
+    done = true;
+    ASSERT_TRUE(waitReady(second, key));
+    EXPECT_FALSE(second.statuses().get(key)->status.operation.has_value());
+  }
+  EXPECT_EQ(creates, 1) << "create is not called again after a restart";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Engine, SigtermDuringALongWriteLetsItFinish) {
+  IoThread io;
+  Metrics metrics;
+  std::promise<void> started;
+  std::atomic<bool> finished{false};
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  std::atomic<bool> exists{false};
+  fns->observeFn = [&](const ReconcileContext&) -> Result<Observation> { return Observation{.exists = exists.load(), .upToDate = exists.load()}; };
+  fns->createFn = [&](const ReconcileContext&, const Observation&) -> Result<Outcome> {
+    started.set_value();
+    std::this_thread::sleep_for(300ms);  // a long synchronous write (one slow Azure request)
+    exists = true;
+    finished = true;
+    return Outcome{.description = "created slowly"};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  boost::asio::signal_set signals(io.io, SIGTERM);
+  std::promise<bool> stopped;
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) stopped.set_value(engine.stop(5s));
+  });
+  engine.apply(makeState({makeDocument(kAccount, "acct")}));
+  started.get_future().wait();
+  ASSERT_EQ(::raise(SIGTERM), 0);
+  auto result = stopped.get_future();
+  ASSERT_EQ(result.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(result.get()) << "stop waits for the in-flight write";
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(conditionStatus(engine, {kAccount, "acct"}, condition::kSynced), "True");
+}
+
+}  // namespace
+}  // namespace anf::controller
