@@ -75,24 +75,16 @@ def dashboard_expressions(dashboard):
     return exprs
 
 
-# SPEC section 6 (the product contract): what the operator must export. Histograms expose _bucket/_sum/_count.
-SPEC_COUNTERS_AND_GAUGES = [
-    "controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",
-    "controller_runtime_active_workers", "workqueue_depth", "workqueue_adds_total", "workqueue_retries_total",
-    "anf_cmk_arm_requests_total", "anf_cmk_arm_throttled_total", "anf_cmk_lro_in_flight",
-    "anf_cmk_resource_ready", "anf_cmk_drift_corrected_total", "anf_cmk_manifest_errors",
-    "anf_cmk_key_expiry_timestamp_seconds", "anf_cmk_key_vault_status",
-]
-SPEC_HISTOGRAMS = [
-    "controller_runtime_reconcile_time_seconds", "workqueue_queue_duration_seconds",
-    "anf_cmk_arm_request_duration_seconds",
-]
-
-
-def spec_names():
-    names = set(SPEC_COUNTERS_AND_GAUGES)
-    for h in SPEC_HISTOGRAMS:
-        names |= {h, h + "_bucket", h + "_sum", h + "_count"}
+def registered_names(source_texts):
+    """Names the C++ sources register with prometheus-cpp (`prometheus::BuildGauge().Name("x")`), with the
+    _bucket/_sum/_count series of histograms and summaries."""
+    names = set()
+    pattern = re.compile(r"Build(Counter|Gauge|Histogram|Summary)\(\)\s*\.Name\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"")
+    for text in source_texts:
+        for kind, name in pattern.findall(text):
+            names.add(name)
+            if kind in ("Histogram", "Summary"):
+                names |= {name + s for s in ("_bucket", "_sum", "_count")}
     return names
 
 
