@@ -48,6 +48,7 @@ class logger;
 namespace anf::azure {
 
 using Json = nlohmann::json;
+class Transport;  // azure/transport.h
 
 /// Per-call options.
 struct RequestOptions {
@@ -169,6 +170,7 @@ using AzureClientPtr = std::unique_ptr<AzureClient>;
 struct ClientDependencies {
   prometheus::Registry* registry = nullptr;  // metrics are registered here when set (the engine's registry)
   std::shared_ptr<spdlog::logger> logger;    // default: spdlog's default logger
+  std::shared_ptr<Transport> transport;      // default: cpprestsdk with the config's TLS settings (tests fake it)
 };
 
 /// The real client over cpprestsdk. Fails on an unusable configuration (unknown cloud endpoints,

@@ -33,6 +33,7 @@ std::string AzureError::str() const {
 }
 
 ErrorClass classify(const AzureError& error, const ClassifyContext& context) {
+  if (equalsIgnoreCase(error.code, "TlsHandshakeFailed")) return ErrorClass::Terminal;  // a bad certificate does not heal
   if (error.transport != TransportFailure::None) return ErrorClass::Retryable;
   if (error.httpStatus == 408 || error.httpStatus == 429 || error.httpStatus >= 500) return ErrorClass::Retryable;
   // Azure refuses concurrent mutations of one resource (NetApp accounts); it clears when the other ends.

@@ -1,0 +1,64 @@
+#include "azure/backoff.h"
+#include "azure/token_bucket.h"
+
+#include <gtest/gtest.h>
+
+namespace anf::azure {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(FullJitter, StaysWithinTheExponentialCeiling) {
+  RetryPolicy policy{.baseDelay = 100ms, .maxDelay = 1000ms};
+  EXPECT_EQ(fullJitterDelay(policy, 1, 0.0), 0ms);
+  EXPECT_EQ(fullJitterDelay(policy, 1, 0.999), 99ms);
+  EXPECT_EQ(fullJitterDelay(policy, 3, 0.5), 200ms);   // ceiling 400
+  EXPECT_EQ(fullJitterDelay(policy, 10, 0.5), 500ms);  // capped at maxDelay
+}
+
+TEST(NextRetryDelay, HonoursRetryAfterAndBounds) {
+  RetryPolicy policy{.maxAttempts = 3, .baseDelay = 100ms, .maxDelay = 1000ms, .maxTotal = 5000ms};
+  EXPECT_EQ(nextRetryDelay(policy, 1, 0ms, 2000ms, 0.1), 2000ms) << "Retry-After wins over a shorter backoff";
+  EXPECT_EQ(nextRetryDelay(policy, 1, 0ms, std::nullopt, 0.5), 50ms);
+  EXPECT_FALSE(nextRetryDelay(policy, 3, 0ms, std::nullopt, 0.5)) << "attempts exhausted";
+  EXPECT_FALSE(nextRetryDelay(policy, 1, 4000ms, 2000ms, 0.5)) << "would end after maxTotal";
+}
+
+TEST(TokenBucket, AllowsTheBurstThenPacesAtTheRate) {
+  auto t0 = SteadyTime{};
+  TokenBucket bucket(10, 5, t0);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(bucket.reserve(t0), 0ns);
+  EXPECT_EQ(bucket.reserve(t0), 100ms);
+  EXPECT_EQ(bucket.reserve(t0), 200ms) << "queued callers get successive slots";
+  EXPECT_EQ(bucket.reserve(t0 + 1s), 0ns) << "refilled 10 tokens after the 2 borrowed";
+}
+
+TEST(TokenBucket, PausesWhenAzureReportsLowQuota) {
+  auto t0 = SteadyTime{};
+  SubscriptionThrottle throttle(RateLimits{.readsPerSecond = 20, .readBurst = 200, .lowRemaining = 20});
+  EXPECT_EQ(throttle.reserve("sub", false, t0), 0ns);
+  throttle.observeRemaining("sub", false, 100, t0);
+  EXPECT_EQ(throttle.reserve("sub", false, t0), 0ns) << "plenty left: no pause";
+  throttle.observeRemaining("sub", false, 5, t0);
+  auto wait = throttle.reserve("sub", false, t0);
+  EXPECT_GE(wait, 600ms) << "16 reads at Azure's 25/s refill";
+  EXPECT_EQ(throttle.reserve("other", false, t0), 0ns) << "buckets are per subscription";
+  EXPECT_EQ(throttle.reserve("sub", true, t0), 0ns) << "writes have their own bucket";
+}
+
+// Simulates Azure's read bucket (250, +25/s) against the default client bucket: a burst of 500 reads
+// sent at the times the client bucket allows never empties Azure's bucket.
+TEST(TokenBucket, DefaultsStayBelowAzuresReadBucket) {
+  RateLimits defaults;
+  auto t0 = SteadyTime{};
+  TokenBucket client(defaults.readsPerSecond, defaults.readBurst, t0);
+  TokenBucket azure(25, 250, t0);
+  for (int i = 0; i < 500; ++i) {
+    auto sendAt = t0 + client.reserve(t0);
+    EXPECT_GE(azure.available(sendAt), 1.0) << "read " << i << " would be throttled";
+    azure.reserve(sendAt);
+  }
+}
+
+}  // namespace
+}  // namespace anf::azure
