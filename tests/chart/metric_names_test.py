@@ -4,8 +4,9 @@
 The exported names come from a running operator: `ANF_BINARY run --emulator` on the quickstart, scraped on
 /metrics until every queried name is there (or the time is up). While `run` is not implemented yet, the test
 falls back to the names the C++ sources register with prometheus-cpp (controller/, azure/), and says so
-loudly.
-Environment: ANF_SOURCE_DIR, ANF_BINARY, ANF_METRICS_SCRAPE_TIMEOUT (seconds, default 60).
+loudly. The few families that get series only on events the quickstart may not produce (EVENT_ONLY) are
+accepted from the sources when they are not in the scrape, and listed.
+Environment: ANF_SOURCE_DIR, ANF_BINARY, ANF_METRICS_SCRAPE_TIMEOUT (seconds, default 45).
 """
 import json
 import os
@@ -98,22 +99,34 @@ class Operator:
         self.tmp.cleanup()
 
 
-def exported_names(binary, wanted, timeout):
-    """(names, how): names a running operator exports once `wanted` all appeared or `timeout` passed;
-    None when `run` is not implemented yet."""
+# Labelled families that get their first series only on an event the quickstart may not produce
+# (prometheus-cpp prints nothing for a family without series). Scraped when present; otherwise they must at
+# least be registered by the sources. Every other queried name must be in the scrape.
+EVENT_ONLY = {
+    "anf_cmk_key_expiry_timestamp_seconds": "a series per key in use that has an expiry date",
+    "anf_cmk_key_vault_status": "a series once an account's key vault status has been read",
+}
+
+
+def scraped_names(binary, wanted, timeout, settle):
+    """(names, how): the names a running operator serves on /metrics once all of `wanted` appeared (or all
+    but EVENT_ONLY ones and nothing new came for `settle` seconds), or `timeout` passed;
+    (None, output) when `run` is not implemented yet."""
     op = Operator(binary)
     try:
         deadline = time.monotonic() + timeout
-        names = set()
+        names, grew_at = set(), time.monotonic()
         while time.monotonic() < deadline:
             if op.proc.poll() is not None:
                 out = op.output()
                 if "not implemented" in out:
                     return None, out.strip()
-                raise AssertionError(f"operator exited with {op.proc.returncode} before serving /metrics:\n{out}")
+                raise AssertionError(f"operator exited with {op.proc.returncode} while scraped:\n{out}")
             try:
-                names = promql.exposition_names(op.scrape())
-                if wanted <= names:
+                now = promql.exposition_names(op.scrape())
+                if now - names:
+                    names, grew_at = names | now, time.monotonic()
+                if wanted <= names or (wanted - set(EVENT_ONLY) <= names and time.monotonic() - grew_at > settle):
                     break
             except (urllib.error.URLError, ConnectionError, socket.timeout):
                 pass  # not listening yet
@@ -155,6 +168,51 @@ class PromqlExtractorTest(unittest.TestCase):
         self.assertEqual({"h", "h_bucket", "h_sum", "h_count", "g", "c", "c_total"}, promql.exposition_names(text))
 
 
+FAKE_OPERATOR = r"""#!/usr/bin/env python3
+# Stands in for `anf-cmk-operator run`: serves a fixed exposition on --metrics-addr until SIGTERM.
+import http.server, sys
+addr = sys.argv[sys.argv.index("--metrics-addr") + 1]
+host, port = addr.rsplit(":", 1)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"# TYPE a_total counter\na_total{kind=\"Volume\"} 1\n# TYPE h_seconds histogram\nh_seconds_bucket{le=\"+Inf\"} 0\n"
+        self.send_response(200 if self.path == "/metrics" else 404)
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer((host, int(port)), H).serve_forever()
+"""
+
+
+class ScrapeTest(unittest.TestCase):
+    """The scrape path against a stand-in daemon (the real one is MetricNamesTest's)."""
+
+    def fake(self, text):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path = os.path.join(tmp.name, "fake-operator")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+        return path
+
+    def test_scrapes_until_every_wanted_name_is_served(self):
+        names, how = scraped_names(self.fake(FAKE_OPERATOR), {"a_total", "h_seconds_bucket"}, timeout=20, settle=1)
+        self.assertLessEqual({"a_total", "h_seconds", "h_seconds_bucket", "h_seconds_count"}, names)
+        self.assertIn("scraped http://127.0.0.1:", how)
+
+    def test_not_implemented_run_is_reported_for_the_fallback(self):
+        names, how = scraped_names(self.fake("#!/bin/sh\necho 'anf-cmk-operator: run is not implemented yet' >&2\nexit 1\n"),
+                                   {"a_total"}, timeout=20, settle=1)
+        self.assertIsNone(names)
+        self.assertIn("not implemented", how)
+
+    def test_a_daemon_that_dies_fails(self):
+        with self.assertRaises(AssertionError):
+            scraped_names(self.fake("#!/bin/sh\necho 'bad config' >&2\nexit 1\n"), {"a_total"}, timeout=20, settle=1)
+
+
 class MetricNamesTest(unittest.TestCase):
     def test_alerts_and_dashboard_query_exported_metrics(self):
         used = queried_names()
@@ -162,14 +220,20 @@ class MetricNamesTest(unittest.TestCase):
         wanted = set(used) - promql.PROMETHEUS_SERIES
         binary = os.environ.get("ANF_BINARY", "")
         self.assertTrue(binary and os.access(binary, os.X_OK), f"ANF_BINARY={binary!r} is not an executable")
-        names, how = exported_names(binary, wanted, float(os.environ.get("ANF_METRICS_SCRAPE_TIMEOUT", "60")))
-        if names is None:
+        registered = promql.registered_names(source_texts())
+        scraped, how = scraped_names(binary, wanted, float(os.environ.get("ANF_METRICS_SCRAPE_TIMEOUT", "45")),
+                                     settle=5.0)
+        if scraped is None:
             print("\n*** NOT VERIFIED AGAINST A RUNNING OPERATOR: `run` answered: "
-                  f"{how!r}.\n*** Checking against the names the C++ sources register instead.",
-                  file=sys.stderr)
-            names = promql.registered_names(source_texts())
-            how = "names the sources register (fallback: no running operator)"
-        missing = {n: used[n] for n in sorted(wanted - names)}
+                  f"{how!r}.\n*** Checking against the names the C++ sources register instead.", file=sys.stderr)
+            accepted, how = registered, "names the C++ sources register (fallback: no running operator)"
+        else:
+            by_source = (wanted - scraped) & set(EVENT_ONLY) & registered
+            if by_source:
+                print(f"\nnot in the scrape, accepted as registered in the sources: "
+                      f"{ {n: EVENT_ONLY[n] for n in sorted(by_source)} }", file=sys.stderr)
+            accepted = scraped | by_source
+        missing = {n: used[n] for n in sorted(wanted - accepted)}
         self.assertEqual({}, missing, f"queried by the chart but not exported ({how})")
         print(f"\n{len(wanted)} metric names checked against {how}", file=sys.stderr)
 
