@@ -356,7 +356,12 @@ class NetAppProvider final : public ResourceProvider {
       desired = writableAccount(request.body);
     } else {
       desired = writableAccount(*existing);
-      arm::mergePatch(desired, writableAccount(request.body));
+      Json patch = writableAccount(request.body);
+      // A new vault URI without a resource id names another vault: the stored id would contradict it.
+      Json::json_pointer uri("/properties/encryption/keyVaultProperties/keyVaultUri");
+      Json::json_pointer resourceId("/properties/encryption/keyVaultProperties/keyVaultResourceId");
+      if (patch.contains(uri) && !patch.contains(resourceId) && desired.contains(resourceId)) desired.at(resourceId.parent_pointer()).erase("keyVaultResourceId");
+      arm::mergePatch(desired, patch);
     }
     auto next = buildAccount(world, path, existing, std::move(desired));
     if (!next) return next.error().toResponse();
