@@ -1,0 +1,112 @@
+#include "reconcilers/flows/account_extensions.h"
+
+#include "reconcilers/flows/feature_registration.h"
+#include "reconcilers/flows/key_vault_change.h"
+#include "reconcilers/flows/transition.h"
+
+namespace anf::reconcilers::flows {
+
+namespace {
+
+FeatureRef migrationFeature(const controller::Document& account) {
+  const auto& azure = account.azure.value_or(controller::AzureCoordinates{});
+  return FeatureRef{.tenant = azure.tenant, .subscriptionId = azure.subscriptionId,
+                    .name = std::string(kFeatureMigratePmkToCmk)};
+}
+
+class KeyVaultChangeExtension : public AccountExtension {
+ public:
+  explicit KeyVaultChangeExtension(std::shared_ptr<FlowAzure> azure) : azure_(std::move(azure)) {}
+  std::string_view name() const override { return "changeKeyVault"; }
+  bool handlesKeyVaultChange() const override { return true; }
+
+  controller::Result<void> observe(const controller::ReconcileContext& context, const Json& account,
+                                   controller::Observation& observation) override {
+    if (!keyVaultChangePending(context.document.spec, account)) return {};
+    const auto target = KeyVaultTarget::fromSpec(context.document.spec);
+    observation.upToDate = false;
+    observation.diff.push_back(controller::FieldDiff{
+        .path = "properties.encryption.keyVaultProperties.keyVaultResourceId",
+        .desired = target.resourceId,
+        .observed = account.value("/properties/encryption/keyVaultProperties/keyVaultResourceId"_json_pointer,
+                                  std::string())});
+    std::vector<std::string> vnets;
+    for (const auto& endpoint : keyVaultEndpointsOf(context)) vnets.push_back(endpoint.virtualNetworkId);
+    observation.planNotes.push_back(keyVaultChangePlanNote(account, target, vnets));
+    return {};
+  }
+
+  controller::Result<std::optional<controller::Outcome>> next(const controller::ReconcileContext& context,
+                                                             const Json& account,
+                                                             const controller::Observation&) override {
+    if (!keyVaultChangePending(context.document.spec, account)) return std::optional<controller::Outcome>{};
+    // Steps 3 and 4 of the account flow already checked the declared (new) vault and granted access.
+    auto outcome = KeyVaultChangeFlow(*azure_, nullptr).next(context, account);
+    if (!outcome) return std::unexpected(outcome.error());
+    return std::optional<controller::Outcome>{std::move(*outcome)};
+  }
+
+ private:
+  std::shared_ptr<FlowAzure> azure_;
+};
+
+class TransitionExtension : public AccountExtension {
+ public:
+  explicit TransitionExtension(std::shared_ptr<FlowAzure> azure) : azure_(std::move(azure)) {}
+  std::string_view name() const override { return "transition"; }
+
+  controller::Result<void> observe(const controller::ReconcileContext& context, const Json& account,
+                                   controller::Observation& observation) override {
+    auto seen = TransitionFlow(*azure_).observe(context, account);
+    if (!seen) return std::unexpected(seen.error());
+    for (auto& [key, value] : seen->facts.items()) observation.facts[key] = value;
+    for (auto& diff : seen->diff) observation.diff.push_back(std::move(diff));
+    for (auto& note : seen->planNotes) observation.planNotes.push_back(std::move(note));
+    if (!seen->upToDate) {
+      observation.upToDate = false;
+      const auto feature = migrationFeature(context.document);
+      auto state = FeatureGate(*azure_).observe(feature);
+      if (!state) return std::unexpected(state.error());
+      observation.conditions.push_back(featureCondition(feature, *state));
+    }
+    return {};
+  }
+
+  controller::Result<std::optional<controller::Outcome>> next(const controller::ReconcileContext& context,
+                                                             const Json& account,
+                                                             const controller::Observation&) override {
+    TransitionFlow flow(*azure_);
+    auto seen = flow.observe(context, account);
+    if (!seen) return std::unexpected(seen.error());
+    if (seen->upToDate) return std::optional<controller::Outcome>{};
+    auto wait = FeatureGate(*azure_).ensure(migrationFeature(context.document), context.self.facts);
+    if (!wait) return std::unexpected(wait.error());
+    if (*wait) return wait;
+    auto step = flow.next(context, account, *seen);
+    if (!step) return std::unexpected(step.error());
+    if (!step->sent) return std::optional<controller::Outcome>{};
+    return std::optional<controller::Outcome>{std::move(step->outcome)};
+  }
+
+ private:
+  std::shared_ptr<FlowAzure> azure_;
+};
+
+}  // namespace
+
+AccountExtensionPtr makeKeyVaultChangeExtension(std::shared_ptr<FlowAzure> azure) {
+  return std::make_unique<KeyVaultChangeExtension>(std::move(azure));
+}
+
+AccountExtensionPtr makeTransitionExtension(std::shared_ptr<FlowAzure> azure) {
+  return std::make_unique<TransitionExtension>(std::move(azure));
+}
+
+std::vector<AccountExtensionPtr> makeAccountExtensions(std::shared_ptr<FlowAzure> azure) {
+  std::vector<AccountExtensionPtr> out;
+  out.push_back(makeKeyVaultChangeExtension(azure));
+  out.push_back(makeTransitionExtension(std::move(azure)));
+  return out;
+}
+
+}  // namespace anf::reconcilers::flows

@@ -1,0 +1,228 @@
+#include "reconcilers/flows/transition.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/reconcilers/flows/fake_azure.h"
+
+namespace anf::reconcilers::flows {
+namespace {
+
+using controller::Kind;
+using testing::FakeAzure;
+using testing::kAccountId;
+using testing::kPoolId;
+using testing::kVnet;
+using testing::kVnet2;
+
+const std::string kDelegated = kVnet + "/subnets/anf-delegated";
+const std::string kDelegated2 = kVnet2 + "/subnets/anf-delegated";
+const std::string kEndpointId = testing::kRg + "/providers/Microsoft.Network/privateEndpoints/pe1";
+
+Json armVolume(const std::string& name, const std::string& subnet, const std::string& keySource) {
+  return {{"id", kPoolId + "/volumes/" + name},
+          {"name", "acct/pool1/" + name},
+          {"properties",
+           {{"subnetId", subnet}, {"encryptionKeySource", keySource}, {"fileSystemId", "fs-" + name}}}};
+}
+
+const Json kCmkAccount = {{"properties",
+                           {{"provisioningState", "Succeeded"},
+                            {"encryption", {{"keySource", "Microsoft.KeyVault"}, {"keyVaultProperties", {{"status", "InUse"}}}}}}}};
+
+struct TransitionWorld : testing::World {
+  FakeAzure azure;
+  Json volumes = Json::array();
+
+  TransitionWorld() {
+    add(testing::document(Kind::NetAppAccount, "acct",
+                          {{"encryption", {{"keySource", "Microsoft.KeyVault"}}},
+                           {"transitionToCMK", {{{"virtualNetworkId", kVnet}, {"privateEndpointRef", "pe1"}}}}}));
+    add(testing::document(Kind::CapacityPool, "pool1", {{"accountRef", "acct"}}));
+    add(testing::document(Kind::PrivateEndpoint, "pe1", {{"subnetId", kVnet + "/subnets/endpoints"}}));
+    statuses[{Kind::PrivateEndpoint, "pe1"}].facts = {{"resourceId", kEndpointId}};
+    azure.onJson("GET", kAccountId + "/capacityPools", {{"value", {{{"id", kPoolId}}}}});
+    azure.on("GET", kPoolId + "/volumes", [this](const testing::Call&) -> Result<Reply> {
+      return Reply{.body = {{"value", volumes}}};
+    });
+    endpoint(kVnet + "/subnets/endpoints", "Approved");
+    azure.on("POST", kAccountId + "/transitiontocmk", [](const testing::Call&) -> Result<Reply> {
+      return Reply{.status = 202, .operation = Json{{"url", "https://op/1"}, {"action", "transitiontocmk"}}};
+    });
+  }
+  void volumeDoc(const std::string& name, const std::string& keySource, const std::string& subnet = kDelegated) {
+    add(testing::document(Kind::Volume, name,
+                          {{"poolRef", "pool1"}, {"subnetId", subnet}, {"encryptionKeySource", keySource}}));
+  }
+  void endpoint(const std::string& subnet, const std::string& state) {
+    azure.onJson("GET", kEndpointId,
+                 {{"id", kEndpointId},
+                  {"properties",
+                   {{"subnet", {{"id", subnet}}},
+                    {"privateLinkServiceConnections",
+                     {{{"properties", {{"privateLinkServiceConnectionState", {{"status", state}}}}}}}}}}});
+  }
+  Result<TransitionStep> run() {
+    auto context = this->context({Kind::NetAppAccount, "acct"});
+    TransitionFlow flow(azure, [] { return std::string("2026-11-23T09:00:00Z"); });
+    auto seen = flow.observe(context, kCmkAccount);
+    if (!seen) return std::unexpected(seen.error());
+    return flow.next(context, kCmkAccount, *seen);
+  }
+};
+
+TEST(UndeclaredVolumeGuard, ListsEveryPmkVolumeOfTheVnetWithoutACmkDocument) {
+  std::vector<ObservedVolume> observed = {
+      ObservedVolume::fromArm(armVolume("declared", kDelegated, "Microsoft.NetApp")),
+      ObservedVolume::fromArm(armVolume("orphan-a", kDelegated, "Microsoft.NetApp")),
+      ObservedVolume::fromArm(armVolume("orphan-b", kDelegated, "Microsoft.NetApp")),
+      ObservedVolume::fromArm(armVolume("already-cmk", kDelegated, "Microsoft.KeyVault")),
+      ObservedVolume::fromArm(armVolume("other-vnet", kDelegated2, "Microsoft.NetApp")),
+  };
+  std::vector<DeclaredVolume> declared = {
+      {.document = "Volume/declared", .expectedId = kPoolId + "/volumes/declared",
+       .encryptionKeySource = "Microsoft.KeyVault", .virtualNetworkId = kVnet}};
+  auto error = checkUndeclaredVolumes(kVnet, observed, declared);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_TRUE(error->terminal);
+  EXPECT_EQ(error->reason, "UndeclaredVolumesInTransition");
+  EXPECT_NE(error->message.find(kPoolId + "/volumes/orphan-a"), std::string::npos);
+  EXPECT_NE(error->message.find(kPoolId + "/volumes/orphan-b"), std::string::npos);
+  EXPECT_NE(error->message.find("2 volume(s)"), std::string::npos);
+  EXPECT_EQ(error->message.find("volumes/declared"), std::string::npos);
+  EXPECT_EQ(error->message.find("already-cmk"), std::string::npos);
+  EXPECT_EQ(error->message.find("other-vnet"), std::string::npos);
+
+  declared.push_back({.document = "Volume/orphan-a", .expectedId = kPoolId + "/volumes/ORPHAN-A",
+                      .encryptionKeySource = "Microsoft.KeyVault", .virtualNetworkId = kVnet});
+  declared.push_back({.document = "Volume/orphan-b", .expectedId = kPoolId + "/volumes/orphan-b",
+                      .encryptionKeySource = "Microsoft.KeyVault", .virtualNetworkId = kVnet});
+  EXPECT_FALSE(checkUndeclaredVolumes(kVnet, observed, declared).has_value());
+}
+
+TEST(Irreversibility, AVolumeDocumentAskingForPmkInATransitionedVnetIsRefused) {
+  std::vector<DeclaredVolume> declared = {
+      {.document = "Volume/stay-pmk", .encryptionKeySource = "Microsoft.NetApp", .virtualNetworkId = kVnet},
+      {.document = "Volume/fine", .encryptionKeySource = "Microsoft.KeyVault", .virtualNetworkId = kVnet},
+      {.document = "Volume/elsewhere", .encryptionKeySource = "Microsoft.NetApp", .virtualNetworkId = kVnet2}};
+  auto error = checkNoReversal(kVnet, declared);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_TRUE(error->terminal);
+  EXPECT_EQ(error->reason, "TransitionIrreversible");
+  EXPECT_NE(error->message.find("Volume/stay-pmk"), std::string::npos);
+  EXPECT_EQ(error->message.find("Volume/fine"), std::string::npos);
+  EXPECT_EQ(error->message.find("Volume/elsewhere"), std::string::npos);
+}
+
+TEST(Irreversibility, CmkVolumeCannotBeDeclaredBackToPmk) {
+  auto error = refuseKeySourceReversal("Volume/v1", "Microsoft.NetApp", "Microsoft.KeyVault");
+  ASSERT_TRUE(error.has_value());
+  EXPECT_TRUE(error->terminal);
+  EXPECT_NE(error->message.find("irreversible"), std::string::npos);
+  EXPECT_FALSE(refuseKeySourceReversal("Volume/v1", "Microsoft.KeyVault", "Microsoft.KeyVault").has_value());
+  EXPECT_FALSE(refuseKeySourceReversal("Volume/v1", "Microsoft.NetApp", "Microsoft.NetApp").has_value());
+  EXPECT_FALSE(refuseKeySourceReversal("Volume/v1", "Microsoft.KeyVault", "Microsoft.NetApp").has_value());
+}
+
+TEST(TransitionFlow, SendsOnePostForTheVnetWithItsEndpointAndHandsTheOperationToTheEngine) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp"),
+                   armVolume("vol-other-vnet", kDelegated2, "Microsoft.NetApp")};
+  auto step = world.run();
+  ASSERT_TRUE(step.has_value()) << step.error().message;
+  EXPECT_TRUE(step->sent);
+  ASSERT_TRUE(step->outcome.operation.has_value());
+  EXPECT_EQ((*step->outcome.operation)["action"], "transitiontocmk");
+  auto posts = world.azure.callsTo("POST", "/transitiontocmk");
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].path, kAccountId + "/transitiontocmk");
+  EXPECT_EQ(posts[0].body, (Json{{"virtualNetworkId", kVnet}, {"privateEndpointId", kEndpointId}}));
+  EXPECT_EQ(step->outcome.facts["transitions"][0]["state"], "InProgress");
+  EXPECT_EQ(step->outcome.facts["transitions"][0]["virtualNetworkId"], kVnet);
+}
+
+TEST(TransitionFlow, UndeclaredVolumeStopsEverythingBeforeSending) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp"), armVolume("legacy", kDelegated, "Microsoft.NetApp")};
+  auto step = world.run();
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.error().reason, "UndeclaredVolumesInTransition");
+  EXPECT_NE(step.error().message.find("volumes/legacy"), std::string::npos);
+  EXPECT_TRUE(world.azure.writes().empty());
+}
+
+TEST(TransitionFlow, ObservedDoneVnetIsRecordedAndNeverPostedAgain) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.KeyVault")};
+  auto step = world.run();
+  ASSERT_TRUE(step.has_value()) << step.error().message;
+  EXPECT_FALSE(step->sent);
+  EXPECT_TRUE(world.azure.writes().empty());
+  EXPECT_EQ(step->outcome.facts["transitions"][0],
+            (Json{{"virtualNetworkId", kVnet}, {"state", "Succeeded"}, {"completedAt", "2026-11-23T09:00:00Z"}}));
+}
+
+TEST(TransitionFlow, RecordedSucceededVnetIsSkippedAfterARestart) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumeDoc("vol-new", "Microsoft.KeyVault");
+  // A volume created PMK after the transition: the completed VNet is still not posted again.
+  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.KeyVault"), armVolume("vol-new", kDelegated, "Microsoft.NetApp")};
+  world.self.facts = {{"transitions",
+                       {{{"virtualNetworkId", kVnet}, {"state", "Succeeded"}, {"completedAt", "2026-11-22T00:00:00Z"}}}}};
+  auto step = world.run();
+  ASSERT_TRUE(step.has_value()) << step.error().message;
+  EXPECT_FALSE(step->sent);
+  EXPECT_TRUE(world.azure.callsTo("POST", "/transitiontocmk").empty());
+}
+
+TEST(TransitionFlow, EndpointInAnotherVnetIsRefused) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp")};
+  world.endpoint(kVnet2 + "/subnets/endpoints", "Approved");
+  auto step = world.run();
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.error().reason, "PrivateEndpointInWrongVnet");
+  EXPECT_TRUE(step.error().terminal);
+  EXPECT_TRUE(world.azure.writes().empty());
+}
+
+TEST(TransitionFlow, PendingEndpointWaitsWithoutSending) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp")};
+  world.endpoint(kVnet + "/subnets/endpoints", "Pending");
+  auto step = world.run();
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.error().reason, "PrivateEndpointNotApproved");
+  EXPECT_FALSE(step.error().terminal);
+  EXPECT_TRUE(world.azure.writes().empty());
+}
+
+TEST(TransitionFlow, AccountNotYetCmkWaits) {
+  EXPECT_FALSE(checkAccountCmkReady(kCmkAccount).has_value());
+  auto error = checkAccountCmkReady({{"properties", {{"provisioningState", "Succeeded"}}}});
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->reason, "AccountCmkNotReady");
+  EXPECT_FALSE(error->terminal);
+}
+
+TEST(TransitionFlow, ObservePlansTheVolumesAPendingVnetConverts) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp")};
+  auto context = world.context({Kind::NetAppAccount, "acct"});
+  auto seen = TransitionFlow(world.azure).observe(context, kCmkAccount);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_FALSE(seen->upToDate);
+  ASSERT_EQ(seen->planNotes.size(), 1u);
+  EXPECT_NE(seen->planNotes[0].find("volumes/vol1"), std::string::npos);
+  EXPECT_NE(seen->planNotes[0].find("irreversible"), std::string::npos);
+  EXPECT_TRUE(world.azure.writes().empty());
+}
+
+}  // namespace
+}  // namespace anf::reconcilers::flows
