@@ -3,11 +3,15 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <cstdio>
 #include <cstring>
+
+#include <sys/wait.h>
 #include <regex>
 #include <sstream>
 
 #include "controller/servers.h"
+#include "controller/status_client.h"
 #include "tests/controller/engine/fakes.h"
 
 namespace anf::controller {
@@ -138,11 +142,59 @@ TEST_F(ServersTest, StatusApiShape) {
   EXPECT_EQ(Json::parse(get("/api/v1/resources/NetAppAccount").body).at("items").size(), 1u);
 }
 
-TEST(HttpGet, UnreachableDaemonIsAnError) {
+/// Runs the built anf-cmk-operator with `args`; returns its exit code and combined output.
+std::pair<int, std::string> runBinary(const std::string& args) {
+  std::string output;
+  FILE* pipe = ::popen((std::string(ANF_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::uint16_t closedPort() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  const auto port = probe.local_endpoint().port();
-  probe.close();  // nothing listens there now
+  return probe.local_endpoint().port();  // closed when `probe` goes
+}
+
+TEST_F(ServersTest, StatusClientAndTable) {
+  applyAccount();
+  auto list = fetchStatus(address);
+  ASSERT_TRUE(list) << list.error();
+  const std::string table = formatStatusTable(*list, std::chrono::system_clock::now());
+  EXPECT_TRUE(std::regex_search(table, std::regex(R"(^KIND\s+NAME\s+READY\s+REASON\s+AGE\s+MESSAGE\n)"))) << table;
+  EXPECT_TRUE(std::regex_search(table, std::regex(R"(\nNetAppAccount\s+acct\s+True\s+Available\s+\d+s\n)"))) << table;
+  auto one = fetchStatus(address, "NetAppAccount", "acct");
+  ASSERT_TRUE(one) << one.error();
+  EXPECT_EQ(one->at("items").size(), 1u);
+  auto missing = fetchStatus(address, "NetAppAccount", "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("NetAppAccount/nope not found"), std::string::npos) << missing.error();
+}
+
+TEST_F(ServersTest, StatusCommandPrintsTableOrJson) {
+  applyAccount();
+  auto [code, out] = runBinary("status --addr " + address);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(NetAppAccount\s+acct\s+True\s+Available)"))) << out;
+  std::tie(code, out) = runBinary("status --addr " + address + " -o json NetAppAccount acct");
+  EXPECT_EQ(code, 0) << out;
+  const Json json = Json::parse(out, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << out;
+  EXPECT_EQ(json.at("items").size(), 1u) << out;
+}
+
+TEST(StatusCommand, UnreachableDaemonExitsOneWithAClearMessage) {
+  const auto port = std::to_string(closedPort());
+  const auto [code, out] = runBinary("status --addr 127.0.0.1:" + port);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("cannot reach the operator's status server at 127.0.0.1:" + port), std::string::npos) << out;
+}
+
+TEST(HttpGet, UnreachableDaemonIsAnError) {
+  const auto port = closedPort();
   const auto r = httpGet("127.0.0.1:" + std::to_string(port), "/api/v1/resources", 2000);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.error();
