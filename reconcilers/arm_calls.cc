@@ -1,0 +1,83 @@
+#include "reconcilers/arm_calls.h"
+
+#include "azure/client.h"
+#include "reconcilers/arm_bodies.h"
+#include "reconcilers/documented_errors.h"
+
+namespace anf::reconcilers {
+
+ReconcileError fromAzure(const azure::AzureError& error) {
+  ReconcileError result = fromAzureError(error.code, error.message, !error.retryable);
+  if (!error.retryable) return result;
+  result.terminal = false;  // a documented text that Azure sent while it still propagates a grant
+  result.retryAfter = error.retryAfter;
+  return result;
+}
+
+Result<std::optional<Json>> getIfExists(azure::AzureClient& client, const std::string& credential,
+                                        const azure::ResourceId& id) {
+  auto result = client.get(credential, id).get();
+  if (result) return std::optional<Json>{std::move(result->body)};
+  if (result.error().isNotFound()) return std::optional<Json>{};
+  return std::unexpected(fromAzure(result.error()));
+}
+
+namespace {
+std::string listKey(const azure::ResourceId& parent, std::string_view childType) {
+  return "list:" + parent.key() + "/" + std::string{childType};
+}
+}  // namespace
+
+Result<std::vector<Json>> listForPass(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                      const std::string& credential, const azure::ResourceId& parent,
+                                      std::string_view childType) {
+  auto cached = context.cache.getOrLoad(listKey(parent, childType), [&]() -> Result<Json> {
+    auto items = client.list(credential, parent, childType).get();
+    if (items) return Json(std::move(*items));
+    if (items.error().isNotFound()) return Json::array();  // the parent itself is gone: no children
+    return std::unexpected(fromAzure(items.error()));
+  });
+  if (!cached) return std::unexpected(cached.error());
+  return cached->get<std::vector<Json>>();
+}
+
+void invalidateList(const controller::ReconcileContext& context, const azure::ResourceId& parent,
+                    std::string_view childType) {
+  context.cache.invalidate(listKey(parent, childType));
+}
+
+std::optional<Json> findByName(const std::vector<Json>& items, std::string_view name) {
+  for (const Json& item : items) {
+    std::string itemName = item.value("name", "");
+    itemName = itemName.substr(itemName.find_last_of('/') + 1);
+    if (equalsIgnoreCase(itemName, name)) return item;
+  }
+  return std::nullopt;
+}
+
+controller::Outcome outcomeOf(const azure::ArmResult& result, std::string description) {
+  controller::Outcome outcome;
+  if (result.operation) outcome.operation = result.operation->toJson();
+  if (result.body.is_object() && result.body.contains("id")) outcome.facts["resourceId"] = result.body["id"];
+  outcome.description = std::move(description);
+  return outcome;
+}
+
+Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std::string& credential,
+                                           const azure::ResourceId& id, std::string description) {
+  auto result = client.remove(credential, id).get();
+  if (result) return outcomeOf(*result, std::move(description));
+  if (result.error().isNotFound()) return controller::Outcome{.description = "already deleted"};
+  return std::unexpected(fromAzure(result.error()));
+}
+
+ReconcileError dependencyNotReady(std::string_view what) {
+  return ReconcileError{.reason = "DependencyNotReady", .message = std::string{what} + " is not known yet",
+                        .terminal = false, .retryAfter = std::chrono::milliseconds{2000}};
+}
+
+ReconcileError refused(std::string reason, std::string message) {
+  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .terminal = true};
+}
+
+}  // namespace anf::reconcilers

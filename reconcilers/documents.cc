@@ -1,0 +1,90 @@
+#include "reconcilers/documents.h"
+
+#include "reconcilers/arm_bodies.h"
+
+namespace anf::reconcilers {
+
+using controller::Kind;
+
+std::string specString(const Document& document, std::string_view pointer) {
+  const Json::json_pointer p{std::string{pointer}};
+  return document.spec.contains(p) && document.spec.at(p).is_string() ? document.spec.at(p).get<std::string>() : "";
+}
+
+std::string credentialOf(const Document& document) { return document.azure ? document.azure->tenant : ""; }
+
+azure::ResourceId topLevelId(const Document& document, std::string_view fullType) {
+  const auto& a = *document.azure;
+  return azure::ResourceId::inResourceGroup(a.subscriptionId, a.resourceGroup, fullType, a.name);
+}
+
+const Document* findDocument(const controller::DesiredState& desired, Kind kind, const std::string& name) {
+  auto it = desired.documents.find(controller::DocumentKey{kind, name});
+  return it == desired.documents.end() ? nullptr : &it->second;
+}
+
+std::optional<azure::ResourceId> accountIdOf(const Document& account) {
+  if (!account.azure) return std::nullopt;
+  return topLevelId(account, "Microsoft.NetApp/netAppAccounts");
+}
+
+std::optional<azure::ResourceId> poolIdOf(const Document& pool, const controller::DesiredState& desired) {
+  const Document* account = findDocument(desired, Kind::NetAppAccount, specString(pool, "/accountRef"));
+  if (!account || !pool.azure) return std::nullopt;
+  auto accountId = accountIdOf(*account);
+  if (!accountId) return std::nullopt;
+  return accountId->child("capacityPools", pool.azure->name);
+}
+
+std::optional<azure::ResourceId> volumeIdOf(const Document& volume, const controller::DesiredState& desired) {
+  const Document* pool = findDocument(desired, Kind::CapacityPool, specString(volume, "/poolRef"));
+  if (!pool || !volume.azure) return std::nullopt;
+  auto poolId = poolIdOf(*pool, desired);
+  if (!poolId) return std::nullopt;
+  return poolId->child("volumes", volume.azure->name);
+}
+
+std::optional<std::string> referencedFact(const controller::ReconcileContext& context, Kind kind,
+                                          const std::string& name, const std::string& fact) {
+  if (!context.statusOf) return std::nullopt;
+  const controller::ResourceStatus* status = context.statusOf(controller::DocumentKey{kind, name});
+  if (!status || !status->facts.contains(fact) || !status->facts[fact].is_string()) return std::nullopt;
+  return status->facts[fact].get<std::string>();
+}
+
+std::vector<const Document*> cmkVolumesOfAccount(const Document& account, const controller::DesiredState& desired) {
+  std::vector<const Document*> volumes;
+  for (const auto& [key, document] : desired.documents) {
+    if (key.kind != Kind::Volume || !equalsIgnoreCase(specString(document, "/encryptionKeySource"), kKeySourceKeyVault))
+      continue;
+    const Document* pool = findDocument(desired, Kind::CapacityPool, specString(document, "/poolRef"));
+    if (pool && specString(*pool, "/accountRef") == account.key.name) volumes.push_back(&document);
+  }
+  return volumes;
+}
+
+std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, const std::string& endpointId,
+                                                  const controller::DesiredState& desired) {
+  std::vector<const Document*> volumes;
+  for (const auto& [key, document] : desired.documents) {
+    if (key.kind != Kind::Volume) continue;
+    const bool byRef = specString(document, "/keyVaultPrivateEndpointRef") == endpoint.key.name;
+    const std::string byId = specString(document, "/keyVaultPrivateEndpointId");
+    if (byRef || (!byId.empty() && !endpointId.empty() && equalsIgnoreCase(byId, endpointId))) volumes.push_back(&document);
+  }
+  return volumes;
+}
+
+std::string virtualNetworkOf(const std::string& subnetId) {
+  auto id = azure::ResourceId::parse(subnetId);
+  if (!id || !azure::isResourceType(subnetId, "Microsoft.Network/virtualNetworks/subnets")) return "";
+  return id->parent()->str();
+}
+
+std::string joinKeys(const std::vector<const Document*>& documents) {
+  std::string out;
+  for (const Document* document : documents) out += (out.empty() ? "" : ", ") + document->key.str();
+  return out;
+}
+
+}  // namespace anf::reconcilers

@@ -1,0 +1,57 @@
+#pragma once
+// Reading the desired state the reconcilers act on: spec fields of Document::spec (defaults already
+// applied by the loader), the ARM ids documents name, references resolved through the engine's
+// status of the referenced documents, and the cross-document questions of the CMK flows (which CMK
+// volumes does an account or an endpoint carry).
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "azure/resource_id.h"
+#include "controller/reconciler.h"
+
+namespace anf::reconcilers {
+
+using controller::Document;
+using controller::Json;
+
+/// The string at `pointer` ("/encryption/keyVault/keyName") in the document's spec, or "".
+std::string specString(const Document& document, std::string_view pointer);
+
+/// The credential name the document acts with (spec.azure.tenant).
+std::string credentialOf(const Document& document);
+
+/// The ARM id of a top-level resource described by the document's spec.azure
+/// ("Microsoft.NetApp/netAppAccounts").
+azure::ResourceId topLevelId(const Document& document, std::string_view fullType);
+
+/// The ARM ids of the NetApp hierarchy, computed from the documents themselves (never from status):
+/// account of an account document, pool of a CapacityPool document (through spec.accountRef), volume
+/// of a Volume document (through spec.poolRef). nullopt when a referenced document is missing.
+std::optional<azure::ResourceId> accountIdOf(const Document& account);
+std::optional<azure::ResourceId> poolIdOf(const Document& pool, const controller::DesiredState& desired);
+std::optional<azure::ResourceId> volumeIdOf(const Document& volume, const controller::DesiredState& desired);
+
+/// The document of `kind` named `name`, or nullptr.
+const Document* findDocument(const controller::DesiredState& desired, controller::Kind kind, const std::string& name);
+
+/// A string fact of the referenced document's status ("resourceId", "principalId"), or nullopt.
+std::optional<std::string> referencedFact(const controller::ReconcileContext& context, controller::Kind kind,
+                                          const std::string& name, const std::string& fact);
+
+/// The Volume documents declaring `encryptionKeySource: Microsoft.KeyVault` in pools of `account`.
+std::vector<const Document*> cmkVolumesOfAccount(const Document& account, const controller::DesiredState& desired);
+
+/// The Volume documents whose spec names the endpoint document (keyVaultPrivateEndpointRef) or its
+/// ARM id (keyVaultPrivateEndpointId).
+std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, const std::string& endpointId,
+                                                  const controller::DesiredState& desired);
+
+/// The VNet id of a subnet id; "" when it is not a subnet id.
+std::string virtualNetworkOf(const std::string& subnetId);
+
+/// "Volume/a, Volume/b".
+std::string joinKeys(const std::vector<const Document*>& documents);
+
+}  // namespace anf::reconcilers

@@ -1,0 +1,109 @@
+#include "reconcilers/key_access.h"
+
+#include "azure/client.h"
+#include "reconcilers/arm_bodies.h"
+#include "reconcilers/arm_calls.h"
+#include "reconcilers/deterministic_names.h"
+#include "reconcilers/key_vault_checks.h"
+
+namespace anf::reconcilers {
+namespace {
+
+std::string stringAt(const Json& json, const char* pointer) {
+  const Json::json_pointer p{pointer};
+  return json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>() : "";
+}
+
+azure::ResourceId roleDefinitionResourceId(const KeyAccessRequest& request) {
+  return azure::ResourceId::subscription(request.vaultId.subscriptionId())
+      .child("Microsoft.Authorization/roleDefinitions",
+             roleDefinitionName(request.vaultId.str(), minimalRoleName(request.vaultId.str())));
+}
+
+}  // namespace
+
+AccessMode accessModeOf(const Json& spec, const Json& vault) {
+  const std::string mode = stringAt(spec, "/encryption/access/mode");
+  if (mode == "None") return AccessMode::None;
+  if (mode == "RoleAssignment") return AccessMode::RoleAssignment;
+  if (mode == "AccessPolicy") return AccessMode::AccessPolicy;
+  return vaultUsesRbac(vault) ? AccessMode::RoleAssignment : AccessMode::AccessPolicy;
+}
+
+AccessRole accessRoleOf(const Json& spec) {
+  return stringAt(spec, "/encryption/access/role") == "KeyVaultCryptoUser" ? AccessRole::KeyVaultCryptoUser
+                                                                          : AccessRole::MinimalCustomRole;
+}
+
+std::string roleDefinitionIdFor(const KeyAccessRequest& request) {
+  if (request.role == AccessRole::KeyVaultCryptoUser)
+    return "/providers/Microsoft.Authorization/roleDefinitions/" + std::string{kKeyVaultCryptoUserRoleGuid};
+  return roleDefinitionResourceId(request).str();
+}
+
+azure::ResourceId roleAssignmentIdFor(const KeyAccessRequest& request) {
+  return request.vaultId.child(
+      "Microsoft.Authorization/roleAssignments",
+      roleAssignmentName(request.vaultId.str(), request.principalId, roleDefinitionIdFor(request)));
+}
+
+Result<bool> KeyAccess::roleDefinitionCurrent(const KeyAccessRequest& request) {
+  auto definition = getIfExists(client_, request.credential, roleDefinitionResourceId(request));
+  if (!definition) return std::unexpected(definition.error());
+  if (!*definition) return false;
+  const Json desired = minimalRoleDefinitionBody(request.vaultId.str());
+  const Json::json_pointer permissions{"/properties/permissions"};
+  const Json::json_pointer scopes{"/properties/assignableScopes"};
+  if (!(*definition)->contains(permissions) || !(*definition)->contains(scopes)) return false;
+  return diffBodies(desired.at(permissions), (*definition)->at(permissions)).empty() &&
+         diffBodies(desired.at(scopes), (*definition)->at(scopes)).empty();
+}
+
+Result<bool> KeyAccess::granted(const KeyAccessRequest& request) {
+  switch (request.mode) {
+    case AccessMode::None: return true;
+    case AccessMode::AccessPolicy: return hasKeyAccessPolicy(request.vault, request.principalId);
+    case AccessMode::RoleAssignment: break;
+  }
+  if (request.role == AccessRole::MinimalCustomRole) {
+    auto current = roleDefinitionCurrent(request);
+    if (!current || !*current) return current;
+  }
+  auto assignment = getIfExists(client_, request.credential, roleAssignmentIdFor(request));
+  if (!assignment) return std::unexpected(assignment.error());
+  return assignment->has_value();
+}
+
+Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
+  controller::Outcome outcome;
+  if (request.mode == AccessMode::AccessPolicy) {
+    const std::string tenantId = stringAt(request.vault, "/properties/tenantId");
+    auto result = await(client_.put(request.credential, request.vaultId.child("accessPolicies", "add"),
+                                    accessPolicyAddBody(tenantId, request.principalId)));
+    if (!result) return std::unexpected(result.error());
+    outcome.description = "added key access policy (get, encrypt, decrypt) for " + request.principalId;
+  } else if (request.mode == AccessMode::RoleAssignment) {
+    if (request.role == AccessRole::MinimalCustomRole) {
+      auto current = roleDefinitionCurrent(request);
+      if (!current) return std::unexpected(current.error());
+      if (!*current) {
+        auto result = await(client_.put(request.credential, roleDefinitionResourceId(request),
+                                        minimalRoleDefinitionBody(request.vaultId.str())));
+        if (!result) return std::unexpected(result.error());
+      }
+    }
+    auto result = await(client_.put(request.credential, roleAssignmentIdFor(request),
+                                    roleAssignmentBody(roleDefinitionIdFor(request), request.principalId)));
+    if (!result) return std::unexpected(result.error());
+    outcome.description = std::string{"assigned "} +
+                          (request.role == AccessRole::KeyVaultCryptoUser ? "Key Vault Crypto User" : "the minimal key role") +
+                          " on the vault to " + request.principalId;
+  }
+  client_.noteGrant(request.principalId);
+  outcome.facts["accessGrantedAt"] =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  outcome.requeueAfter = std::chrono::milliseconds{1000};  // let the grant propagate before encrypting
+  return outcome;
+}
+
+}  // namespace anf::reconcilers

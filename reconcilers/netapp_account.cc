@@ -1,0 +1,352 @@
+// NetAppAccount: see netapp_account.h for the flow and its order.
+#include "reconcilers/netapp_account.h"
+
+#include <chrono>
+
+#include "azure/client.h"
+#include "reconcilers/arm_bodies.h"
+#include "reconcilers/arm_calls.h"
+#include "reconcilers/documented_errors.h"
+#include "reconcilers/documents.h"
+#include "reconcilers/key_access.h"
+#include "reconcilers/key_vault_checks.h"
+#include "reconcilers/registry.h"
+
+namespace anf::reconcilers {
+namespace {
+
+using controller::Condition;
+using controller::Kind;
+using controller::Observation;
+using controller::Outcome;
+using controller::ReconcileContext;
+
+constexpr std::int64_t kGrantPropagationSeconds = 600;
+
+std::int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string at(const Json& json, const char* pointer) {
+  const Json::json_pointer p{pointer};
+  return json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>() : "";
+}
+
+/// Everything one pass knows about the account: declared and observed, read fresh by observe()
+/// and again by update() (level-based: no state is carried between calls but status facts).
+struct Snapshot {
+  azure::ResourceId accountId;
+  std::optional<Json> account;        // as Azure returns it
+  std::string identityType;           // declared: SystemAssigned | UserAssigned | None | ""
+  std::string userIdentityId;         // declared user-assigned identity (ARM id)
+  std::string userPrincipalId;
+  bool cmk = false;                   // declared keySource Microsoft.KeyVault
+  std::optional<azure::ResourceId> vaultId;
+  std::optional<Json> vault;
+  std::optional<Json> key;
+  std::string vaultUri;               // the one to configure
+  std::string keyName;
+  std::string principalId;            // identity in use for key access ("" while unknown)
+  std::optional<bool> accessGranted;  // nullopt: not checked (no CMK, or principal unknown)
+  bool vaultChange = false;           // CMK in Azure with another vault than declared
+  bool handledByExtension = false;
+};
+
+class NetAppAccountReconciler final : public controller::Reconciler {
+ public:
+  NetAppAccountReconciler(azure::AzureClient& client, std::vector<AccountExtensionPtr> extensions)
+      : client_(client), access_(client), extensions_(std::move(extensions)) {}
+  Kind kind() const override { return Kind::NetAppAccount; }
+
+  std::string mutationGroup(const ReconcileContext& context) const override {
+    auto id = accountIdOf(context.document);
+    return id ? id->key() : "";
+  }
+
+  Result<Observation> observe(const ReconcileContext& context) override {
+    auto snapshot = gather(context);
+    if (!snapshot) return std::unexpected(snapshot.error());
+    const Snapshot& s = *snapshot;
+    Observation observation;
+    observation.facts["resourceId"] = s.accountId.str();
+    if (s.cmk) {
+      observation.conditions.push_back(Condition{"KeyVaultValid", "True", "KeyVaultValid", "key vault and key pass the documented checks", ""});
+      observation.facts["keyVault"] = {{"resourceId", s.vaultId->str()}, {"name", s.vaultId->name()}, {"keyName", s.keyName}};
+      if (auto exp = keyExpiry(*s.key)) observation.facts["keyExpiry"] = *exp;
+    }
+    if (!s.principalId.empty()) observation.facts["principalId"] = s.principalId;
+    if (s.accessGranted)
+      observation.conditions.push_back(*s.accessGranted
+                                           ? Condition{"AccessGranted", "True", "AccessGranted", "the identity holds key access", ""}
+                                           : Condition{"AccessGranted", "False", "AccessMissing",
+                                                       "the identity " + s.principalId + " has no key access yet", ""});
+    if (!s.account) return observation;
+    const Json& account = *s.account;
+    observation.exists = true;
+    if (account.contains("identity")) observation.facts["identity"] = account["identity"];
+    if (const Json* encryption = account.contains("properties") ? findMember(account["properties"], "encryption") : nullptr) {
+      observation.facts["encryption"] = *encryption;
+      observation.facts["keyVaultStatus"] = at(*encryption, "/keyVaultProperties/status");
+    }
+    observation.diff = diffOf(context, s);
+    if (s.cmk) addRekeyNote(context, s, observation);
+    observation.upToDate = true;
+    for (auto& extension : extensions_)
+      if (auto result = extension->observe(context, account, observation); !result) return std::unexpected(result.error());
+    observation.upToDate = observation.upToDate && observation.diff.empty();
+    return observation;
+  }
+
+  Result<Outcome> create(const ReconcileContext& context, const Observation&) override {
+    auto snapshot = gather(context);
+    if (!snapshot) return std::unexpected(snapshot.error());
+    const Snapshot& s = *snapshot;
+    if (s.account) return update(context, {});
+    // No encryption yet: the identity has no key access until the account (and its principal) exists.
+    auto result = await(client_.put(credentialOf(context.document), s.accountId,
+                                    accountPutBody(context.document.azure->location, desiredIdentity(s), std::nullopt)));
+    if (!result) return std::unexpected(result.error());
+    return outcomeOf(*result, "created NetApp account");
+  }
+
+  Result<Outcome> update(const ReconcileContext& context, const Observation&) override {
+    auto snapshot = gather(context);
+    if (!snapshot) return std::unexpected(snapshot.error());
+    const Snapshot& s = *snapshot;
+    if (!s.account) return create(context, {});
+    const std::string credential = credentialOf(context.document);
+    const Json& account = *s.account;
+
+    // 2. A system-assigned identity first, so that its principal exists to be granted.
+    if (s.identityType == "SystemAssigned" && !hasIdentityType(account, "SystemAssigned")) {
+      auto result = await(client_.patch(credential, s.accountId, accountPatchBody(AccountIdentity{"SystemAssigned", ""}, std::nullopt)));
+      if (!result) return std::unexpected(result.error());
+      return outcomeOf(*result, "enabled system-assigned identity");
+    }
+    if (s.cmk) {
+      if (s.principalId.empty()) return std::unexpected(dependencyNotReady("the principal id of the account's identity"));
+      // 4. Key access before encryption.
+      if (s.accessGranted == false) {
+        auto outcome = access_.grant(accessRequest(context, s));
+        if (outcome) outcome->facts["principalId"] = s.principalId;
+        return outcome;
+      }
+    }
+    // 5. Encryption (and identity, for a switch) in one PATCH.
+    const auto diff = diffOf(context, s);
+    const bool encryptionDiffers = std::ranges::any_of(diff, [](const auto& d) {
+      return d.path.starts_with("identity") || (d.path.starts_with("properties.encryption") &&
+                                                 d.path != "properties.encryption.identity.principalId");
+    });
+    if (encryptionDiffers) return patchEncryption(context, s);
+    // 6. After a switch the encryption identity must be the user identity: renewCredentials fixes it.
+    if (std::ranges::any_of(diff, [](const auto& d) { return d.path == "properties.encryption.identity.principalId"; })) {
+      auto result = await(client_.post(credential, s.accountId, "renewCredentials", Json::object()));
+      if (!result) return std::unexpected(result.error());
+      return outcomeOf(*result, "renewed credentials: encryption.identity.principalId did not match the user identity");
+    }
+    // 7. Extensions, one step each.
+    Observation observation;
+    observation.exists = true;
+    for (auto& extension : extensions_) {
+      if (auto result = extension->observe(context, account, observation); !result) return std::unexpected(result.error());
+      auto step = extension->next(context, account, observation);
+      if (!step) return std::unexpected(step.error());
+      if (*step) return std::move(**step);
+    }
+    return Outcome{.description = "NetApp account up to date"};
+  }
+
+  Result<Outcome> remove(const ReconcileContext& context, const Observation&) override {
+    auto id = accountIdOf(context.document);
+    return deleteIfExists(client_, credentialOf(context.document), *id, "deleted NetApp account");
+  }
+
+ private:
+  Result<Snapshot> gather(const ReconcileContext& context) {
+    const controller::Document& document = context.document;
+    const std::string credential = credentialOf(document);
+    Snapshot s{.accountId = *accountIdOf(document)};
+    auto account = getIfExists(client_, credential, s.accountId);
+    if (!account) return std::unexpected(account.error());
+    s.account = std::move(*account);
+
+    s.identityType = specString(document, "/identity/type");
+    if (auto error = resolveUserIdentity(context, s)) return std::unexpected(*error);
+    s.cmk = equalsIgnoreCase(specString(document, "/encryption/keySource"), kKeySourceKeyVault);
+    const std::string observedKeySource = s.account ? at(*s.account, "/properties/encryption/keySource") : "";
+    if (!s.cmk && equalsIgnoreCase(observedKeySource, kKeySourceKeyVault))
+      return std::unexpected(refused(
+          "CmkToPmkRefused",
+          "spec.encryption.keySource: the account encrypts with customer-managed keys (Microsoft.KeyVault) in Azure; "
+          "going back to platform-managed keys (Microsoft.NetApp) is not supported and is refused"));
+    if (!s.cmk) return s;
+
+    const std::string declaredVaultId = specString(document, "/encryption/keyVault/resourceId");
+    auto vaultId = azure::ResourceId::parse(declaredVaultId);
+    if (!vaultId || !azure::isResourceType(declaredVaultId, "Microsoft.KeyVault/vaults"))
+      return std::unexpected(toReconcileError(kKeyVaultUriInvalid, "spec.encryption.keyVault.resourceId"));
+    s.vaultId = *vaultId;
+    s.keyName = specString(document, "/encryption/keyVault/keyName");
+    auto vault = getIfExists(client_, credential, *s.vaultId);
+    if (!vault) return std::unexpected(vault.error());
+    s.vault = std::move(*vault);
+    if (s.vault && !s.keyName.empty()) {
+      auto key = getIfExists(client_, credential, s.vaultId->child("keys", s.keyName));
+      if (!key) return std::unexpected(key.error());
+      s.key = std::move(*key);
+    }
+    // 3. The documented checks; a failure stops here, before any write.
+    const std::string declaredUri = specString(document, "/encryption/keyVault/uri");
+    auto checked = checkKeyVault({.vault = s.vault, .key = s.key, .declaredUri = declaredUri,
+                                  .accountLocation = document.azure->location, .nowUnixSeconds = nowSeconds()});
+    if (!checked) return std::unexpected(checked.error());
+    s.vaultUri = effectiveVaultUri(declaredUri, *s.vault);
+
+    if (s.account && equalsIgnoreCase(observedKeySource, kKeySourceKeyVault)) {
+      const std::string observedVaultId = at(*s.account, "/properties/encryption/keyVaultProperties/keyVaultResourceId");
+      const std::string observedUri = at(*s.account, "/properties/encryption/keyVaultProperties/keyVaultUri");
+      s.vaultChange = (!observedVaultId.empty() && !equalsIgnoreCase(observedVaultId, s.vaultId->str())) ||
+                      (!observedUri.empty() && !sameVaultUri(observedUri, s.vaultUri));
+      s.handledByExtension = s.vaultChange && std::ranges::any_of(extensions_, [](const auto& e) { return e->handlesKeyVaultChange(); });
+      if (s.vaultChange && !s.handledByExtension)
+        return std::unexpected(refused(
+            "KeyVaultChangeUnsupported",
+            "spec.encryption.keyVault: the account is encrypted with the key vault " +
+                (observedVaultId.empty() ? observedUri : observedVaultId) +
+                "; changing to another key vault is not supported by this operator version (only the key within "
+                "the same vault can change)"));
+    }
+
+    s.principalId = s.identityType == "UserAssigned" ? s.userPrincipalId
+                    : s.account                      ? at(*s.account, "/identity/principalId")
+                                                     : "";
+    if (!s.principalId.empty()) {
+      auto granted = access_.granted(accessRequest(context, s));
+      if (!granted) return std::unexpected(granted.error());
+      s.accessGranted = *granted;
+    }
+    return s;
+  }
+
+  std::optional<ReconcileError> resolveUserIdentity(const ReconcileContext& context, Snapshot& s) {
+    if (s.identityType != "UserAssigned") return std::nullopt;
+    const std::string ref = specString(context.document, "/identity/userAssignedIdentityRef");
+    if (!ref.empty()) {
+      auto id = referencedFact(context, Kind::UserAssignedIdentity, ref, "resourceId");
+      auto principal = referencedFact(context, Kind::UserAssignedIdentity, ref, "principalId");
+      if (!id || !principal) return dependencyNotReady("UserAssignedIdentity/" + ref);
+      s.userIdentityId = *id;
+      s.userPrincipalId = *principal;
+      return std::nullopt;
+    }
+    s.userIdentityId = specString(context.document, "/identity/userAssignedIdentityId");
+    auto id = azure::ResourceId::parse(s.userIdentityId);
+    if (!id) return refused("InvalidIdentityId", "spec.identity.userAssignedIdentityId: " + id.error());
+    auto identity = getIfExists(client_, credentialOf(context.document), *id);
+    if (!identity) return identity.error();
+    if (!*identity) return refused("IdentityNotFound", "spec.identity.userAssignedIdentityId: " + s.userIdentityId + " does not exist");
+    s.userPrincipalId = at(**identity, "/properties/principalId");
+    return std::nullopt;
+  }
+
+  KeyAccessRequest accessRequest(const ReconcileContext& context, const Snapshot& s) const {
+    return KeyAccessRequest{.credential = credentialOf(context.document), .vaultId = *s.vaultId, .vault = *s.vault,
+                            .principalId = s.principalId, .mode = accessModeOf(context.document.spec, *s.vault),
+                            .role = accessRoleOf(context.document.spec)};
+  }
+
+  static std::optional<AccountIdentity> desiredIdentity(const Snapshot& s) {
+    if (s.identityType.empty()) return std::nullopt;
+    return AccountIdentity{s.identityType, s.identityType == "UserAssigned" ? s.userIdentityId : ""};
+  }
+
+  static std::optional<AccountEncryption> desiredEncryption(const ReconcileContext& context, const Snapshot& s) {
+    if (!s.cmk) {
+      if (specString(context.document, "/encryption/keySource").empty()) return std::nullopt;
+      return AccountEncryption{};
+    }
+    return AccountEncryption{.keySource = std::string{kKeySourceKeyVault}, .keyVaultUri = s.vaultUri,
+                             .keyName = s.keyName, .keyVaultResourceId = s.vaultId->str(),
+                             .userAssignedIdentity = s.identityType == "UserAssigned" ? s.userIdentityId : "",
+                             .federatedClientId = specString(context.document, "/encryption/crossTenant/federatedClientId")};
+  }
+
+  static bool hasIdentityType(const Json& account, std::string_view type) {
+    return at(account, "/identity/type").find(type) != std::string::npos;
+  }
+
+  std::vector<controller::FieldDiff> diffOf(const ReconcileContext& context, const Snapshot& s) const {
+    const Json& account = *s.account;
+    Json desired = accountPatchBody(desiredIdentity(s), desiredEncryption(context, s));
+    DiffOptions options;
+    if (s.handledByExtension) options.ignorePaths.push_back("properties.encryption.keyVaultProperties");
+    if (s.identityType == "SystemAssigned" && hasIdentityType(account, "SystemAssigned"))
+      options.ignorePaths.push_back("identity.type");  // "SystemAssigned,UserAssigned" also has it
+    auto diff = diffBodies(desired, account, options);
+    if (s.accessGranted == false)
+      diff.push_back({"keyVault.access", Json{{"principalId", s.principalId}, {"granted", true}},
+                      Json{{"principalId", s.principalId}, {"granted", false}}});
+    if (s.cmk && s.identityType == "UserAssigned" && equalsIgnoreCase(at(account, "/identity/type"), "UserAssigned")) {
+      const std::string encryptionPrincipal = at(account, "/properties/encryption/identity/principalId");
+      if (!encryptionPrincipal.empty() && !equalsIgnoreCase(encryptionPrincipal, s.userPrincipalId))
+        diff.push_back({"properties.encryption.identity.principalId", s.userPrincipalId, encryptionPrincipal});
+    }
+    return diff;
+  }
+
+  static void addRekeyNote(const ReconcileContext& context, const Snapshot& s, Observation& observation) {
+    const std::string observedKey = at(*s.account, "/properties/encryption/keyVaultProperties/keyName");
+    if (observedKey.empty() || equalsIgnoreCase(observedKey, s.keyName) || s.vaultChange) return;
+    const auto volumes = cmkVolumesOfAccount(context.document, context.desired);
+    observation.planNotes.push_back("rekey " + observedKey + " -> " + s.keyName + " in " + s.vaultId->name() +
+                                    ": rekeys the account's CMK volumes: " + (volumes.empty() ? "(none declared)" : joinKeys(volumes)));
+  }
+
+  Result<Outcome> patchEncryption(const ReconcileContext& context, const Snapshot& s) {
+    const Json& account = *s.account;
+    const std::string observedKey = at(account, "/properties/encryption/keyVaultProperties/keyName");
+    const bool switching = s.identityType == "UserAssigned" && !equalsIgnoreCase(at(account, "/identity/type"), "UserAssigned");
+    auto encryption = desiredEncryption(context, s);
+    if (s.handledByExtension && encryption) {  // the extension moves the vault; keep Azure's vault here
+      const Json observedVault = account["properties"]["encryption"]["keyVaultProperties"];
+      encryption->keyVaultUri = observedVault.value("keyVaultUri", "");
+      encryption->keyName = observedVault.value("keyName", "");
+      encryption->keyVaultResourceId = observedVault.value("keyVaultResourceId", "");
+    }
+    azure::RequestOptions options;
+    const auto grantedAt = context.self.facts.value("accessGrantedAt", std::int64_t{0});
+    const bool recentGrant = nowSeconds() - grantedAt < kGrantPropagationSeconds;
+    options.afterGrant = recentGrant;
+    auto result = client_.patch(credentialOf(context.document), s.accountId,
+                                accountPatchBody(desiredIdentity(s), encryption), options).get();
+    if (!result) {
+      ReconcileError error = fromAzure(result.error());
+      if (recentGrant && (error.reason == "EncryptionKeyUnusable" || error.reason == "AuthorizationFailed" ||
+                          error.reason == "PrincipalNotFound" || error.reason == "Forbidden")) {
+        error.terminal = false;  // the grant is still propagating
+        error.retryAfter = std::chrono::milliseconds{5000};
+      }
+      return std::unexpected(error);
+    }
+    std::string description = switching ? "switched to the user-assigned identity " + s.userIdentityId
+                              : !observedKey.empty() && !equalsIgnoreCase(observedKey, s.keyName)
+                                  ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +
+                                        joinKeys(cmkVolumesOfAccount(context.document, context.desired)) + ")"
+                                  : "set account encryption";
+    return outcomeOf(*result, description);
+  }
+
+  azure::AzureClient& client_;
+  KeyAccess access_;
+  std::vector<AccountExtensionPtr> extensions_;
+};
+
+}  // namespace
+
+controller::ReconcilerPtr makeNetAppAccountReconciler(azure::AzureClient& client,
+                                                      std::vector<AccountExtensionPtr> extensions) {
+  return std::make_unique<NetAppAccountReconciler>(client, std::move(extensions));
+}
+
+}  // namespace anf::reconcilers

@@ -1,0 +1,45 @@
+#include "reconcilers/registry.h"
+
+#include "azure/client.h"
+#include "reconcilers/arm_calls.h"
+
+namespace anf::reconcilers {
+
+std::vector<controller::ReconcilerPtr> makeReconcilers(azure::AzureClient& client, ReconcilerOptions options) {
+  std::vector<controller::ReconcilerPtr> reconcilers;
+  reconcilers.push_back(makeUserAssignedIdentityReconciler(client));
+  reconcilers.push_back(makeNetAppAccountReconciler(client, std::move(options.accountExtensions)));
+  reconcilers.push_back(makePrivateEndpointReconciler(client));
+  reconcilers.push_back(makeCapacityPoolReconciler(client));
+  reconcilers.push_back(makeVolumeReconciler(client));
+  return reconcilers;
+}
+
+controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
+  return [&client](const Json& stored) {
+    using State = controller::OperationProgress::State;
+    controller::OperationProgress progress;
+    auto operation = azure::OperationState::fromJson(stored);
+    if (!operation) {
+      progress.state = State::Failed;
+      progress.error = refused("InvalidOperationState", "stored operation cannot be resumed: " + operation.error());
+      return progress;
+    }
+    azure::PollResult poll = client.pollOperation(*operation).get();
+    switch (poll.state) {
+      case azure::PollResult::State::InProgress:
+        progress.state = State::InProgress;
+        progress.retryAfter = poll.retryAfter;
+        progress.operation = poll.operation.toJson();
+        break;
+      case azure::PollResult::State::Succeeded: progress.state = State::Succeeded; break;
+      case azure::PollResult::State::Failed:
+        progress.state = State::Failed;
+        progress.error = poll.error ? fromAzure(*poll.error) : refused("OperationFailed", "the operation failed");
+        break;
+    }
+    return progress;
+  };
+}
+
+}  // namespace anf::reconcilers

@@ -1,0 +1,39 @@
+#pragma once
+// The reconcilers of the CMK flows (issue 6), one per kind, and the engine's long-running operation
+// poll over the Azure client. cmd/ wires them: makeReconcilers(client) into the engine, with
+// makeOperationPoll(client) as its OperationPollFn.
+#include <memory>
+#include <vector>
+
+#include "controller/reconciler.h"
+#include "reconcilers/netapp_account.h"
+
+namespace anf::azure {
+class AzureClient;
+}
+
+namespace anf::reconcilers {
+
+/// Options of the reconcilers.
+struct ReconcilerOptions {
+  /// Extensions of the NetApp account flow (transition, key vault change, cross-tenant: issue 7).
+  std::vector<AccountExtensionPtr> accountExtensions;
+};
+
+/// One reconciler per Azure-backed kind of issue 6: UserAssignedIdentity, NetAppAccount,
+/// PrivateEndpoint, CapacityPool, Volume. `client` must outlive them.
+std::vector<controller::ReconcilerPtr> makeReconcilers(azure::AzureClient& client, ReconcilerOptions options = {});
+
+controller::ReconcilerPtr makeUserAssignedIdentityReconciler(azure::AzureClient& client);
+controller::ReconcilerPtr makeNetAppAccountReconciler(azure::AzureClient& client,
+                                                      std::vector<AccountExtensionPtr> extensions = {});
+controller::ReconcilerPtr makePrivateEndpointReconciler(azure::AzureClient& client);
+controller::ReconcilerPtr makeCapacityPoolReconciler(azure::AzureClient& client);
+controller::ReconcilerPtr makeVolumeReconciler(azure::AzureClient& client);
+
+/// The engine's OperationPollFn: one AzureClient::pollOperation step for a stored
+/// azure::OperationState (JSON). A Failed operation's error becomes a ReconcileError through the
+/// documented texts (so "Azure Key Vault key is not enabled" reaches status with its resolution).
+controller::OperationPollFn makeOperationPoll(azure::AzureClient& client);
+
+}  // namespace anf::reconcilers

@@ -1,0 +1,190 @@
+// Volume: observed through one LIST of the pool's volumes per pass (ObservationCache).
+// Status facts: resourceId, fileSystemId, encryptionKeySource, keyVaultPrivateEndpointResourceId.
+// Refused before sending: a CMK volume without Standard network features or without a private
+// endpoint, an endpoint in another VNet than the volume's subnet, a CMK volume on an account that is
+// not CMK (the documented text), and any change of encryptionKeySource on an existing volume (the
+// documented "EncryptionKeySource cannot be changed"; the PMK→CMK transition is the account's
+// spec.transitionToCMK, issue 7 — while the account declares one for the volume's VNet the volume
+// waits for it instead). Never a replacement.
+#include "azure/client.h"
+#include "reconcilers/arm_bodies.h"
+#include "reconcilers/arm_calls.h"
+#include "reconcilers/documented_errors.h"
+#include "reconcilers/documents.h"
+#include "reconcilers/registry.h"
+
+namespace anf::reconcilers {
+namespace {
+
+using controller::Kind;
+using controller::Observation;
+using controller::Outcome;
+using controller::ReconcileContext;
+
+const controller::Document* accountOfVolume(const ReconcileContext& context) {
+  const auto* pool = findDocument(context.desired, Kind::CapacityPool, specString(context.document, "/poolRef"));
+  return pool ? findDocument(context.desired, Kind::NetAppAccount, specString(*pool, "/accountRef")) : nullptr;
+}
+
+class VolumeReconciler final : public controller::Reconciler {
+ public:
+  explicit VolumeReconciler(azure::AzureClient& client) : client_(client) {}
+  Kind kind() const override { return Kind::Volume; }
+
+  std::string mutationGroup(const ReconcileContext& context) const override {
+    auto id = volumeIdOf(context.document, context.desired);
+    return id ? id->parent()->parent()->key() : "";
+  }
+
+  Result<Observation> observe(const ReconcileContext& context) override {
+    auto id = volumeIdOf(context.document, context.desired);
+    if (!id) return std::unexpected(dependencyNotReady("the volume's capacity pool document"));
+    auto volumes = listForPass(client_, context, credentialOf(context.document), *id->parent(), "volumes");
+    if (!volumes) return std::unexpected(volumes.error());
+    Observation observation;
+    observation.facts["resourceId"] = id->str();
+    auto volume = findByName(*volumes, id->name());
+    if (!volume) return observation;
+    observation.exists = true;
+    const Json properties = volume->value("properties", Json::object());
+    for (const char* fact : {"fileSystemId", "encryptionKeySource", "keyVaultPrivateEndpointResourceId"})
+      if (properties.contains(fact)) observation.facts[fact] = properties[fact];
+    auto settings = settingsOf(context);
+    if (!settings) return std::unexpected(settings.error());
+    observation.diff = diffBodies(volumeBody(*settings), *volume,
+                                  {.ignorePaths = {"location"}, .caseSensitivePaths = {"properties.creationToken"}});
+    observation.upToDate = observation.diff.empty();
+    return observation;
+  }
+
+  Result<Outcome> create(const ReconcileContext& context, const Observation&) override {
+    auto id = volumeIdOf(context.document, context.desired);
+    if (!id) return std::unexpected(dependencyNotReady("the volume's capacity pool document"));
+    auto settings = settingsOf(context);
+    if (!settings) return std::unexpected(settings.error());
+    if (auto error = checkBeforeCreate(context, *settings)) return std::unexpected(*error);
+    auto result = await(client_.put(credentialOf(context.document), *id, volumeBody(*settings)));
+    if (!result) return std::unexpected(result.error());
+    invalidateList(context, *id->parent(), "volumes");
+    return outcomeOf(*result, std::string{"created volume ("} + settings->encryptionKeySource + ")");
+  }
+
+  Result<Outcome> update(const ReconcileContext& context, const Observation& observed) override {
+    auto id = volumeIdOf(context.document, context.desired);
+    if (!id) return std::unexpected(dependencyNotReady("the volume's capacity pool document"));
+    auto settings = settingsOf(context);
+    if (!settings) return std::unexpected(settings.error());
+    for (const auto& d : observed.diff) {
+      if (d.path == "properties.encryptionKeySource") return std::unexpected(keySourceChange(context, *settings, d));
+      if (d.path != "properties.usageThreshold")
+        return std::unexpected(refused("VolumeFieldImmutable", "spec: " + d.path + " of an existing volume cannot change (" +
+                                                                   d.observed.dump() + " -> " + d.desired.dump() +
+                                                                   "); the volume is never replaced"));
+    }
+    Json patch{{"properties", {{"usageThreshold", settings->usageThresholdGiB * kGiB}}}};
+    auto result = await(client_.patch(credentialOf(context.document), *id, patch));
+    if (!result) return std::unexpected(result.error());
+    invalidateList(context, *id->parent(), "volumes");
+    return outcomeOf(*result, "resized volume");
+  }
+
+  Result<Outcome> remove(const ReconcileContext& context, const Observation&) override {
+    auto id = volumeIdOf(context.document, context.desired);
+    if (!id) return Outcome{.description = "pool document gone: nothing to delete"};
+    auto outcome = deleteIfExists(client_, credentialOf(context.document), *id, "deleted volume");
+    invalidateList(context, *id->parent(), "volumes");
+    return outcome;
+  }
+
+ private:
+  Result<VolumeSettings> settingsOf(const ReconcileContext& context) {
+    const auto& document = context.document;
+    VolumeSettings volume{.location = document.azure->location,
+                          .creationToken = specString(document, "/creationToken"),
+                          .subnetId = specString(document, "/subnetId")};
+    if (document.spec.contains("usageThresholdGiB")) volume.usageThresholdGiB = document.spec["usageThresholdGiB"].get<std::int64_t>();
+    if (document.spec.contains("protocolTypes")) volume.protocolTypes = document.spec["protocolTypes"].get<std::vector<std::string>>();
+    if (auto features = specString(document, "/networkFeatures"); !features.empty()) volume.networkFeatures = features;
+    if (auto source = specString(document, "/encryptionKeySource"); !source.empty()) volume.encryptionKeySource = source;
+    if (!equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault)) return volume;
+    if (auto ref = specString(document, "/keyVaultPrivateEndpointRef"); !ref.empty()) {
+      auto endpointId = referencedFact(context, Kind::PrivateEndpoint, ref, "resourceId");
+      if (!endpointId) return std::unexpected(dependencyNotReady("PrivateEndpoint/" + ref));
+      volume.keyVaultPrivateEndpointResourceId = *endpointId;
+    } else {
+      volume.keyVaultPrivateEndpointResourceId = specString(document, "/keyVaultPrivateEndpointId");
+    }
+    return volume;
+  }
+
+  std::optional<ReconcileError> checkBeforeCreate(const ReconcileContext& context, const VolumeSettings& volume) {
+    if (!equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault)) return std::nullopt;
+    if (!equalsIgnoreCase(volume.networkFeatures, "Standard"))
+      return refused("CmkRequiresStandardNetworkFeatures",
+                     "spec.networkFeatures: a customer-managed key volume needs Standard network features; Basic "
+                     "network features are not supported");
+    if (volume.keyVaultPrivateEndpointResourceId.empty())
+      return refused("CmkRequiresPrivateEndpoint",
+                     "spec.keyVaultPrivateEndpointRef: a customer-managed key volume needs the key vault's private "
+                     "endpoint in the volume's VNet");
+    if (auto error = checkEndpointVnet(context, volume)) return error;
+    if (const auto* account = accountOfVolume(context)) {
+      const controller::ResourceStatus* status = context.statusOf ? context.statusOf(account->key) : nullptr;
+      if (status && status->facts.contains("encryption") &&
+          !equalsIgnoreCase(status->facts["encryption"].value("keySource", ""), kKeySourceKeyVault))
+        return toReconcileError(kAccountNotConfiguredForCmk);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<ReconcileError> checkEndpointVnet(const ReconcileContext& context, const VolumeSettings& volume) {
+    std::string endpointSubnet;
+    if (auto ref = specString(context.document, "/keyVaultPrivateEndpointRef"); !ref.empty())
+      endpointSubnet = referencedFact(context, Kind::PrivateEndpoint, ref, "subnetId").value_or("");
+    if (endpointSubnet.empty()) {
+      auto id = azure::ResourceId::parse(volume.keyVaultPrivateEndpointResourceId);
+      if (!id) return refused("InvalidPrivateEndpointId", "spec.keyVaultPrivateEndpointId: " + id.error());
+      auto endpoint = getIfExists(client_, credentialOf(context.document), *id);
+      if (!endpoint) return endpoint.error();
+      if (!*endpoint)
+        return refused("PrivateEndpointNotFound", "spec.keyVaultPrivateEndpointId: " + volume.keyVaultPrivateEndpointResourceId +
+                                                      " does not exist");
+      endpointSubnet = (*endpoint)->value("/properties/subnet/id"_json_pointer, std::string{});
+    }
+    const std::string endpointVnet = virtualNetworkOf(endpointSubnet);
+    const std::string volumeVnet = virtualNetworkOf(volume.subnetId);
+    if (!endpointVnet.empty() && !volumeVnet.empty() && !equalsIgnoreCase(endpointVnet, volumeVnet))
+      return refused("PrivateEndpointInAnotherVnet",
+                     "spec.keyVaultPrivateEndpointRef: the key vault's private endpoint is in " + endpointVnet +
+                         " but the volume's subnet is in " + volumeVnet + "; it must reside in the same VNet as the volume");
+    return std::nullopt;
+  }
+
+  ReconcileError keySourceChange(const ReconcileContext& context, const VolumeSettings& volume,
+                                 const controller::FieldDiff& diff) {
+    const std::string vnet = virtualNetworkOf(volume.subnetId);
+    if (equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault))
+      if (const auto* account = accountOfVolume(context))
+        for (const Json& transition : account->spec.value("transitionToCMK", Json::array()))
+          if (equalsIgnoreCase(transition.value("virtualNetworkId", ""), vnet))
+            return ReconcileError{.reason = "AwaitingTransition",
+                                  .message = "the volume becomes Microsoft.KeyVault through " + account->key.str() +
+                                             " spec.transitionToCMK for " + vnet,
+                                  .terminal = false, .retryAfter = std::chrono::milliseconds{30000}};
+    ReconcileError error = toReconcileError(kEncryptionKeySourceChange);
+    error.message += " (spec.encryptionKeySource " + diff.observed.dump() + " -> " + diff.desired.dump() +
+                     ": the volume is never replaced; PMK volumes move to customer-managed keys through the "
+                     "account's spec.transitionToCMK, and never back)";
+    return error;
+  }
+
+  azure::AzureClient& client_;
+};
+
+}  // namespace
+
+controller::ReconcilerPtr makeVolumeReconciler(azure::AzureClient& client) {
+  return std::make_unique<VolumeReconciler>(client);
+}
+
+}  // namespace anf::reconcilers
