@@ -117,6 +117,30 @@ void mergePatch(Json& target, const Json& patch) {
   }
 }
 
+namespace {
+Json stripNulls(const Json& value) {
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (const auto& [key, member] : value.items()) {
+      if (!member.is_null()) out[key] = stripNulls(member);
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (const auto& item : value) out.push_back(stripNulls(item));
+    return out;
+  }
+  return value;
+}
+}  // namespace
+
+Request withoutNulls(const Request& request) {
+  Request cleaned = request;
+  cleaned.body = stripNulls(request.body);
+  return cleaned;
+}
+
 std::string stringAt(const Json& object, std::string_view jsonPointer, const std::string& fallback) {
   Json::json_pointer pointer{std::string(jsonPointer)};
   if (!object.is_object() || !object.contains(pointer)) return fallback;

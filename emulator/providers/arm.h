@@ -50,6 +50,9 @@ bool isGuid(std::string_view text);
 Json publicView(const Json& resource);
 /// RFC 7386 JSON merge patch of `patch` onto `target` (null deletes a key).
 void mergePatch(Json& target, const Json& patch);
+/// The request with null members removed from its body: for PUT and most PATCH bodies, a null field
+/// means the same as an absent one, and handlers then read fields without tripping over nulls.
+Request withoutNulls(const Request& request);
 /// `object[key]` when it is a string, else `fallback`.
 std::string stringAt(const Json& object, std::string_view jsonPointer, const std::string& fallback = "");
 

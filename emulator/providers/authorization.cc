@@ -47,7 +47,8 @@ class AuthorizationProvider final : public ResourceProvider {
   std::string providerNamespace() const override { return "Microsoft.Authorization"; }
   std::vector<std::string> apiVersions() const override { return {"2022-04-01"}; }
 
-  Response handle(const Request& request, const ArmPath& path, Context& context) override {
+  Response handle(const Request& raw, const ArmPath& path, Context& context) override {
+    const Request request = arm::withoutNulls(raw);
     std::string type = path.types.empty() ? "" : arm::lower(path.types.back());
     if (path.types.size() == 1 && type == "roledefinitions") return definitions(request, path, context.world());
     if (path.types.size() == 1 && type == "roleassignments") return assignments(request, path, context.world());

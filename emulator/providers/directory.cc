@@ -30,6 +30,14 @@ void unregisterPrincipal(World& world, const std::string& tenantId, const std::s
   world.erase(servicePrincipalId(tenantId, objectId));
 }
 
+void unregisterResourcePrincipal(World& world, const Json& resource) {
+  if (arm::iequals(resource.value("type", std::string{}), "Microsoft.ManagedIdentity/userAssignedIdentities")) {
+    unregisterPrincipal(world, arm::stringAt(resource, "/properties/tenantId"), arm::stringAt(resource, "/properties/principalId"));
+  }
+  std::string systemPrincipal = arm::stringAt(resource, "/identity/principalId");
+  if (!systemPrincipal.empty()) unregisterPrincipal(world, arm::stringAt(resource, "/identity/tenantId"), systemPrincipal);
+}
+
 bool principalExists(World& world, const std::string& tenantId, const std::string& objectId) {
   if (objectId.empty()) return false;
   if (const Tenant* tenant = world.tenantById(tenantId)) {

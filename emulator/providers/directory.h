@@ -29,6 +29,10 @@ void registerManagedIdentity(World& world, const std::string& tenantId, const st
 /// Removes a managed identity's service principal (identity deleted or system identity turned off).
 void unregisterPrincipal(World& world, const std::string& tenantId, const std::string& objectId);
 
+/// Removes the principal a resource brings along: a user-assigned identity's, or the system-assigned
+/// identity of any resource (identity.principalId). For deletions.
+void unregisterResourcePrincipal(World& world, const Json& resource);
+
 /// Is `objectId` a principal of `tenantId`: a tenant principal (admin), or a service principal
 /// (application SP or managed identity) stored under that tenant.
 bool principalExists(World& world, const std::string& tenantId, const std::string& objectId);

@@ -50,7 +50,8 @@ class FeaturesProvider final : public ResourceProvider {
 
   // Paths: .../providers/Microsoft.Features/providers/{ns}/features/{name}[/register|/unregister],
   // .../providers/Microsoft.Features/providers/{ns}/features and .../providers/Microsoft.Features/features.
-  Response handle(const Request& request, const ArmPath& path, Context& context) override {
+  Response handle(const Request& raw, const ArmPath& path, Context& context) override {
+    const Request request = arm::withoutNulls(raw);
     World& world = context.world();
     const std::string& subscription = path.subscriptionId;
     // Parsed from the path itself: the nested "providers/{ns}" segment is unusual for ARM routers.

@@ -85,7 +85,8 @@ class KeyVaultProvider final : public ResourceProvider {
   std::string providerNamespace() const override { return "Microsoft.KeyVault"; }
   std::vector<std::string> apiVersions() const override { return {"2024-11-01", "2026-02-01"}; }
 
-  Response handle(const Request& request, const ArmPath& path, Context& context) override {
+  Response handle(const Request& raw, const ArmPath& path, Context& context) override {
+    const Request request = arm::withoutNulls(raw);
     World& world = context.world();
     if (path.types.empty() || !arm::iequals(path.types[0], "vaults")) {
       return Response::error(400, "InvalidResourceType", "The resource type '" + path.resourceType() + "' could not be found.");
@@ -267,17 +268,11 @@ class KeyVaultProvider final : public ResourceProvider {
     properties["keyOps"] = requested.value("keyOps", rsa ? Json::array({"encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"})
                                                          : Json::array({"sign", "verify"}));
     std::int64_t now = world.clock.unixSeconds();
+    // Each PUT writes a new version with exactly the attributes it names (a version does not inherit
+    // the previous one's nbf/exp), as creating a key version in Key Vault does.
     Json attributes{{"enabled", true}, {"exportable", false}};
-    if (existing) attributes = (*existing)["properties"]["attributes"];
     for (const char* field : {"enabled", "nbf", "exp", "exportable"}) {
-      if (requested.contains("attributes") && requested["attributes"].contains(field)) {
-        const Json& value = requested["attributes"][field];
-        if (value.is_null()) {
-          attributes.erase(field);
-        } else {
-          attributes[field] = value;
-        }
-      }
+      if (requested.contains("attributes") && requested["attributes"].contains(field)) attributes[field] = requested["attributes"][field];
     }
     attributes["created"] = existing ? (*existing)["properties"]["attributes"].value("created", now) : now;
     attributes["updated"] = now;

@@ -15,7 +15,8 @@ class ManagedIdentityProvider final : public ResourceProvider {
   std::string providerNamespace() const override { return "Microsoft.ManagedIdentity"; }
   std::vector<std::string> apiVersions() const override { return {"2023-01-31", "2024-11-30"}; }
 
-  Response handle(const Request& request, const ArmPath& path, Context& context) override {
+  Response handle(const Request& raw, const ArmPath& path, Context& context) override {
+    const Request request = arm::withoutNulls(raw);
     if (path.types.empty() || !arm::iequals(path.types[0], "userAssignedIdentities")) {
       return Response::error(400, "InvalidResourceType", "The resource type '" + path.resourceType() + "' could not be found.");
     }
@@ -65,7 +66,7 @@ class ManagedIdentityProvider final : public ResourceProvider {
     }
     if (request.method == "DELETE") {
       if (!existing) return Response::empty(204);
-      directory::unregisterPrincipal(world, arm::stringAt(*existing, "/properties/tenantId"), arm::stringAt(*existing, "/properties/principalId"));
+      directory::unregisterResourcePrincipal(world, *existing);
       for (Json* credential : arm::ofType(world, kCredentialType, id)) world.erase(credential->value("id", std::string{}));
       world.erase(id);
       return Response::empty(200);

@@ -220,9 +220,7 @@ std::optional<Json> failWith(World& world, const std::string& id, const Error& e
 
 std::function<std::optional<Json>(World&)> deleteWhenDone(const std::string& id) {
   return [id](World& world) -> std::optional<Json> {
-    if (Json* resource = world.find(id); resource && arm::iequals(resource->value("type", std::string{}), kAccountType) && hasSystem(*resource)) {
-      directory::unregisterPrincipal(world, arm::stringAt(*resource, "/identity/tenantId"), arm::stringAt(*resource, "/identity/principalId"));
-    }
+    if (const Json* resource = world.find(id)) directory::unregisterResourcePrincipal(world, *resource);
     std::vector<std::string> doomed;
     for (Json* child : world.withPrefix(id + "/")) doomed.push_back(child->value("id", std::string{}));
     for (const auto& victim : doomed) world.erase(victim);
@@ -299,7 +297,10 @@ class NetAppProvider final : public ResourceProvider {
   std::string providerNamespace() const override { return kNetApp; }
   std::vector<std::string> apiVersions() const override { return {"2022-05-01", "2023-05-01", "2024-01-01-preview", "2025-06-01"}; }
 
-  Response handle(const Request& request, const ArmPath& path, Context& context) override {
+  Response handle(const Request& raw, const ArmPath& path, Context& context) override {
+    // An account PATCH keeps its nulls: in a merge patch they delete (a user-assigned identity detached by null).
+    bool accountPatch = raw.method == "PATCH" && path.types.size() == 1 && path.action.empty();
+    const Request request = accountPatch ? raw : arm::withoutNulls(raw);
     if (path.types.empty() || !arm::iequals(path.types[0], "netAppAccounts")) return unknownType(path);
     if (path.types.size() == 1) {
       if (!path.action.empty()) return accountAction(request, path, context);
@@ -397,6 +398,7 @@ class NetAppProvider final : public ResourceProvider {
   std::expected<Json, Error> buildAccount(World& world, const ArmPath& path, const Json* existing, Json desired) {
     std::string id = path.resourceId();
     Json account = existing ? *existing : Json{{"id", id}, {"name", path.names[0]}, {"type", kAccountType}, {"properties", Json::object()}};
+    if (desired.contains("location") && !desired["location"].is_string()) return std::unexpected(invalid("InvalidLocation", "location must be a string."));
     if (existing && desired.contains("location") && !arm::iequals(desired["location"].get<std::string>(), existing->value("location", std::string{}))) {
       return std::unexpected(invalid("LocationCannotBeChanged", "The location of a NetApp account cannot be changed."));
     }

@@ -153,7 +153,8 @@ class NetworkProvider final : public ResourceProvider {
   std::string providerNamespace() const override { return "Microsoft.Network"; }
   std::vector<std::string> apiVersions() const override { return {"2024-05-01", "2025-05-01"}; }
 
-  Response handle(const Request& request, const ArmPath& path, Context& context) override {
+  Response handle(const Request& raw, const ArmPath& path, Context& context) override {
+    const Request request = arm::withoutNulls(raw);
     std::string top = path.types.empty() ? "" : arm::lower(path.types[0]);
     if (top == "virtualnetworks" && path.types.size() == 1) return vnets(request, path, context.world());
     if (top == "virtualnetworks" && path.types.size() == 2 && arm::iequals(path.types[1], "subnets")) {
@@ -198,6 +199,9 @@ class NetworkProvider final : public ResourceProvider {
     // Inline subnets replace the VNet's subnets, as in Azure; one still in use cannot go.
     std::vector<Json> wanted;
     for (const auto& body : properties.value("subnets", Json::array())) {
+      if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty()) {
+        return arm::badRequest("InvalidRequestFormat", "Every subnet of a virtual network needs a name.");
+      }
       std::string problem;
       auto subnet = buildSubnet(world, id + "/subnets/" + body.value("name", std::string{}), body, problem);
       if (!subnet) return arm::badRequest("InvalidRequestFormat", problem);

@@ -1,6 +1,7 @@
 // Microsoft.Resources: resource groups (2021-04-01). PUT/GET/DELETE/LIST at
 // /subscriptions/{s}/resourcegroups[/{rg}]. DELETE removes everything inside the group (202 + Location).
 #include "emulator/providers/arm.h"
+#include "emulator/providers/directory.h"
 
 namespace anf::emulator {
 namespace {
@@ -12,7 +13,8 @@ class ResourcesProvider final : public ResourceProvider {
   std::string providerNamespace() const override { return "Microsoft.Resources"; }
   std::vector<std::string> apiVersions() const override { return {"2021-04-01"}; }
 
-  Response handle(const Request& request, const ArmPath& path, Context& context) override {
+  Response handle(const Request& raw, const ArmPath& path, Context& context) override {
+    const Request request = arm::withoutNulls(raw);
     World& world = context.world();
     std::string group = !path.resourceGroup.empty() ? path.resourceGroup : (path.names.empty() ? "" : path.names.back());
     if (group.empty()) {
@@ -61,7 +63,10 @@ class ResourcesProvider final : public ResourceProvider {
       operation.complete = [id](World& w) -> std::optional<Json> {
         std::vector<std::string> doomed;
         for (Json* resource : w.withPrefix(id + "/")) doomed.push_back(resource->value("id", std::string{}));
-        for (const auto& victim : doomed) w.erase(victim);
+        for (const auto& victim : doomed) {
+          if (const Json* resource = w.find(victim)) directory::unregisterResourcePrincipal(w, *resource);
+          w.erase(victim);
+        }
         w.erase(id);
         return std::nullopt;
       };

@@ -262,7 +262,7 @@ TEST_F(VolumeTable, KeyUnusableWhenAccessOrKeyStateChangedSinceTheAccountWasConf
        [](FakeAzure& azure, const std::string&) {
          putKey(azure, "anfkv-provider", "anf-key", {{"attributes", {{"exp", azure.world().clock.unixSeconds() - 1}}}});
        },
-       [](FakeAzure& azure, const std::string&) { putKey(azure, "anfkv-provider", "anf-key", {{"attributes", {{"exp", nullptr}}}}); }},
+       [](FakeAzure& azure, const std::string&) { putKey(azure, "anfkv-provider", "anf-key", {{"kty", "RSA"}}); }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

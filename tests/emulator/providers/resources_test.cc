@@ -116,6 +116,25 @@ TEST(NetApp, ReadOnlyFieldsAreIgnoredOnInputAndKeptOnOutput) {
   EXPECT_EQ(after["properties"]["provisioningState"], "Succeeded");
 }
 
+TEST(NetApp, NullFieldsMeanAbsentAndDetachInAPatch) {
+  FakeAzure azure;
+  Response created = azure.call("PUT", account(),
+                                {{"location", "eastus"},
+                                 {"tags", nullptr},
+                                 {"identity", {{"type", "SystemAssigned"}, {"principalId", nullptr}, {"tenantId", nullptr}}},
+                                 {"properties", {{"disableShowmount", nullptr},
+                                                 {"encryption", {{"keySource", "Microsoft.NetApp"}, {"identity", {{"userAssignedIdentity", nullptr}}}}}}}});
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  azure.settle();
+  std::string uami = azure.createIdentity("ids")["id"];
+  azure.ok("PATCH", account(), {{"identity", {{"type", "SystemAssigned,UserAssigned"}, {"userAssignedIdentities", {{uami, Json::object()}}}}}});
+  EXPECT_TRUE(azure.show(account())["identity"]["userAssignedIdentities"].contains(uami));
+  azure.ok("PATCH", account(), {{"identity", {{"type", "SystemAssigned"}, {"userAssignedIdentities", {{uami, nullptr}}}}}});
+  Json identity = azure.show(account())["identity"];
+  EXPECT_EQ(identity["type"], "SystemAssigned");
+  EXPECT_FALSE(identity.contains("userAssignedIdentities"));
+}
+
 TEST(NetApp, NestedResourcesBlockDeletion) {
   FakeAzure azure;
   azure.createAccount("acct");
