@@ -332,27 +332,29 @@ void Engine::finish(const DocumentKey& key, const Next& n) {
 }
 
 StoredStatus Engine::updateStatus(const DocumentKey& key, const std::function<void(StoredStatus&)>& change) {
+  const bool existed = store_.get(key).has_value();  // a new status counts as not Ready
   bool before = false;
   const StoredStatus after = store_.update(key, [&](StoredStatus& s) {
     before = s.status.ready;
     change(s);
     s.status.ready = isTrue(s.status.conditions, condition::kReady);
   });
-  if (before != after.status.ready) readinessChanged(key, after.status.ready);
+  if (!existed || before != after.status.ready) readinessChanged(key, after.status.ready);
   return after;
 }
 
 void Engine::eraseStatus(const DocumentKey& key) {
   const auto old = store_.get(key);
   store_.erase(key);
-  if (old && old->status.ready) readinessChanged(key, false);
+  if (old) readinessChanged(key, false);
 }
 
 void Engine::readinessChanged(const DocumentKey& key, bool ready) {
-  int count = 0;
+  int readyCount = 0, notReadyCount = 0;
   for (const auto& s : store_.list())
-    if (s.key.kind == key.kind && s.status.ready) ++count;
-  metrics_.setResourceReady(key.kind, count);
+    if (s.key.kind == key.kind) ++(s.status.ready ? readyCount : notReadyCount);
+  metrics_.setResourceReady(key.kind, readyCount);
+  metrics_.setResourceNotReady(key.kind, notReadyCount);
   if (!ready) return;
   std::set<DocumentKey> wake;
   {

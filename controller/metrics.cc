@@ -62,6 +62,10 @@ struct Metrics::Families {
                           .Name("anf_cmk_resource_ready")
                           .Help("Number of documents of a kind whose Ready condition is True")
                           .Register(r)),
+        resourceNotReady(prometheus::BuildGauge()
+                             .Name("anf_cmk_resource_not_ready")
+                             .Help("Number of documents of a kind whose Ready condition is not True")
+                             .Register(r)),
         driftCorrected(prometheus::BuildCounter()
                            .Name("anf_cmk_drift_corrected_total")
                            .Help("Resources changed outside the operator and set back to the manifests")
@@ -88,6 +92,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Histogram>& queueDuration;
   prometheus::Family<prometheus::Counter>& retries;
   prometheus::Family<prometheus::Gauge>& resourceReady;
+  prometheus::Family<prometheus::Gauge>& resourceNotReady;
   prometheus::Family<prometheus::Counter>& driftCorrected;
   prometheus::Family<prometheus::Gauge>& manifestErrors;
   prometheus::Family<prometheus::Gauge>& keyExpiry;
@@ -108,6 +113,7 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
     f.reconcileTime.Add({{"controller", k}}, reconcileBuckets());
     f.activeWorkers.Add({{"controller", k}});
     f.resourceReady.Add({{"kind", k}});
+    f.resourceNotReady.Add({{"kind", k}});
     f.driftCorrected.Add({{"kind", k}});
   }
   const std::string q(kQueueName);
@@ -150,6 +156,10 @@ WorkQueueHooks Metrics::workQueueHooks() {
 
 void Metrics::setResourceReady(Kind kind, int count) {
   families_->resourceReady.Add({{"kind", kindLabel(kind)}}).Set(count);
+}
+
+void Metrics::setResourceNotReady(Kind kind, int count) {
+  families_->resourceNotReady.Add({{"kind", kindLabel(kind)}}).Set(count);
 }
 
 void Metrics::driftCorrected(Kind kind) { families_->driftCorrected.Add({{"kind", kindLabel(kind)}}).Increment(); }

@@ -47,6 +47,8 @@ class Metrics {
   WorkQueueHooks workQueueHooks();
   /// anf_cmk_resource_ready{kind}: number of Ready documents of `kind`.
   void setResourceReady(Kind kind, int count);
+  /// anf_cmk_resource_not_ready{kind}: number of documents of `kind` whose Ready condition is not True.
+  void setResourceNotReady(Kind kind, int count);
   void driftCorrected(Kind kind);
   /// anf_cmk_manifest_errors: manifest problems in the current snapshot (incl. a refused deletion pass).
   void setManifestErrors(int count);
