@@ -56,6 +56,7 @@ FieldSpec buildConfigSchema() {
   credential.fields[0].required = true;
   credential.fields[2].fields[0].required = false;
   credential.fields[3].fields[0].required = true;
+  credential.fields[3].unknownFieldHint = "secrets are never inline: use secretFile or secretEnv";
   FieldSpec azure = object(
       "azure",
       {cloud,

@@ -160,7 +160,15 @@ FileResult loadManifestText(std::string_view text, const std::string& fileName, 
   std::size_t budget = options.limits.maxNodes;
   for (const auto& root : roots) {
     if (root.IsNull() || !root.IsDefined()) continue;  // empty document
-    DocumentResult checked = validateDocument(root, fileName, options.defaults, budget);
+    DocumentResult checked;
+    try {
+      checked = validateDocument(root, fileName, options.defaults, budget);
+    } catch (const std::exception& e) {  // yaml-cpp on input we did not foresee: an error, never a crash
+      result.errors.push_back(fileError(fileName, root.Mark().line + 1, root.Mark().column + 1,
+                                        std::string("cannot read this document: ") + e.what()));
+      allIdentified = false;
+      continue;
+    }
     if (checked.budgetExceeded) {
       result.errors.push_back(fileError(fileName, root.Mark().line + 1, root.Mark().column + 1,
                                         "document expands to more than " + std::to_string(options.limits.maxNodes) +
@@ -176,20 +184,26 @@ FileResult loadManifestText(std::string_view text, const std::string& fileName, 
   return result;
 }
 
-FileResult loadManifestFile(const fs::path& file, const LoadOptions& options) {
+std::expected<std::string, ManifestError> readManifestText(const fs::path& file, const ManifestLimits& limits) {
   const std::string name = file.string();
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
-  if (ec) return {.file = name, .errors = {fileError(name, 0, 0, "cannot read: " + ec.message())}};
-  if (size > options.limits.maxFileBytes)
-    return {.file = name, .errors = {fileError(name, 1, 1, "file is " + std::to_string(size) + " bytes, more than the limit of " +
-                                                                std::to_string(options.limits.maxFileBytes))}};
+  if (ec) return std::unexpected(fileError(name, 0, 0, "cannot read: " + ec.message()));
+  if (size > limits.maxFileBytes)
+    return std::unexpected(fileError(name, 1, 1, "file is " + std::to_string(size) + " bytes, more than the limit of " +
+                                                     std::to_string(limits.maxFileBytes)));
   std::ifstream in(file, std::ios::binary);
   std::string text(size, '\0');
-  if (!in || !in.read(text.data(), static_cast<std::streamsize>(size)))
-    return {.file = name, .errors = {fileError(name, 0, 0, "cannot read the file")}};
+  if (!in) return std::unexpected(fileError(name, 0, 0, "cannot read the file"));
+  in.read(text.data(), static_cast<std::streamsize>(size));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  return loadManifestText(text, name, options);
+  return text;
+}
+
+FileResult loadManifestFile(const fs::path& file, const LoadOptions& options) {
+  auto text = readManifestText(file, options.limits);
+  if (!text) return {.file = file.string(), .errors = {text.error()}};
+  return loadManifestText(*text, file.string(), options);
 }
 
 bool isIgnoredName(std::string_view name) {
@@ -198,7 +212,7 @@ bool isIgnoredName(std::string_view name) {
 }
 
 std::vector<fs::path> listManifestFiles(const std::vector<std::string>& paths, std::vector<ManifestError>& errors,
-                                        const ManifestLimits& limits) {
+                                        const ManifestLimits& limits, std::vector<fs::path>* directories) {
   std::set<fs::path> files;
   auto isManifest = [](const fs::path& p) {
     const auto ext = p.extension();
@@ -215,6 +229,7 @@ std::vector<fs::path> listManifestFiles(const std::vector<std::string>& paths, s
       files.insert(fs::path(path));
       continue;
     }
+    if (directories) directories->push_back(path);
     fs::recursive_directory_iterator it(path, fs::directory_options::follow_directory_symlink |
                                                   fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -223,6 +238,7 @@ std::vector<fs::path> listManifestFiles(const std::vector<std::string>& paths, s
         if (it->is_directory(ec)) it.disable_recursion_pending();
         continue;
       }
+      if (directories && it->is_directory(ec)) directories->push_back(it->path());
       if (it->is_regular_file(ec) && isManifest(it->path())) files.insert(it->path());
       if (files.size() > limits.maxFiles) {
         errors.push_back(fileError(path, 0, 0, "more than " + std::to_string(limits.maxFiles) + " manifest files"));

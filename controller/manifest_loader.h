@@ -4,6 +4,7 @@
 // as a whole. Hostile input (huge files, binary or non-UTF-8 text, deep nesting, alias bombs, too many
 // documents) is refused with a clear error before yaml-cpp could crash or hang on it.
 #include <cstddef>
+#include <expected>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -52,9 +53,14 @@ bool isIgnoredName(std::string_view name);
 
 /// The manifest files under `paths` (files as given, directories recursively for *.yaml and *.yml,
 /// following symlinks, skipping dot entries such as ConfigMap's `..data`), sorted and unique.
-/// A path that does not exist, or more than limits.maxFiles files, is an error.
+/// A path that does not exist, or more than limits.maxFiles files, is an error. `directories`, when
+/// given, receives every directory walked (as reached, possibly through symlinks), for watching.
 std::vector<std::filesystem::path> listManifestFiles(const std::vector<std::string>& paths, std::vector<ManifestError>& errors,
-                                                     const ManifestLimits& limits = {});
+                                                     const ManifestLimits& limits = {},
+                                                     std::vector<std::filesystem::path>* directories = nullptr);
+
+/// Reads a file's text, refusing files over limits.maxFileBytes before reading them.
+std::expected<std::string, ManifestError> readManifestText(const std::filesystem::path& file, const ManifestLimits& limits = {});
 
 /// Merges per-file results (in order) into a DesiredState: duplicates of kind/name are reported at the
 /// later document (which is dropped), then the set rules run (validateDocumentSet). Errors are sorted.

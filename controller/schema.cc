@@ -226,12 +226,14 @@ Json checkObject(const YAML::Node& node, const FieldSpec& spec, const std::strin
         continue;
       }
       out[name] = value.Scalar();
+      if (context.locations) (*context.locations)[fieldPath] = context.at(value);
       continue;
     }
     const FieldSpec* field = spec.find(name);
     if (!field) {
       std::string message = "unknown field";
       if (auto guess = closestMatch(name, names)) message += " (did you mean '" + *guess + "'?)";
+      if (!spec.unknownFieldHint.empty()) message += "; " + spec.unknownFieldHint;
       context.error(context.at(key), fieldPath, message);
       continue;
     }

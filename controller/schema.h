@@ -45,6 +45,7 @@ struct FieldSpec {
   std::optional<Json> defaultValue;     // applied when the field is absent
   std::vector<FieldSpec> fields;        // Object: properties; Array: exactly one element, the item
   std::string description;
+  std::string unknownFieldHint;         // Object: appended to "unknown field" messages
 
   /// The property named `name` (Object), or nullptr.
   const FieldSpec* find(std::string_view name) const;

@@ -340,11 +340,14 @@ DocumentResult validateDocument(const YAML::Node& root, const std::string& file,
     return result;
   }
   // Identify the document first so that every later message names it.
+  // yaml-cpp throws on type queries of missing keys: ask IsDefined() first.
+  auto has = [](const YAML::Node& n, YAML::NodeType::value type) { return n.IsDefined() && n.Type() == type; };
   std::optional<Kind> kind;
   const YAML::Node kindNode = root["kind"];
-  if (kindNode.IsScalar()) kind = parseKind(kindNode.Scalar());
-  const YAML::Node nameNode = root["metadata"].IsMap() ? root["metadata"]["name"] : YAML::Node();
-  const bool named = nameNode.IsScalar() && isDns1123Label(nameNode.Scalar());
+  if (has(kindNode, YAML::NodeType::Scalar)) kind = parseKind(kindNode.Scalar());
+  const YAML::Node metadataNode = root["metadata"];
+  const YAML::Node nameNode = has(metadataNode, YAML::NodeType::Map) ? metadataNode["name"] : YAML::Node();
+  const bool named = has(nameNode, YAML::NodeType::Scalar) && isDns1123Label(nameNode.Scalar());
   if (kind && named) {
     result.key = DocumentKey{*kind, nameNode.Scalar()};
     context.document = result.key->str();
