@@ -19,12 +19,13 @@ using SysClock = std::chrono::system_clock;
 Result<Json> PassCache::getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) {
   {
     std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+    if (auto it = entries_.find(key); it != entries_.end() && std::chrono::steady_clock::now() - it->second.loadedAt < maxAge_)
+      return it->second.value;
   }
   auto loaded = load();  // outside the lock: two workers may both load once, which is harmless
   if (loaded) {
     std::lock_guard lock(mutex_);
-    entries_[key] = *loaded;
+    entries_[key] = Entry{*loaded, std::chrono::steady_clock::now()};
   }
   return loaded;
 }
@@ -108,7 +109,7 @@ Engine::Engine(boost::asio::io_context& io, EngineOptions options, std::vector<R
       queue_(io, options_.backoff, metrics.workQueueHooks()),
       timers_(std::make_unique<Timers>(io)),
       desired_(std::make_shared<DesiredState>()),
-      passCache_(std::make_shared<PassCache>()) {
+      passCache_(std::make_shared<PassCache>(options_.observationMaxAge)) {
   for (auto& r : reconcilers) {
     const Kind kind = r->kind();
     reconcilers_[kind] = std::move(r);
@@ -243,7 +244,7 @@ void Engine::apply(DesiredState snapshot) {
     if (!loaded_)  // status of documents removed while the operator was down: nothing to act on
       for (const auto& s : store_.list())
         if (!next->documents.contains(s.key)) stale.push_back(s.key);
-    passCache_ = std::make_shared<PassCache>();
+    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);
     desired_ = std::move(next);
     loaded_ = true;
   }
@@ -258,7 +259,7 @@ void Engine::resyncNow() {
   std::vector<DocumentKey> keys;
   {
     std::lock_guard lock(mutex_);
-    passCache_ = std::make_shared<PassCache>();
+    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);
     for (const auto& [key, doc] : desired_->documents) keys.push_back(key);
     for (const auto& [key, doc] : deleting_) keys.push_back(key);
   }
@@ -346,7 +347,9 @@ StoredStatus Engine::updateStatus(const DocumentKey& key, const std::function<vo
 void Engine::eraseStatus(const DocumentKey& key) {
   const auto old = store_.get(key);
   store_.erase(key);
-  if (old) readinessChanged(key, false);
+  if (!old) return;
+  if (old->status.operation) releaseGroup(old->operationGroup, key);  // an operation nobody will poll
+  readinessChanged(key, false);
 }
 
 void Engine::readinessChanged(const DocumentKey& key, bool ready) {

@@ -49,19 +49,29 @@ struct EngineOptions {
   BackoffOptions backoff;
   /// When a reconciler starts an operation without saying when to look again.
   std::chrono::milliseconds defaultPollInterval{1000};
+  /// How long a cached observation (a parent's LIST) may be reused within a pass.
+  std::chrono::milliseconds observationMaxAge = std::chrono::seconds(30);
   /// Status is persisted here (empty: memory only). Loaded by start().
   std::filesystem::path stateFile;
 };
 
-/// An ObservationCache shared by the reconciles of one pass; thread-safe.
+/// An ObservationCache shared by the reconciles of one pass (a resync or a new snapshot); thread-safe.
+/// Entries also expire after `maxAge`, so that reconciles woken between passes (a dependency became
+/// Ready) never act on an old LIST even when a reconciler forgot to invalidate after a write.
 class PassCache : public ObservationCache {
  public:
+  explicit PassCache(std::chrono::milliseconds maxAge = std::chrono::seconds(30)) : maxAge_(maxAge) {}
   Result<Json> getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) override;
   void invalidate(const std::string& key) override;
 
  private:
+  struct Entry {
+    Json value;
+    std::chrono::steady_clock::time_point loadedAt;
+  };
+  std::chrono::milliseconds maxAge_;
   std::mutex mutex_;
-  std::map<std::string, Json> entries_;
+  std::map<std::string, Entry> entries_;
 };
 
 class Engine {

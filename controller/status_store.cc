@@ -129,10 +129,13 @@ StoredStatus StatusStore::update(const DocumentKey& key, const std::function<voi
     it->second.key = key;
     it->second.firstSeen = rfc3339(std::chrono::system_clock::now());
   }
+  const Json before = inserted ? Json() : toStateJson(it->second);
   change(it->second);
-  persistLocked();
-  ++version_;
-  changed_.notify_all();
+  if (inserted || toStateJson(it->second) != before) {  // unchanged status: no write, no wake-up
+    persistLocked();
+    ++version_;
+    changed_.notify_all();
+  }
   return it->second;
 }
 

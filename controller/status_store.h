@@ -47,8 +47,8 @@ class StatusStore {
   std::expected<void, std::string> load();
 
   std::optional<StoredStatus> get(const DocumentKey& key) const;
-  /// Applies `change` to the entry of `key` (created with firstSeen = now when missing), persists, and
-  /// returns the entry as it is afterwards.
+  /// Applies `change` to the entry of `key` (created with firstSeen = now when missing), persists when
+  /// anything changed, and returns the entry as it is afterwards.
   StoredStatus update(const DocumentKey& key, const std::function<void(StoredStatus&)>& change);
   void erase(const DocumentKey& key);
   std::vector<StoredStatus> list() const;

@@ -214,6 +214,29 @@ TEST(Engine, ResyncCorrectsDriftAndCountsIt) {
   EXPECT_NE(metrics.text().find("anf_cmk_drift_corrected_total{kind=\"NetAppAccount\"} 1"), std::string::npos);
 }
 
+TEST(Engine, ReconcilesOfOnePassShareOneObservationCache) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> lists{0};
+  auto fns = std::make_unique<ReconcilerFns>(Kind::Volume);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    auto volumes = c.cache.getOrLoad("pool1/volumes", [&]() -> Result<Json> {
+      ++lists;
+      return Json::array({"v1", "v2", "v3"});
+    });
+    if (!volumes) return std::unexpected(volumes.error());
+    return Observation{.exists = true, .upToDate = true};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  engine.apply(makeState({makeDocument(Kind::Volume, "v1"), makeDocument(Kind::Volume, "v2"), makeDocument(Kind::Volume, "v3")}));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(lists, 1) << "three volumes, one LIST";
+  engine.resyncNow();
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(lists, 2) << "a resync pass starts with a fresh cache";
+}
+
 TEST(Engine, ObservePolicyReportsDriftAndNeverWrites) {
   IoThread io;
   Metrics metrics;
