@@ -344,6 +344,40 @@ TEST_F(ClientPipeline, CountsRequestsByMethodTypeAndCode) {
   EXPECT_NE(text.find("anf_cmk_arm_request_duration_seconds_count"), std::string::npos);
 }
 
+TEST(ManagedIdentity, UsesImdsOrTheAppServiceEndpoint) {
+  struct Case {
+    CredentialConfig credential;
+    std::string urlPrefix;
+    std::pair<std::string, std::string> header;
+  };
+  std::vector<Case> cases{
+      {{.name = "mi", .kind = CredentialKind::ManagedIdentity, .clientId = "uami-client"},
+       "https://imds.test/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F&client_id=uami-client",
+       {"Metadata", "true"}},
+      {{.name = "mi", .kind = CredentialKind::ManagedIdentity, .identityEndpoint = "https://appsvc.test/msi/token",
+        .identityHeader = "identity-header-secret"},
+       "https://appsvc.test/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fmanagement.azure.com%2F",
+       {"X-IDENTITY-HEADER", "identity-header-secret"}}};
+  for (const auto& c : cases) {
+    struct Recorder final : Transport {
+      pplx::task<TransportResult> send(HttpRequest request) override {
+        requests.push_back(request);
+        return pplx::task_from_result(TransportResult(response(200, {{"access_token", "tok-abcdef"}, {"expires_in", "3600"}})));
+      }
+      std::vector<HttpRequest> requests;
+    };
+    auto recorder = std::make_shared<Recorder>();
+    AzureConfig config;
+    config.imdsEndpoint = "https://imds.test/";
+    config.credentials.push_back(c.credential);
+    auto client = makeAzureClient(config, {.transport = recorder}).value();
+    ASSERT_TRUE(client->checkCredential("mi").get());
+    ASSERT_EQ(recorder->requests.size(), 1u);
+    EXPECT_EQ(recorder->requests[0].url, c.urlPrefix);
+    EXPECT_NE(std::ranges::find(recorder->requests[0].headers, c.header), recorder->requests[0].headers.end());
+  }
+}
+
 TEST(MakeAzureClient, RejectsUnusableConfiguration) {
   AzureConfig custom;
   custom.cloud = Cloud::Custom;
