@@ -280,7 +280,7 @@ class KeyVaultProvider final : public ResourceProvider {
     std::string version = world.newGuid();
     std::erase(version, '-');
     std::string name = arm::lastSegment(id);
-    std::string uri = "https://" + vault.value("name", std::string{}) + ".vault.azure.net/keys/" + name;
+    std::string uri = "https://" + arm::lower(vault.value("name", std::string{})) + ".vault.azure.net:443/keys/" + name;
     properties["keyUri"] = uri;
     properties["keyUriWithVersion"] = uri + "/" + version;
     if (requested.contains("rotationPolicy")) properties["rotationPolicy"] = requested["rotationPolicy"];

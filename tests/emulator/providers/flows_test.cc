@@ -220,6 +220,14 @@ TEST_F(CmkAccount, IdentitySwitchNeedsTheTargetIdentityToHoldAccess) {
 TEST_F(CmkAccount, TransitionConvertsThePmkVolumesOfThatVnet) {
   ASSERT_EQ(azure_.createVolume("acct", "pmk1", {{"networkFeatures", "Standard"}}).status, 201);
   ASSERT_EQ(azure_.createVolume("acct", "pmk2", {{"networkFeatures", "Standard"}}).status, 201);
+  // A PMK volume of the same account in another VNet stays as it is.
+  azure_.ok("PUT", rg("/providers/Microsoft.Network/virtualNetworks/other-vnet"),
+            {{"location", "eastus"},
+             {"properties", {{"addressSpace", {{"addressPrefixes", {"10.9.0.0/16"}}}},
+                             {"subnets", {{{"name", "anf-delegated"},
+                                           {"properties", {{"addressPrefix", "10.9.1.0/24"},
+                                                           {"delegations", {{{"name", "netapp"}, {"properties", {{"serviceName", "Microsoft.NetApp/volumes"}}}}}}}}}}}}}});
+  ASSERT_EQ(azure_.createVolume("acct", "pmk-other", {{"networkFeatures", "Standard"}, {"subnetId", subnet("anf-delegated", "other-vnet")}}).status, 201);
   ASSERT_TRUE(azure_.settle().empty());
   Json before = azure_.show(volumeId("pmk1"));
   Json body{{"virtualNetworkId", rg("/providers/Microsoft.Network/virtualNetworks/anf-vnet")}, {"privateEndpointId", endpoint_}};
@@ -242,6 +250,7 @@ TEST_F(CmkAccount, TransitionConvertsThePmkVolumesOfThatVnet) {
     EXPECT_EQ(after["properties"]["encryptionKeySource"], "Microsoft.KeyVault") << name;
     EXPECT_EQ(after["properties"]["keyVaultPrivateEndpointResourceId"], endpoint_) << name;
   }
+  EXPECT_EQ(azure_.show(volumeId("pmk-other"))["properties"]["encryptionKeySource"], "Microsoft.NetApp");
   Json after = azure_.show(volumeId("pmk1"));
   EXPECT_EQ(after["id"], before["id"]);
   EXPECT_EQ(after["properties"]["fileSystemId"], before["properties"]["fileSystemId"]);

@@ -191,7 +191,7 @@ TEST(KeyVault, KeyUpdateWritesANewVersionAndRecoveryLevelFollowsTheVault) {
   Json first = azure.show(vault() + "/keys/anf-key");
   EXPECT_EQ(first["properties"]["kty"], "RSA");
   EXPECT_EQ(first["properties"]["keySize"], 2048);
-  EXPECT_EQ(first["properties"]["keyUri"], "https://anfkv-provider.vault.azure.net/keys/anf-key");
+  EXPECT_EQ(first["properties"]["keyUri"], "https://anfkv-provider.vault.azure.net:443/keys/anf-key");
   EXPECT_EQ(first["properties"]["attributes"]["recoveryLevel"], "Recoverable");
   azure.ok("PUT", vault() + "/keys/anf-key", {{"properties", {{"attributes", {{"enabled", false}}}}}});
   Json second = azure.show(vault() + "/keys/anf-key");
