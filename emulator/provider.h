@@ -32,6 +32,9 @@ class Clock {
   std::chrono::seconds offset_{0};
 };
 
+/// `time` in UTC as ISO 8601 with seven fractional digits, as ARM writes it: "2026-11-23T10:00:00.0000000Z".
+std::string iso8601(std::chrono::system_clock::time_point time);
+
 /// A tenant's principal that can get tokens with a client secret (an app registration + its SP).
 struct Principal {
   std::string name;

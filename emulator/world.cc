@@ -25,8 +25,9 @@ std::int64_t Clock::unixSeconds() const {
   return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
 }
 
-std::string Clock::iso8601() const {
-  auto time = now();
+std::string Clock::iso8601() const { return anf::emulator::iso8601(now()); }
+
+std::string iso8601(std::chrono::system_clock::time_point time) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(time);
   auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count() % 1'000'000'000 / 100;
   std::tm utc{};
@@ -53,8 +54,12 @@ std::string ArmPath::resourceId() const {
     if (!resourceGroup.empty()) id += "/resourceGroups/" + resourceGroup;
   }
   if (names.empty() && scope.empty()) return id;
-  if (!providerNamespace.empty()) id += "/providers/" + providerNamespace;
-  for (std::size_t i = 0; i < names.size(); ++i) id += "/" + types[i] + "/" + names[i];
+  // Resource groups (Microsoft.Resources) are addressed without a "/providers/" segment.
+  bool resourceGroupPath = lower(providerNamespace) == "microsoft.resources" && !types.empty() && lower(types[0]) == "resourcegroups";
+  if (!providerNamespace.empty() && !resourceGroupPath) id += "/providers/" + providerNamespace;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    id += "/" + (i == 0 && resourceGroupPath ? std::string("resourceGroups") : types[i]) + "/" + names[i];
+  }
   return id;
 }
 

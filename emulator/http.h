@@ -1,0 +1,39 @@
+#pragma once
+// Plain HTTP messages between the Beast server (server.cc) and the emulator's service (service.h), so that
+// Beast and Asio stay inside server.cc.
+#include <chrono>
+#include <map>
+#include <string>
+
+namespace anf::emulator {
+
+struct HttpRequest {
+  std::string method;                          // "GET"
+  std::string target;                          // path and query as sent
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::map<std::string, std::string> headers;  // "Content-Type" is set from the body when absent
+  std::string body;
+  /// Fault injection: wait this long before answering (the server waits on a timer, not a thread).
+  std::chrono::milliseconds delay{0};
+  /// Fault injection: close the connection without answering.
+  bool drop = false;
+};
+
+/// Percent-decodes a URL component; `plusIsSpace` for application/x-www-form-urlencoded bodies.
+std::string percentDecode(const std::string& text, bool plusIsSpace = false);
+
+/// "a=1&b=two" -> {a: "1", b: "two"}; keys lower-cased when `lowerKeys`.
+std::map<std::string, std::string> parseQuery(const std::string& query, bool lowerKeys, bool plusIsSpace = false);
+
+/// Lower-case ASCII.
+std::string toLower(std::string text);
+
+/// Case-insensitive ASCII equality.
+bool equalsNoCase(const std::string& a, const std::string& b);
+
+}  // namespace anf::emulator

@@ -1,0 +1,251 @@
+#include "emulator/service.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "emulator/log.h"
+
+namespace anf::emulator {
+namespace {
+
+constexpr std::size_t kRequestLogLimit = 200000;
+
+bool isMutating(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+std::string faultCode(int status) {
+  switch (status) {
+    case 429: return "TooManyRequests";
+    case 500: return "InternalServerError";
+    case 502: return "BadGateway";
+    case 503: return "ServiceUnavailable";
+    case 504: return "GatewayTimeout";
+    default: return "InjectedFault";
+  }
+}
+
+std::string faultMessage(int status) {
+  switch (status) {
+    case 429: return "The request is being throttled.";
+    case 503: return "The service is temporarily unavailable. Please try again later.";
+    case 500: return "The server encountered an internal error. Please retry the request.";
+    default: return "The emulator injected this fault.";
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<spdlog::logger> emulatorLog() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto existing = spdlog::get("emulator");
+    return existing ? existing : spdlog::stderr_color_mt("emulator");
+  }();
+  return logger;
+}
+
+HttpResponse toHttp(const Response& response) {
+  HttpResponse http;
+  http.status = response.status;
+  http.headers = response.headers;
+  if (!response.body.is_null()) {
+    http.body = response.body.dump();
+    if (!http.headers.contains("Content-Type")) http.headers["Content-Type"] = "application/json; charset=utf-8";
+  }
+  return http;
+}
+
+Service::Service(const Options& options) : options_(options), limits_(options.throttle) {
+  world_.lroDuration = options.lroDuration;
+  world_.featureRegistrationDelay = options.featureRegistrationDelay;
+}
+
+Service::~Service() = default;
+
+std::expected<std::unique_ptr<Service>, std::string> Service::create(const Options& options) {
+  std::unique_ptr<Service> service(new Service(options));
+  service->providers_.push_back(makeResourcesProvider());
+  service->providers_.push_back(makeNetAppProvider());
+  service->providers_.push_back(makeKeyVaultProvider());
+  service->providers_.push_back(makeNetworkProvider());
+  service->providers_.push_back(makeManagedIdentityProvider());
+  service->providers_.push_back(makeAuthorizationProvider());
+  service->providers_.push_back(makeFeaturesProvider());
+  std::erase(service->providers_, nullptr);
+
+  std::error_code ignored;
+  if (!options.stateFile.empty() && std::filesystem::file_size(options.stateFile, ignored) > 0 && !ignored) {
+    std::ifstream in(options.stateFile);
+    Json state = Json::parse(in, nullptr, false);
+    if (state.is_discarded()) return std::unexpected("--state " + options.stateFile + " is not valid JSON");
+    if (auto loaded = service->loadState(state); !loaded) return std::unexpected(loaded.error());
+    emulatorLog()->info("loaded the world from {}", options.stateFile);
+  } else {
+    auto signer = JwtSigner::create();
+    if (!signer) return std::unexpected(signer.error());
+    service->signer_ = std::move(*signer);
+    auto seeded = options.worldFile.empty() ? service->seedDefaultWorld() : service->seedFromYaml(options.worldFile);
+    if (!seeded) return std::unexpected(seeded.error());
+  }
+  if (!options.insecureHttp) {
+    auto certificates = makeCertificates(service->certificates_.caKeyPem, service->certificates_.caCertPem);
+    if (!certificates) return std::unexpected(certificates.error());
+    service->certificates_ = std::move(*certificates);
+  }
+  std::lock_guard lock(service->mutex_);
+  service->saveState();
+  return service;
+}
+
+void Service::setBaseUrl(const std::string& baseUrl) {
+  std::lock_guard lock(mutex_);
+  baseUrl_ = baseUrl;
+}
+
+Endpoints Service::endpoints() const {
+  std::lock_guard lock(mutex_);
+  return {.resourceManager = baseUrl_, .authority = baseUrl_, .graph = baseUrl_, .caFile = "",
+          .workloadIdentityIssuer = workloadIdentityIssuer(), .tenants = world_.tenants};
+}
+
+HttpResponse Service::handle(const HttpRequest& http) {
+  auto started = std::chrono::steady_clock::now();
+  auto question = http.target.find('?');
+  std::string path = percentDecode(http.target.substr(0, question));
+  auto query = question == std::string::npos ? std::map<std::string, std::string>{}
+                                             : parseQuery(http.target.substr(question + 1), true);
+  std::string method = http.method;
+  std::ranges::transform(method, method.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+
+  std::lock_guard lock(mutex_);
+  bool completed = runDueOperations();
+  bool control = path == "/_emulator" || path.starts_with("/_emulator/");
+  bool entra = !control && isEntraPath(path);
+  HttpResponse response;
+  std::string tenantForLog;
+  if (control) {
+    response = handleControl(method, path, http);
+  } else {
+    auto fault = pickFault(method, path, entra);
+    response = fault.response ? *fault.response : route(method, path, query, http, tenantForLog);
+    response.delay = fault.latency;
+  }
+  completed = runDueOperations() || completed;
+
+  std::string requestId = world_.newGuid();
+  if (!response.headers.contains("x-ms-request-id")) response.headers["x-ms-request-id"] = requestId;
+  auto correlation = http.headers.find("x-ms-correlation-request-id");
+  response.headers["x-ms-correlation-request-id"] = correlation != http.headers.end() ? correlation->second : requestId;
+  if (auto client = http.headers.find("x-ms-client-request-id"); client != http.headers.end()) {
+    response.headers["x-ms-client-request-id"] = client->second;
+  }
+  if (completed || dirty_ || (!control && !entra && isMutating(method))) saveState();
+  dirty_ = false;
+
+  double durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
+                      static_cast<double>(response.delay.count());
+  int status = response.drop ? 0 : response.status;
+  if (control) {
+    emulatorLog()->debug("{} {} {} {:.1f}ms", method, path, status, durationMs);
+    return response;
+  }
+  if (requestLog_.size() >= kRequestLogLimit) requestLog_.erase(requestLog_.begin(), requestLog_.begin() + kRequestLogLimit / 2);
+  auto apiVersion = query.find("api-version");
+  requestLog_.push_back({.time = iso8601(std::chrono::system_clock::now()), .method = method, .path = path,
+                         .apiVersion = apiVersion == query.end() ? "" : apiVersion->second, .status = status,
+                         .durationMs = durationMs, .tenantId = tenantForLog});
+  if (response.drop) {
+    emulatorLog()->info("{} {} dropped {:.1f}ms", method, path, durationMs);
+  } else {
+    emulatorLog()->info("{} {} {} {:.1f}ms", method, path, status, durationMs);
+  }
+  return response;
+}
+
+HttpResponse Service::route(const std::string& method, const std::string& path, const std::map<std::string, std::string>& query,
+                            const HttpRequest& http, std::string& tenantForLog) {
+  if (isEntraPath(path)) return handleEntra(method, path, query, http, tenantForLog);
+  if (path == "/v1.0" || path.starts_with("/v1.0/") || path.starts_with("/v1.0(")) {
+    return handleGraph(method, path, query, http, tenantForLog);
+  }
+  std::string lowered = toLower(path);
+  if (lowered.starts_with("/subscriptions") || lowered.starts_with("/providers/") || lowered == "/tenants") {
+    return handleArm(method, path, query, http, tenantForLog);
+  }
+  return toHttp(Response::error(404, "NotFound", "The emulator serves no resource at '" + path + "'."));
+}
+
+Service::FaultOutcome Service::pickFault(const std::string& method, const std::string& path, bool entraPath) {
+  FaultOutcome outcome;
+  std::uniform_real_distribution<double> chance(0.0, 1.0);
+  for (const auto& rule : faults_) {
+    if (entraPath && rule.pathPattern.empty()) continue;  // the token endpoint only when a pattern names it
+    if (!rule.method.empty() && !equalsNoCase(rule.method, method)) continue;
+    if (rule.pattern && !std::regex_search(path, *rule.pattern)) continue;
+    if (chance(random_) >= rule.rate) continue;
+    outcome.latency += std::chrono::milliseconds(rule.latencyMs);
+    if (rule.drop) {
+      HttpResponse dropped;
+      dropped.drop = true;
+      outcome.response = dropped;
+      break;
+    }
+    if (rule.status != 0) {
+      HttpResponse faulted = toHttp(Response::error(rule.status, faultCode(rule.status), faultMessage(rule.status)));
+      if (rule.retryAfter >= 0) faulted.headers["Retry-After"] = std::to_string(rule.retryAfter);
+      outcome.response = faulted;
+      break;
+    }
+  }
+  return outcome;
+}
+
+Json Service::stateJson() const {
+  Json issuers = Json::array();
+  for (const auto& issuer : externalIssuers_) issuers.push_back({{"issuer", issuer.issuer}, {"publicKeyPem", issuer.publicKeyPem}});
+  return {{"version", 1},
+          {"world", world_.toJson()},
+          {"emulator",
+           {{"caKeyPem", certificates_.caKeyPem},
+            {"caCertPem", certificates_.caCertPem},
+            {"signingKeyPem", signer_ ? signer_->privateKeyPem() : ""},
+            {"externalIssuers", issuers}}}};
+}
+
+void Service::saveState() {
+  if (options_.stateFile.empty()) return;
+  std::string temporary = options_.stateFile + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << stateJson().dump();
+    if (!out) {
+      emulatorLog()->error("cannot write the state to {}", temporary);
+      return;
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, options_.stateFile, error);
+  if (error) emulatorLog()->error("cannot replace {}: {}", options_.stateFile, error.message());
+}
+
+std::expected<void, std::string> Service::loadState(const Json& state) {
+  if (!state.contains("world")) return std::unexpected("the state file has no world");
+  world_.loadJson(state["world"]);
+  const Json& emulator = state.value("emulator", Json::object());
+  auto signer = JwtSigner::create(emulator.value("signingKeyPem", ""));
+  if (!signer) return std::unexpected(signer.error());
+  signer_ = std::move(*signer);
+  certificates_.caKeyPem = emulator.value("caKeyPem", "");
+  certificates_.caCertPem = emulator.value("caCertPem", "");
+  for (const auto& issuer : emulator.value("externalIssuers", Json::array())) {
+    externalIssuers_.push_back({issuer.value("issuer", ""), issuer.value("publicKeyPem", "")});
+  }
+  return {};
+}
+
+}  // namespace anf::emulator
