@@ -27,5 +27,7 @@ fi
 [ "${1:-}" = "--packages-only" ] && exit 0
 
 preset="${1:-dev}"
+# ccache hits across clones and build folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake --preset "$preset" >&2
 cmake --build --preset "$preset" >&2
