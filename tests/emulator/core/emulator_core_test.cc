@@ -1,0 +1,414 @@
+// The emulator core over real HTTPS, as a client sees it: start-up line, Entra tokens, ARM authentication,
+// api-version, long-running operations, throttling, faults, the request log, persisted state and Graph.
+// A raw cpprestsdk client (not the operator's azure/ client), trusting only the emulator's CA.
+#include <utility>  // before Boost.Asio (via cpprest) under C++23
+
+#include <cpprest/http_client.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "tests/azure/emulator_process.h"
+
+namespace anf::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kProviderTenant = "10000000-0000-4000-8000-000000000001";
+constexpr const char* kProviderSubscription = "10000000-0000-4000-8000-0000000000a1";
+constexpr const char* kCustomerTenant = "20000000-0000-4000-8000-000000000002";
+constexpr const char* kCustomerSubscription = "20000000-0000-4000-8000-0000000000b1";
+constexpr const char* kArmScope = "https://management.azure.com/.default";
+constexpr const char* kGraphScope = "https://graph.microsoft.com/.default";
+constexpr const char* kNetAppApi = "2025-06-01";
+constexpr const char* kResourcesApi = "2021-04-01";
+
+/// What a client sees of one answer; header names lower-cased.
+struct Reply {
+  int status = 0;
+  json body;
+  std::map<std::string, std::string> headers;
+
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+std::string lower(std::string text) {
+  std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string percentEncode(const std::string& text) { return web::uri::encode_data_string(text); }
+
+/// One HTTPS request to `url` (absolute) trusting `caFile` only; throws web::http::http_exception on transport errors.
+Reply send(const std::string& caFile, const std::string& method, const std::string& url, const std::string& token = "",
+           const std::string& body = "", const std::string& contentType = "application/json") {
+  web::http::client::http_client_config config;
+  config.set_timeout(std::chrono::seconds(10));
+  config.set_ssl_context_callback([caFile](boost::asio::ssl::context& context) {
+    if (!caFile.empty()) context.load_verify_file(caFile);
+  });
+  web::uri uri(url);
+  web::http::client::http_client client(uri.scheme() + "://" + uri.host() + ":" + std::to_string(uri.port()), config);
+  web::http::http_request request(method);
+  request.set_request_uri(uri.resource().to_string());
+  if (!token.empty()) request.headers().add("Authorization", "Bearer " + token);
+  if (!body.empty()) request.set_body(body, contentType);
+  auto response = client.request(request).get();
+  Reply reply;
+  reply.status = response.status_code();
+  for (const auto& [name, value] : response.headers()) reply.headers[lower(name)] = value;
+  auto text = response.extract_utf8string(true).get();
+  reply.body = text.empty() ? json() : json::parse(text, nullptr, false);
+  return reply;
+}
+
+/// The client-credentials token request of Entra's v2.0 endpoint.
+Reply requestToken(const EmulatorProcess& emulator, const std::string& tenantId, const std::string& clientId,
+                   const std::string& secret, const std::string& scope = kArmScope) {
+  std::string form = "client_id=" + percentEncode(clientId) + "&client_secret=" + percentEncode(secret) +
+                     "&scope=" + percentEncode(scope) + "&grant_type=client_credentials";
+  return send(emulator.caFile(), "POST", emulator.authority() + "/" + tenantId + "/oauth2/v2.0/token", "", form,
+              "application/x-www-form-urlencoded");
+}
+
+/// An access token of the tenant's admin; empty (and a test failure) when refused.
+std::string adminToken(const EmulatorProcess& emulator, const std::string& tenantName, const std::string& scope = kArmScope) {
+  auto tenant = emulator.tenant(tenantName);
+  const auto& admin = tenant.principal("admin");
+  auto reply = requestToken(emulator, tenant.tenantId, admin.clientId, admin.clientSecret, scope);
+  EXPECT_EQ(reply.status, 200) << reply.body.dump();
+  return reply.body.is_object() ? reply.body.value("access_token", "") : "";
+}
+
+std::string providerResourceGroup(const std::string& name) {
+  return std::string("/subscriptions/") + kProviderSubscription + "/resourceGroups/" + name;
+}
+std::string netAppAccount(const std::string& name) {
+  return providerResourceGroup("anf-rg") + "/providers/Microsoft.NetApp/netAppAccounts/" + name;
+}
+std::string errorCode(const Reply& reply) {
+  return reply.body.is_object() && reply.body.contains("error") ? reply.body["error"].value("code", "") : "";
+}
+
+/// One emulator for the suite (start-up costs key generation); tests that change global settings restore them.
+class EmulatorCore : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = EmulatorProcess::start({.extraArgs = {"--lro-seconds", "30"}});
+    ASSERT_TRUE(started) << started.error();
+    emulator_ = started->release();
+  }
+  static void TearDownTestSuite() {
+    delete emulator_;
+    emulator_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(emulator_, nullptr); }
+
+  const EmulatorProcess& emulator() const { return *emulator_; }
+  Reply arm(const std::string& method, const std::string& pathAndQuery, const std::string& token, const json& body = nullptr) const {
+    return send(emulator_->caFile(), method, emulator_->resourceManager() + pathAndQuery, token, body.is_null() ? "" : body.dump());
+  }
+  Reply graph(const std::string& method, const std::string& pathAndQuery, const std::string& token, const json& body = nullptr) const {
+    return send(emulator_->caFile(), method, emulator_->graph() + pathAndQuery, token, body.is_null() ? "" : body.dump());
+  }
+  /// An absolute URL the emulator handed out (Location, Azure-AsyncOperation), fetched as is.
+  Reply follow(const std::string& url, const std::string& token) const { return send(emulator_->caFile(), "GET", url, token); }
+
+  static EmulatorProcess* emulator_;
+};
+EmulatorProcess* EmulatorCore::emulator_ = nullptr;
+
+TEST_F(EmulatorCore, StartupLineNamesHttpsEndpointsAndTheDefaultTenants) {
+  const auto& line = emulator().startup();
+  EXPECT_TRUE(emulator().resourceManager().starts_with("https://127.0.0.1:")) << line.dump();
+  EXPECT_TRUE(emulator().authority().starts_with("https://")) << line.dump();
+  EXPECT_TRUE(emulator().graph().starts_with("https://")) << line.dump();
+  EXPECT_TRUE(line.contains("workloadIdentityIssuer")) << line.dump();
+  EXPECT_TRUE(std::filesystem::exists(emulator().caFile())) << line.dump();
+  auto provider = emulator().tenant("provider");
+  EXPECT_EQ(provider.tenantId, kProviderTenant);
+  ASSERT_EQ(provider.subscriptions.size(), 1u);
+  EXPECT_EQ(provider.subscriptions[0], kProviderSubscription);
+  EXPECT_EQ(provider.principal("admin").clientId, "10000000-0000-4000-8000-00000000c001");
+  EXPECT_EQ(provider.principal("admin").clientSecret, "provider-admin-secret");
+  auto customer = emulator().tenant("customer");
+  EXPECT_EQ(customer.tenantId, kCustomerTenant);
+  ASSERT_EQ(customer.subscriptions.size(), 1u);
+  EXPECT_EQ(customer.subscriptions[0], kCustomerSubscription);
+  EXPECT_EQ(customer.principal("admin").objectId, "20000000-0000-4000-8000-00000000d002");
+}
+
+TEST_F(EmulatorCore, CertificateVerifiesWithTheEmulatorCaOnly) {
+  auto health = send(emulator().caFile(), "GET", emulator().resourceManager() + "/_emulator/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body.value("status", ""), "ok");
+  // Without the emulator's CA (system trust store only) the handshake must fail.
+  EXPECT_THROW(send("", "GET", emulator().resourceManager() + "/_emulator/health"), web::http::http_exception);
+}
+
+TEST_F(EmulatorCore, ClientSecretTokenIsABearerToken) {
+  auto provider = emulator().tenant("provider");
+  auto reply = requestToken(emulator(), provider.tenantId, provider.principal("admin").clientId, "provider-admin-secret");
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  EXPECT_EQ(reply.body.value("token_type", ""), "Bearer");
+  EXPECT_GT(reply.body.value("expires_in", 0), 0);
+  EXPECT_FALSE(reply.body.value("access_token", "").empty());
+  auto listed = arm("GET", "/subscriptions?api-version=2022-12-01", reply.body.value("access_token", ""));
+  ASSERT_EQ(listed.status, 200) << listed.body.dump();
+  ASSERT_EQ(listed.body["value"].size(), 1u);
+  EXPECT_EQ(listed.body["value"][0].value("subscriptionId", ""), kProviderSubscription);
+}
+
+TEST_F(EmulatorCore, WrongSecretGetsEntraErrorWithAadstsCode) {
+  auto provider = emulator().tenant("provider");
+  auto reply = requestToken(emulator(), provider.tenantId, provider.principal("admin").clientId, "not-the-secret");
+  EXPECT_EQ(reply.status, 401);
+  ASSERT_TRUE(reply.body.is_object()) << reply.body.dump();
+  EXPECT_EQ(reply.body.value("error", ""), "invalid_client");
+  EXPECT_TRUE(reply.body.value("error_description", "").starts_with("AADSTS7000215:")) << reply.body.dump();
+  EXPECT_EQ(reply.body["error_codes"], json::array({7000215}));
+  EXPECT_EQ(reply.body.dump().find("not-the-secret"), std::string::npos) << "the secret must not be echoed";
+}
+
+TEST_F(EmulatorCore, ProviderTokenOnCustomerSubscriptionIsWrongTenant) {
+  auto reply = arm("GET", std::string("/subscriptions/") + kCustomerSubscription + "/resourceGroups/customer-rg?api-version=" + kResourcesApi,
+                   adminToken(emulator(), "provider"));
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(errorCode(reply), "InvalidAuthenticationTokenTenant") << reply.body.dump();
+  EXPECT_NE(reply.header("www-authenticate").find(kCustomerTenant), std::string::npos) << reply.header("www-authenticate");
+}
+
+TEST_F(EmulatorCore, MissingTokenIsRefused) {
+  auto reply = arm("GET", providerResourceGroup("anf-rg") + "?api-version=" + kResourcesApi, "");
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(errorCode(reply), "AuthenticationFailed") << reply.body.dump();
+  EXPECT_TRUE(reply.header("www-authenticate").starts_with("Bearer")) << reply.header("www-authenticate");
+}
+
+TEST_F(EmulatorCore, TokenExpiresWhenTheClockPassesItsExpiry) {
+  std::string token = adminToken(emulator(), "provider");
+  std::string path = providerResourceGroup("anf-rg") + "?api-version=" + kResourcesApi;
+  ASSERT_EQ(arm("GET", path, token).status, 200);
+  emulator().advanceClock(std::chrono::seconds(3700));
+  auto reply = arm("GET", path, token);
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(errorCode(reply), "ExpiredAuthenticationToken") << reply.body.dump();
+  EXPECT_EQ(arm("GET", path, adminToken(emulator(), "provider")).status, 200) << "a fresh token works again";
+}
+
+struct ApiVersionCase {
+  std::string name;
+  std::string query;
+  std::string code;
+};
+
+class EmulatorApiVersion : public EmulatorCore, public ::testing::WithParamInterface<ApiVersionCase> {};
+
+TEST_P(EmulatorApiVersion, IsRefusedWith400) {
+  auto reply = arm("GET", netAppAccount("any") + GetParam().query, adminToken(emulator(), "provider"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(errorCode(reply), GetParam().code) << reply.body.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(, EmulatorApiVersion,
+                         ::testing::Values(ApiVersionCase{"Missing", "", "MissingApiVersionParameter"},
+                                           ApiVersionCase{"Empty", "?api-version=", "MissingApiVersionParameter"},
+                                           ApiVersionCase{"Unsupported", "?api-version=1999-01-01", "InvalidApiVersionParameter"}),
+                         [](const auto& info) { return info.param.name; });
+
+TEST_F(EmulatorCore, UnknownResourceGroupIsResourceGroupNotFound) {
+  auto reply = arm("GET", providerResourceGroup("no-such-rg") + "/providers/Microsoft.NetApp/netAppAccounts/a?api-version=" + kNetAppApi,
+                   adminToken(emulator(), "provider"));
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_EQ(errorCode(reply), "ResourceGroupNotFound") << reply.body.dump();
+}
+
+TEST_F(EmulatorCore, PutIsAnAsyncOperationPolledUntilSucceeded) {
+  std::string token = adminToken(emulator(), "provider");
+  auto created = arm("PUT", netAppAccount("core-lro-put") + "?api-version=" + kNetAppApi, token, {{"location", "eastus"}});
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_FALSE(created.header("x-ms-request-id").empty());
+  EXPECT_EQ(created.header("retry-after"), "1");
+  std::string operation = created.header("azure-asyncoperation");
+  ASSERT_TRUE(operation.starts_with(emulator().resourceManager() + "/subscriptions/")) << operation;
+  EXPECT_NE(operation.find("api-version=" + std::string(kNetAppApi)), std::string::npos) << operation;
+
+  auto running = follow(operation, token);
+  ASSERT_EQ(running.status, 200) << running.body.dump();
+  EXPECT_EQ(running.body.value("status", ""), "InProgress");
+  EXPECT_EQ(running.header("retry-after"), "1");
+
+  emulator().advanceClock(std::chrono::seconds(31));
+  auto done = follow(operation, token);
+  ASSERT_EQ(done.status, 200) << done.body.dump();
+  EXPECT_EQ(done.body.value("status", ""), "Succeeded") << done.body.dump();
+  auto account = arm("GET", netAppAccount("core-lro-put") + "?api-version=" + kNetAppApi, token);
+  ASSERT_EQ(account.status, 200);
+  EXPECT_EQ(account.body["properties"].value("provisioningState", ""), "Succeeded");
+}
+
+TEST_F(EmulatorCore, PatchIsALocationOperationThatAnswers202ThenTheResource) {
+  std::string token = adminToken(emulator(), "provider");
+  std::string url = netAppAccount("core-lro-patch") + "?api-version=" + kNetAppApi;
+  ASSERT_EQ(arm("PUT", url, token, {{"location", "eastus"}}).status, 201);
+  emulator().advanceClock(std::chrono::seconds(31));
+
+  auto patched = arm("PATCH", url, token, {{"tags", {{"team", "storage"}}}});
+  ASSERT_EQ(patched.status, 202) << patched.body.dump();
+  EXPECT_TRUE(patched.header("azure-asyncoperation").empty());
+  EXPECT_EQ(patched.header("retry-after"), "1");
+  EXPECT_FALSE(patched.header("x-ms-request-id").empty());
+  std::string location = patched.header("location");
+  ASSERT_TRUE(location.starts_with(emulator().resourceManager())) << location;
+
+  auto pending = follow(location, token);
+  EXPECT_EQ(pending.status, 202);
+  EXPECT_EQ(pending.header("retry-after"), "1");
+  EXPECT_FALSE(pending.header("location").empty());
+
+  emulator().advanceClock(std::chrono::seconds(31));
+  auto done = follow(location, token);
+  ASSERT_EQ(done.status, 200) << done.body.dump();
+  EXPECT_EQ(done.body["tags"].value("team", ""), "storage") << done.body.dump();
+  EXPECT_EQ(done.body["properties"].value("provisioningState", ""), "Succeeded") << done.body.dump();
+}
+
+TEST_F(EmulatorCore, TinyReadBucketThrottlesWith429) {
+  std::string token = adminToken(emulator(), "customer");
+  std::string path = std::string("/subscriptions/") + kCustomerSubscription + "/resourceGroups/customer-rg?api-version=" + kResourcesApi;
+  auto limits = emulator().control("PUT", "/_emulator/throttling", {{"reads", {{"bucket", 2}, {"perSecond", 0.001}}}});
+  ASSERT_EQ(limits.status, 200) << limits.body.dump();
+  struct Restore {
+    const EmulatorProcess& emulator;
+    ~Restore() { emulator.control("PUT", "/_emulator/throttling", {{"reads", {{"bucket", 250}, {"perSecond", 25}}}}); }
+  } restore{emulator()};
+
+  auto first = arm("GET", path, token);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.header("x-ms-ratelimit-remaining-subscription-reads"), "1");
+  EXPECT_EQ(arm("GET", path, token).status, 200);
+  auto throttled = arm("GET", path, token);
+  EXPECT_EQ(throttled.status, 429);
+  EXPECT_EQ(errorCode(throttled), "SubscriptionRequestsThrottled") << throttled.body.dump();
+  EXPECT_FALSE(throttled.header("retry-after").empty());
+  EXPECT_GE(std::stoi(throttled.header("retry-after")), 1);
+  EXPECT_EQ(throttled.header("x-ms-ratelimit-remaining-subscription-reads"), "0");
+}
+
+TEST_F(EmulatorCore, FaultRuleAnswers503UntilCleared) {
+  std::string token = adminToken(emulator(), "provider");
+  std::string path = providerResourceGroup("anf-rg") + "?api-version=" + kResourcesApi;
+  auto set = emulator().control("PUT", "/_emulator/faults",
+                                {{"rules", {{{"pathPattern", "/resourceGroups/anf-rg$"}, {"rate", 1.0}, {"status", 503}, {"retryAfter", 7}}}}});
+  ASSERT_EQ(set.status, 200) << set.body.dump();
+  auto faulted = arm("GET", path, token);
+  EXPECT_EQ(faulted.status, 503);
+  EXPECT_EQ(errorCode(faulted), "ServiceUnavailable") << faulted.body.dump();
+  EXPECT_EQ(faulted.header("retry-after"), "7");
+  EXPECT_EQ(arm("GET", std::string("/subscriptions/") + kProviderSubscription + "?api-version=2022-12-01", token).status, 200)
+      << "other paths are not faulted";
+
+  auto cleared = emulator().control("DELETE", "/_emulator/faults");
+  EXPECT_EQ(cleared.status, 200);
+  EXPECT_EQ(cleared.body["rules"], json::array());
+  EXPECT_EQ(arm("GET", path, token).status, 200);
+}
+
+TEST_F(EmulatorCore, DropRuleClosesTheConnection) {
+  std::string token = adminToken(emulator(), "provider");
+  ASSERT_EQ(emulator().control("PUT", "/_emulator/faults", {{"rules", {{{"pathPattern", "/resourceGroups/anf-rg$"}, {"drop", true}}}}}).status, 200);
+  struct Clear {
+    const EmulatorProcess& emulator;
+    ~Clear() { emulator.control("DELETE", "/_emulator/faults"); }
+  } clear{emulator()};
+  EXPECT_THROW(arm("GET", providerResourceGroup("anf-rg") + "?api-version=" + kResourcesApi, token), web::http::http_exception);
+}
+
+TEST_F(EmulatorCore, RequestLogListsMethodPathStatusAndApiVersion) {
+  std::string token = adminToken(emulator(), "provider");
+  std::string path = providerResourceGroup("core-log-missing");
+  ASSERT_EQ(arm("GET", path + "?api-version=" + kResourcesApi, token).status, 404);
+  auto log = emulator().control("GET", "/_emulator/requests");
+  ASSERT_EQ(log.status, 200);
+  bool found = false;
+  for (const auto& item : log.body["items"]) {
+    if (item.value("path", "") != path) continue;
+    found = true;
+    EXPECT_EQ(item.value("method", ""), "GET");
+    EXPECT_EQ(item.value("status", 0), 404);
+    EXPECT_EQ(item.value("apiVersion", ""), kResourcesApi);
+    EXPECT_EQ(item.value("tenantId", ""), kProviderTenant);
+  }
+  EXPECT_TRUE(found) << log.body.dump();
+  for (const auto& item : log.body["items"]) EXPECT_FALSE(item.value("path", "").starts_with("/_emulator")) << "control calls are not logged";
+}
+
+TEST_F(EmulatorCore, GraphApplicationCredentialAndServicePrincipal) {
+  std::string token = adminToken(emulator(), "provider", kGraphScope);
+  auto application = graph("POST", "/v1.0/applications", token, {{"displayName", "core-test-app"}, {"signInAudience", "AzureADMultipleOrgs"}});
+  ASSERT_EQ(application.status, 201) << application.body.dump();
+  std::string appId = application.body.value("appId", "");
+  std::string objectId = application.body.value("id", "");
+  ASSERT_FALSE(appId.empty());
+  ASSERT_FALSE(objectId.empty());
+
+  auto credential = graph("POST", "/v1.0/applications/" + objectId + "/federatedIdentityCredentials", token,
+                          {{"name", "operator"},
+                           {"issuer", emulator().startup().value("workloadIdentityIssuer", "")},
+                           {"subject", "system:serviceaccount:anf-system:anf-cmk-operator"},
+                           {"audiences", {"api://AzureADTokenExchange"}}});
+  ASSERT_EQ(credential.status, 201) << credential.body.dump();
+  EXPECT_EQ(credential.body.value("name", ""), "operator");
+  auto credentials = graph("GET", "/v1.0/applications/" + objectId + "/federatedIdentityCredentials", token);
+  ASSERT_EQ(credentials.status, 200);
+  EXPECT_EQ(credentials.body["value"].size(), 1u) << credentials.body.dump();
+
+  auto principal = graph("POST", "/v1.0/servicePrincipals", token, {{"appId", appId}});
+  ASSERT_EQ(principal.status, 201) << principal.body.dump();
+  EXPECT_EQ(principal.body.value("appId", ""), appId);
+  EXPECT_EQ(graph("POST", "/v1.0/servicePrincipals", token, {{"appId", appId}}).status, 409) << "one service principal per app";
+
+  auto listed = graph("GET", "/v1.0/servicePrincipals?" + percentEncode("$filter") + "=" + percentEncode("appId eq '" + appId + "'"), token);
+  ASSERT_EQ(listed.status, 200) << listed.body.dump();
+  ASSERT_EQ(listed.body["value"].size(), 1u) << listed.body.dump();
+  EXPECT_EQ(listed.body["value"][0].value("id", ""), principal.body.value("id", ""));
+}
+
+TEST_F(EmulatorCore, GraphRefusesAnArmToken) {
+  auto reply = graph("GET", "/v1.0/applications", adminToken(emulator(), "provider"));
+  EXPECT_EQ(reply.status, 401) << reply.body.dump();
+}
+
+TEST(EmulatorState, ResourceGroupSurvivesARestart) {
+  auto scratch = std::filesystem::temp_directory_path() / ("anf-core-state-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(scratch);
+  std::string stateFile = (scratch / "state.json").string();
+  std::string path = providerResourceGroup("core-persisted") + "?api-version=" + kResourcesApi;
+  {
+    auto first = EmulatorProcess::start({.extraArgs = {"--state", stateFile}});
+    ASSERT_TRUE(first) << first.error();
+    auto created = send((*first)->caFile(), "PUT", (*first)->resourceManager() + path, adminToken(**first, "provider"),
+                        json{{"location", "eastus"}}.dump());
+    ASSERT_TRUE(created.status == 201 || created.status == 200) << created.body.dump();
+    (*first)->stop();
+  }
+  auto second = EmulatorProcess::start({.extraArgs = {"--state", stateFile}});
+  ASSERT_TRUE(second) << second.error();
+  auto found = send((*second)->caFile(), "GET", (*second)->resourceManager() + path, adminToken(**second, "provider"));
+  EXPECT_EQ(found.status, 200) << found.body.dump();
+  EXPECT_EQ(found.body.value("name", ""), "core-persisted");
+  EXPECT_EQ(found.body.value("location", ""), "eastus");
+  second->reset();
+  std::filesystem::remove_all(scratch);
+}
+
+}  // namespace
+}  // namespace anf::testing
