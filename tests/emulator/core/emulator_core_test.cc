@@ -178,6 +178,29 @@ TEST_F(EmulatorCore, WrongSecretGetsEntraErrorWithAadstsCode) {
   EXPECT_EQ(reply.body.dump().find("not-the-secret"), std::string::npos) << "the secret must not be echoed";
 }
 
+TEST_F(EmulatorCore, UnknownClientOrTenantGetsEntraErrors) {
+  auto provider = emulator().tenant("provider");
+  auto customerAdmin = emulator().tenant("customer").principal("admin");
+  auto foreignClient = requestToken(emulator(), provider.tenantId, customerAdmin.clientId, customerAdmin.clientSecret);
+  EXPECT_EQ(foreignClient.status, 400);
+  EXPECT_EQ(foreignClient.body["error_codes"], json::array({700016})) << foreignClient.body.dump();
+  auto unknownTenant = requestToken(emulator(), "30000000-0000-4000-8000-000000000003", customerAdmin.clientId, customerAdmin.clientSecret);
+  EXPECT_GE(unknownTenant.status, 400);
+  EXPECT_TRUE(unknownTenant.body.value("error_description", "").starts_with("AADSTS")) << unknownTenant.body.dump();
+}
+
+TEST_F(EmulatorCore, TokenEndpointIsFaultedOnlyWhenAPatternNamesIt) {
+  struct Clear {
+    const EmulatorProcess& emulator;
+    ~Clear() { emulator.control("DELETE", "/_emulator/faults"); }
+  } clear{emulator()};
+  ASSERT_EQ(emulator().control("PUT", "/_emulator/faults", {{"rules", {{{"status", 500}}}}}).status, 200);
+  EXPECT_FALSE(adminToken(emulator(), "provider").empty()) << "a rule without a pattern spares the token endpoint";
+  ASSERT_EQ(emulator().control("PUT", "/_emulator/faults", {{"rules", {{{"pathPattern", "/oauth2/v2.0/token$"}, {"status", 500}}}}}).status, 200);
+  auto provider = emulator().tenant("provider");
+  EXPECT_EQ(requestToken(emulator(), provider.tenantId, provider.principal("admin").clientId, "provider-admin-secret").status, 500);
+}
+
 TEST_F(EmulatorCore, ProviderTokenOnCustomerSubscriptionIsWrongTenant) {
   auto reply = arm("GET", std::string("/subscriptions/") + kCustomerSubscription + "/resourceGroups/customer-rg?api-version=" + kResourcesApi,
                    adminToken(emulator(), "provider"));
