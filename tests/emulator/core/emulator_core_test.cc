@@ -304,6 +304,23 @@ TEST_F(EmulatorCore, PatchIsALocationOperationThatAnswers202ThenTheResource) {
   EXPECT_EQ(done.body["properties"].value("provisioningState", ""), "Succeeded") << done.body.dump();
 }
 
+TEST_F(EmulatorCore, ResourceGroupDeleteIsALocationOperation) {
+  std::string token = adminToken(emulator(), "provider");
+  std::string url = providerResourceGroup("core-doomed") + "?api-version=" + kResourcesApi;
+  ASSERT_EQ(arm("PUT", url, token, {{"location", "eastus"}}).status, 201);
+  auto deleting = arm("DELETE", url, token);
+  ASSERT_EQ(deleting.status, 202) << deleting.body.dump();
+  std::string location = deleting.header("location");
+  ASSERT_FALSE(location.empty());
+  EXPECT_EQ(follow(location, token).status, 202);
+  EXPECT_EQ(arm("GET", url, token).status, 200) << "still there while the delete runs";
+  emulator().advanceClock(std::chrono::seconds(31));
+  EXPECT_EQ(follow(location, token).status, 200);
+  auto gone = arm("GET", url, token);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(errorCode(gone), "ResourceGroupNotFound") << gone.body.dump();
+}
+
 TEST_F(EmulatorCore, TinyReadBucketThrottlesWith429) {
   std::string token = adminToken(emulator(), "customer");
   std::string path = std::string("/subscriptions/") + kCustomerSubscription + "/resourceGroups/customer-rg?api-version=" + kResourcesApi;
