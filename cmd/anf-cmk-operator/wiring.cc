@@ -114,6 +114,7 @@ std::expected<AzureStack, std::string> makeAzureStack(const controller::Operator
   auto client = azure::makeAzureClient(toAzureConfig(config), {.registry = registry.get()});
   if (!client) return std::unexpected("Azure client: " + client.error().message);
   AzureStack stack;
+  stack.registry = std::move(registry);
   stack.client = std::shared_ptr<azure::AzureClient>(std::move(*client));
   auto flowAzure = reconcilers::flows::makeFlowAzure(*stack.client);
   reconcilers::ReconcilerOptions options{.accountExtensions = reconcilers::flows::makeAccountExtensions(flowAzure)};

@@ -30,6 +30,7 @@ azure::AzureConfig toAzureConfig(const controller::OperatorConfig& config);
 
 /// The client and everything built on it. The client must outlive the reconcilers: keep them together.
 struct AzureStack {
+  std::shared_ptr<prometheus::Registry> registry;  // the client's metrics live here: keep it alive
   std::shared_ptr<azure::AzureClient> client;
   std::vector<controller::ReconcilerPtr> reconcilers;
   controller::OperationPollFn poll;
