@@ -213,9 +213,6 @@ TEST_F(E2eTest, QuickstartReachesReadyAndAzureHoldsTheDocumentedCmkSetup) {
 }
 
 TEST_F(E2eTest, PlanExitsThreeWithPendingCreatesThenZeroOnceApplied) {
-  GTEST_SKIP() << "product bug: `plan --config <custom-cloud operator.yaml> --manifests <dir>` against the emulator prints "
-                  "nothing and never exits (killed by timeout 30, exit 124), before and after the daemon applied; "
-                  "remove this skip once plan terminates";
   auto [before, output] = plan();
   EXPECT_EQ(before, 3) << output;
   for (const std::string name : {"anf-account", "anfkv-provider-pe", "pool1", "vol1"})
