@@ -12,18 +12,6 @@ constexpr auto kImdsTokenLifetime = std::chrono::seconds(86399);
 const std::string kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const std::string kTokenExchangeAudience = "api://AzureADTokenExchange";
 
-std::vector<std::string> splitPath(const std::string& path) {
-  std::vector<std::string> segments;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) segments.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return segments;
-}
-
 /// "11/23/2026 10:00:00 AM", as ARM words token times.
 std::string usTime(std::int64_t unixSeconds) {
   std::time_t time = static_cast<std::time_t>(unixSeconds);

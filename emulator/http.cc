@@ -48,4 +48,16 @@ std::string toLower(std::string text) {
 
 bool equalsNoCase(const std::string& a, const std::string& b) { return a.size() == b.size() && toLower(a) == toLower(b); }
 
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) segments.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
 }  // namespace anf::emulator

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace anf::emulator {
 
@@ -32,6 +33,9 @@ std::map<std::string, std::string> parseQuery(const std::string& query, bool low
 
 /// Lower-case ASCII.
 std::string toLower(std::string text);
+
+/// The non-empty segments of a URL path: "/a//b/" -> {"a", "b"}.
+std::vector<std::string> splitPath(const std::string& path);
 
 /// Case-insensitive ASCII equality.
 bool equalsNoCase(const std::string& a, const std::string& b);
