@@ -11,6 +11,7 @@
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
+#include "reconcilers/flows/key_source_reversal.h"
 #include "reconcilers/registry.h"
 
 namespace anf::reconcilers {
@@ -45,8 +46,13 @@ class VolumeReconciler final : public controller::Reconciler {
     observation.facts["resourceId"] = id->str();
     auto volume = findByName(*volumes, id->name());
     if (!volume) return observation;
-    observation.exists = true;
     const Json properties = volume->value("properties", Json::object());
+    // A volume whose creation failed holds no data: it is created again (a PUT over it), not Ready.
+    if (properties.value("provisioningState", "") == "Failed") {
+      observation.facts["provisioningState"] = "Failed";
+      return observation;
+    }
+    observation.exists = true;
     for (const char* fact : {"fileSystemId", "encryptionKeySource", "keyVaultPrivateEndpointResourceId"})
       if (properties.contains(fact)) observation.facts[fact] = properties[fact];
     auto settings = settingsOf(context);
@@ -54,6 +60,10 @@ class VolumeReconciler final : public controller::Reconciler {
     observation.diff = diffBodies(volumeBody(*settings), *volume,
                                   {.ignorePaths = {"location"}, .caseSensitivePaths = {"properties.creationToken"}});
     observation.upToDate = observation.diff.empty();
+    // A change update() refuses leaves the document not Ready, with the refusal as the reason.
+    for (const auto& d : observation.diff)
+      if (auto refusal = refusalFor(context, *settings, d))
+        observation.conditions.push_back({"Ready", "False", refusal->reason, refusal->message, ""});
     return observation;
   }
 
@@ -74,13 +84,8 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!id) return std::unexpected(dependencyNotReady("the volume's capacity pool document"));
     auto settings = settingsOf(context);
     if (!settings) return std::unexpected(settings.error());
-    for (const auto& d : observed.diff) {
-      if (d.path == "properties.encryptionKeySource") return std::unexpected(keySourceChange(context, *settings, d));
-      if (d.path != "properties.usageThreshold")
-        return std::unexpected(refused("VolumeFieldImmutable", "spec: " + d.path + " of an existing volume cannot change (" +
-                                                                   d.observed.dump() + " -> " + d.desired.dump() +
-                                                                   "); the volume is never replaced"));
-    }
+    for (const auto& d : observed.diff)
+      if (auto refusal = refusalFor(context, *settings, d)) return std::unexpected(*refusal);
     Json patch{{"properties", {{"usageThreshold", settings->usageThresholdGiB * kGiB}}}};
     auto result = await(client_.patch(credentialOf(context.document), *id, patch));
     if (!result) return std::unexpected(result.error());
@@ -97,6 +102,15 @@ class VolumeReconciler final : public controller::Reconciler {
   }
 
  private:
+  /// The refusal of an observed difference: any but the size, which is the only field that changes in place.
+  std::optional<ReconcileError> refusalFor(const ReconcileContext& context, const VolumeSettings& settings,
+                                           const controller::FieldDiff& d) {
+    if (d.path == "properties.usageThreshold") return std::nullopt;
+    if (d.path == "properties.encryptionKeySource") return keySourceChange(context, settings, d);
+    return refused("VolumeFieldImmutable", "spec: " + d.path + " of an existing volume cannot change (" + d.observed.dump() +
+                                               " -> " + d.desired.dump() + "); the volume is never replaced");
+  }
+
   Result<VolumeSettings> settingsOf(const ReconcileContext& context) {
     const auto& document = context.document;
     VolumeSettings volume{.location = document.azure->location,
@@ -128,6 +142,7 @@ class VolumeReconciler final : public controller::Reconciler {
                      "spec.keyVaultPrivateEndpointRef: a customer-managed key volume needs the key vault's private "
                      "endpoint in the volume's VNet");
     if (auto error = checkEndpointVnet(context, volume)) return error;
+    if (auto error = checkEndpointVault(context)) return error;
     if (const auto* account = accountOfVolume(context)) {
       const controller::ResourceStatus* status = context.statusOf ? context.statusOf(account->key) : nullptr;
       if (status && status->facts.contains("encryption") &&
@@ -160,8 +175,28 @@ class VolumeReconciler final : public controller::Reconciler {
     return std::nullopt;
   }
 
+  /// The endpoint must connect to the account's key vault, or Azure NetApp Files cannot reach the key: the
+  /// documented "Could not connect to the KeyVault", before a volume is sent (Azure would leave it Failed).
+  static std::optional<ReconcileError> checkEndpointVault(const ReconcileContext& context) {
+    const std::string ref = specString(context.document, "/keyVaultPrivateEndpointRef");
+    const auto* endpoint = ref.empty() ? nullptr : findDocument(context.desired, Kind::PrivateEndpoint, ref);
+    const auto* account = accountOfVolume(context);
+    if (!endpoint || !account) return std::nullopt;
+    const std::string target = specString(*endpoint, "/keyVaultResourceId");
+    const std::string vault = specString(*account, "/encryption/keyVault/resourceId");
+    if (target.empty() || vault.empty() || equalsIgnoreCase(target, vault)) return std::nullopt;
+    ReconcileError error = toReconcileError(kKeyVaultUnreachable);
+    error.message += " (spec.keyVaultPrivateEndpointRef: " + endpoint->key.str() + " connects to " + target +
+                     ", not to the account's key vault " + vault + ")";
+    return error;
+  }
+
   ReconcileError keySourceChange(const ReconcileContext& context, const VolumeSettings& volume,
                                  const controller::FieldDiff& diff) {
+    // CMK -> PMK: the transition is irreversible (issue 7).
+    if (auto reversal = flows::refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
+                                                       diff.observed.is_string() ? diff.observed.get<std::string>() : ""))
+      return *reversal;
     const std::string vnet = virtualNetworkOf(volume.subnetId);
     if (equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault))
       if (const auto* account = accountOfVolume(context))
@@ -170,7 +205,7 @@ class VolumeReconciler final : public controller::Reconciler {
             return ReconcileError{.reason = "AwaitingTransition",
                                   .message = "the volume becomes Microsoft.KeyVault through " + account->key.str() +
                                              " spec.transitionToCMK for " + vnet,
-                                  .terminal = false, .retryAfter = std::chrono::milliseconds{30000}};
+                                  .terminal = false, .retryAfter = std::chrono::milliseconds{5000}};
     ReconcileError error = toReconcileError(kEncryptionKeySourceChange);
     error.message += " (spec.encryptionKeySource " + diff.observed.dump() + " -> " + diff.desired.dump() +
                      ": the volume is never replaced; PMK volumes move to customer-managed keys through the "

@@ -126,18 +126,6 @@ std::optional<ReconcileError> checkNoReversal(const std::string& virtualNetworkI
                       "Microsoft.KeyVault, or remove the virtual network from spec.transitionToCMK.");
 }
 
-std::optional<ReconcileError> refuseKeySourceReversal(std::string_view document, std::string_view declared,
-                                                      std::string_view observed) {
-  if (!sameId(observed, kKeySourceKeyVault) || sameId(declared, kKeySourceKeyVault)) return std::nullopt;
-  return terminal("TransitionIrreversible",
-                  std::string(document) +
-                      ": spec.encryptionKeySource: the volume uses customer-managed keys (Microsoft.KeyVault) and "
-                      "cannot go back to " +
-                      std::string(declared) +
-                      "; the PMK to CMK transition is irreversible. Declare encryptionKeySource: "
-                      "Microsoft.KeyVault.");
-}
-
 bool transitionDone(const std::string& virtualNetworkId, const std::vector<ObservedVolume>& observed) {
   return std::ranges::all_of(observed, [&](const ObservedVolume& volume) {
     return volume.cmk() || !sameId(volume.virtualNetworkId, virtualNetworkId);

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "reconcilers/flows/flow_azure.h"
+#include "reconcilers/flows/key_source_reversal.h"  // refuseKeySourceReversal, for the Volume reconciler
 
 namespace anf::reconcilers::flows {
 
@@ -89,11 +90,6 @@ std::optional<ReconcileError> checkUndeclaredVolumes(const std::string& virtualN
 /// Microsoft.NetApp (asks to stay on, or go back to, platform-managed keys); nullopt otherwise.
 std::optional<ReconcileError> checkNoReversal(const std::string& virtualNetworkId,
                                               const std::vector<DeclaredVolume>& declared);
-
-/// For the Volume reconciler: a volume that is Microsoft.KeyVault in Azure and declared
-/// Microsoft.NetApp is refused (terminal, before sending: Azure cannot go back to PMK).
-std::optional<ReconcileError> refuseKeySourceReversal(std::string_view document, std::string_view declared,
-                                                      std::string_view observed);
 
 /// true when every volume of the account in that VNet is already Microsoft.KeyVault (also when
 /// there is none: nothing left to convert).
