@@ -50,7 +50,14 @@ struct Snapshot {
   std::optional<bool> accessGranted;  // nullopt: not checked (no CMK, or principal unknown)
   bool vaultChange = false;           // CMK in Azure with another vault than declared
   bool handledByExtension = false;
+  bool crossTenant = false;           // spec.encryption.crossTenant: the vault is in the customer's tenant
+  std::string federatedClientId;      // cross-tenant: the application's appId ("" while unknown)
 };
+
+bool declaresCrossTenant(const controller::Document& document) {
+  const Json::json_pointer p{"/encryption/crossTenant"};
+  return document.spec.contains(p) && document.spec.at(p).is_object() && !document.spec.at(p).empty();
+}
 
 class NetAppAccountReconciler final : public controller::Reconciler {
  public:
@@ -70,9 +77,13 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     Observation observation;
     observation.facts["resourceId"] = s.accountId.str();
     if (s.cmk) {
-      observation.conditions.push_back(Condition{"KeyVaultValid", "True", "KeyVaultValid", "key vault and key pass the documented checks", ""});
+      observation.conditions.push_back(
+          s.crossTenant ? Condition{"KeyVaultValid", "Unknown", "CheckedByCustomer",
+                                    "the key vault is in the customer's tenant: the customer keeps it valid", ""}
+                        : Condition{"KeyVaultValid", "True", "KeyVaultValid", "key vault and key pass the documented checks", ""});
       observation.facts["keyVault"] = {{"resourceId", s.vaultId->str()}, {"name", s.vaultId->name()}, {"keyName", s.keyName}};
-      if (auto exp = keyExpiry(*s.key)) observation.facts["keyExpiry"] = *exp;
+      if (s.key)
+        if (auto exp = keyExpiry(*s.key)) observation.facts["keyExpiry"] = *exp;
     }
     if (!s.principalId.empty()) observation.facts["principalId"] = s.principalId;
     if (s.accessGranted)
@@ -138,6 +149,14 @@ class NetAppAccountReconciler final : public controller::Reconciler {
       return d.path.starts_with("identity") || (d.path.starts_with("properties.encryption") &&
                                                  d.path != "properties.encryption.identity.principalId");
     });
+    if (encryptionDiffers && s.crossTenant) {  // every link of the cross-tenant chain first (issue 7)
+      for (auto& extension : extensions_) {
+        if (!extension->handlesCrossTenant()) continue;
+        auto gate = extension->beforeCrossTenantEncryption(context);
+        if (!gate) return std::unexpected(gate.error());
+        if (*gate) return std::move(**gate);
+      }
+    }
     if (encryptionDiffers) return patchEncryption(context, s);
     // 6. After a switch the encryption identity must be the user identity: renewCredentials fixes it.
     if (std::ranges::any_of(diff, [](const auto& d) { return d.path == "properties.encryption.identity.principalId"; })) {
@@ -188,6 +207,11 @@ class NetAppAccountReconciler final : public controller::Reconciler {
       return std::unexpected(toReconcileError(kKeyVaultUriInvalid, "spec.encryption.keyVault.resourceId"));
     s.vaultId = *vaultId;
     s.keyName = specString(document, "/encryption/keyVault/keyName");
+    s.federatedClientId = specString(document, "/encryption/crossTenant/federatedClientId");
+    s.crossTenant = declaresCrossTenant(document);
+    if (s.crossTenant) {
+      if (auto error = crossTenantSnapshot(context, s)) return std::unexpected(*error);
+    } else {
     auto vault = getIfExists(client_, credential, *s.vaultId);
     if (!vault) return std::unexpected(vault.error());
     s.vault = std::move(*vault);
@@ -202,6 +226,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
                                   .accountLocation = document.azure->location, .nowUnixSeconds = nowSeconds()});
     if (!checked) return std::unexpected(checked.error());
     s.vaultUri = effectiveVaultUri(declaredUri, *s.vault);
+    }
 
     if (s.account && equalsIgnoreCase(observedKeySource, kKeySourceKeyVault)) {
       const std::string observedVaultId = at(*s.account, "/properties/encryption/keyVaultProperties/keyVaultResourceId");
@@ -221,7 +246,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     s.principalId = s.identityType == "UserAssigned" ? s.userPrincipalId
                     : s.account                      ? at(*s.account, "/identity/principalId")
                                                      : "";
-    if (!s.principalId.empty()) {
+    if (!s.principalId.empty() && !s.crossTenant) {
       auto granted = access_.granted(accessRequest(context, s));
       if (!granted) return std::unexpected(granted.error());
       s.accessGranted = *granted;
@@ -250,6 +275,28 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     return std::nullopt;
   }
 
+  /// Cross-tenant (issue 7): the customer's vault is in another tenant, which the provider's credential
+  /// cannot read; its checks and the grant are the customer's steps (CrossTenantApplication status).
+  std::optional<ReconcileError> crossTenantSnapshot(const ReconcileContext& context, Snapshot& s) const {
+    if (std::ranges::none_of(extensions_, [](const auto& e) { return e->handlesCrossTenant(); }))
+      return refused("CrossTenantUnsupported", "spec.encryption.crossTenant: this operator build has no cross-tenant flow");
+    if (s.identityType != "UserAssigned")
+      return refused("CrossTenantNeedsUserAssignedIdentity",
+                     "spec.identity.type: cross-tenant customer-managed keys need a UserAssigned identity (the subject "
+                     "of the application's federated identity credential), not '" + s.identityType + "'");
+    s.vaultUri = specString(context.document, "/encryption/keyVault/uri");
+    if (s.vaultUri.empty())
+      return refused("KeyVaultUriRequired",
+                     "spec.encryption.keyVault.uri: required for cross-tenant customer-managed keys; the provider "
+                     "tenant cannot read the customer's vault " + s.vaultId->str() + " to learn it");
+    if (s.federatedClientId.empty())
+      s.federatedClientId = referencedFact(context, Kind::CrossTenantApplication,
+                                           specString(context.document, "/encryption/crossTenant/applicationRef"),
+                                           "applicationId")
+                                .value_or("");
+    return std::nullopt;
+  }
+
   KeyAccessRequest accessRequest(const ReconcileContext& context, const Snapshot& s) const {
     return KeyAccessRequest{.credential = credentialOf(context.document), .vaultId = *s.vaultId, .vault = *s.vault,
                             .principalId = s.principalId, .mode = accessModeOf(context.document.spec, *s.vault),
@@ -269,7 +316,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     return AccountEncryption{.keySource = std::string{kKeySourceKeyVault}, .keyVaultUri = s.vaultUri,
                              .keyName = s.keyName, .keyVaultResourceId = s.vaultId->str(),
                              .userAssignedIdentity = s.identityType == "UserAssigned" ? s.userIdentityId : "",
-                             .federatedClientId = specString(context.document, "/encryption/crossTenant/federatedClientId")};
+                             .federatedClientId = s.federatedClientId};
   }
 
   static bool hasIdentityType(const Json& account, std::string_view type) {
@@ -287,6 +334,12 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (s.accessGranted == false)
       diff.push_back({"keyVault.access", Json{{"principalId", s.principalId}, {"granted", true}},
                       Json{{"principalId", s.principalId}, {"granted", false}}});
+    if (s.crossTenant && equalsIgnoreCase(at(account, "/properties/encryption/keySource"), kKeySourceKeyVault)) {
+      // A cross-tenant PATCH that failed (a customer step missing) leaves the vault in Error: send it again.
+      const std::string status = at(account, "/properties/encryption/keyVaultProperties/status");
+      if (status == "Error" || at(account, "/properties/provisioningState") == "Failed")
+        diff.push_back({"properties.encryption.keyVaultProperties.status", "InUse", status});
+    }
     if (s.cmk && s.identityType == "UserAssigned" && equalsIgnoreCase(at(account, "/identity/type"), "UserAssigned")) {
       const std::string encryptionPrincipal = at(account, "/properties/encryption/identity/principalId");
       if (!encryptionPrincipal.empty() && !equalsIgnoreCase(encryptionPrincipal, s.userPrincipalId))
@@ -334,7 +387,12 @@ class NetAppAccountReconciler final : public controller::Reconciler {
                                   ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +
                                         joinKeys(cmkVolumesOfAccount(context.document, context.desired)) + ")"
                                   : "set account encryption";
-    return outcomeOf(*result, description);
+    auto outcome = outcomeOf(*result, description);
+    // Cross-tenant: a failure names the customer's missing step (consent, role); it is retried, not parked,
+    // so that the account converges once the customer has done it.
+    if (s.crossTenant && outcome.operation) (*outcome.operation)[std::string(kRetryOnFailure)] = true;
+    if (s.crossTenant) outcome.description = "set cross-tenant encryption (federatedClientId " + s.federatedClientId + ")";
+    return outcome;
   }
 
   azure::AzureClient& client_;

@@ -29,6 +29,10 @@
 
 namespace anf::reconcilers {
 
+/// Set true in a stored operation (Outcome::operation) whose failure is retried instead of parked:
+/// the cross-tenant encryption PATCH, which fails while a customer step is missing (makeOperationPoll).
+inline constexpr std::string_view kRetryOnFailure = "retryOnFailure";
+
 /// A later part of the account flow plugged into the account reconciler (issue 7). Extensions see
 /// the account as Azure returns it and the account reconciler's observation.
 class AccountExtension {
@@ -41,6 +45,16 @@ class AccountExtension {
   /// (getKeyVaultStatus, changeKeyVault). The new vault still passes the key vault checks and the
   /// identity is granted on it first (steps 3 and 4 run against the declared vault).
   virtual bool handlesKeyVaultChange() const { return false; }
+  /// true when this extension prepares cross-tenant encryption (spec.encryption.crossTenant): the account
+  /// reconciler then neither reads, checks nor grants on the customer's vault (another tenant: the customer
+  /// does those) and calls beforeCrossTenantEncryption() right before its encryption PATCH.
+  virtual bool handlesCrossTenant() const { return false; }
+  /// Before the PATCH that sets cross-tenant encryption: nullopt when every link of the chain holds (go on);
+  /// an Outcome when it took a step (feature registration): return it; an error naming the missing link.
+  virtual controller::Result<std::optional<controller::Outcome>> beforeCrossTenantEncryption(
+      const controller::ReconcileContext&) {
+    return std::optional<controller::Outcome>{};
+  }
   /// Adds facts, diff, planNotes and conditions; sets upToDate false when it has work. Never writes.
   virtual controller::Result<void> observe(const controller::ReconcileContext& context, const controller::Json& account,
                                            controller::Observation& observation) = 0;

@@ -31,11 +31,16 @@ controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
         progress.state = State::InProgress;
         progress.retryAfter = poll.retryAfter;
         progress.operation = poll.operation.toJson();
+        if (stored.value(std::string(kRetryOnFailure), false)) progress.operation[std::string(kRetryOnFailure)] = true;
         break;
       case azure::PollResult::State::Succeeded: progress.state = State::Succeeded; break;
       case azure::PollResult::State::Failed:
         progress.state = State::Failed;
         progress.error = poll.error ? fromAzure(*poll.error) : refused("OperationFailed", "the operation failed");
+        if (stored.value(std::string(kRetryOnFailure), false)) {  // e.g. cross-tenant: the customer may still do the step
+          progress.error->terminal = false;
+          progress.error->retryAfter = std::chrono::seconds(10);
+        }
         break;
     }
     return progress;

@@ -1,5 +1,6 @@
 #include "reconcilers/flows/account_extensions.h"
 
+#include "reconcilers/flows/cross_tenant_application.h"
 #include "reconcilers/flows/feature_registration.h"
 #include "reconcilers/flows/key_vault_change.h"
 #include "reconcilers/flows/transition.h"
@@ -92,6 +93,51 @@ class TransitionExtension : public AccountExtension {
   std::shared_ptr<FlowAzure> azure_;
 };
 
+bool declaresCrossTenant(const controller::Document& account) {
+  const Json crossTenant = account.spec.value("/encryption/crossTenant"_json_pointer, Json::object());
+  return crossTenant.is_object() && !crossTenant.empty();
+}
+
+class CrossTenantExtension : public AccountExtension {
+ public:
+  explicit CrossTenantExtension(std::shared_ptr<FlowAzure> azure) : azure_(std::move(azure)) {}
+  std::string_view name() const override { return "crossTenant"; }
+  bool handlesCrossTenant() const override { return true; }
+
+  controller::Result<void> observe(const controller::ReconcileContext& context, const Json&,
+                                   controller::Observation& observation) override {
+    if (!declaresCrossTenant(context.document)) return {};
+    const auto feature = crossTenantFeature(context.document);
+    auto state = FeatureGate(*azure_).observe(feature);
+    if (!state) return std::unexpected(state.error());
+    observation.conditions.push_back(featureCondition(feature, *state));
+    return {};
+  }
+
+  controller::Result<std::optional<controller::Outcome>> next(const controller::ReconcileContext&, const Json&,
+                                                             const controller::Observation&) override {
+    return std::optional<controller::Outcome>{};
+  }
+
+  controller::Result<std::optional<controller::Outcome>> beforeCrossTenantEncryption(
+      const controller::ReconcileContext& context) override {
+    auto wait = FeatureGate(*azure_).ensure(crossTenantFeature(context.document), context.self.facts);
+    if (!wait) return std::unexpected(wait.error());
+    if (*wait) return wait;
+    auto clientId = CrossTenantChain(*azure_).check(context);
+    if (!clientId) return std::unexpected(clientId.error());
+    return std::optional<controller::Outcome>{};
+  }
+
+ private:
+  static FeatureRef crossTenantFeature(const controller::Document& account) {
+    const auto& azure = account.azure.value_or(controller::AzureCoordinates{});
+    return FeatureRef{.tenant = azure.tenant, .subscriptionId = azure.subscriptionId,
+                      .name = std::string(kFeatureCrossTenantCmk)};
+  }
+  std::shared_ptr<FlowAzure> azure_;
+};
+
 }  // namespace
 
 AccountExtensionPtr makeKeyVaultChangeExtension(std::shared_ptr<FlowAzure> azure) {
@@ -102,10 +148,15 @@ AccountExtensionPtr makeTransitionExtension(std::shared_ptr<FlowAzure> azure) {
   return std::make_unique<TransitionExtension>(std::move(azure));
 }
 
+AccountExtensionPtr makeCrossTenantExtension(std::shared_ptr<FlowAzure> azure) {
+  return std::make_unique<CrossTenantExtension>(std::move(azure));
+}
+
 std::vector<AccountExtensionPtr> makeAccountExtensions(std::shared_ptr<FlowAzure> azure) {
   std::vector<AccountExtensionPtr> out;
   out.push_back(makeKeyVaultChangeExtension(azure));
-  out.push_back(makeTransitionExtension(std::move(azure)));
+  out.push_back(makeTransitionExtension(azure));
+  out.push_back(makeCrossTenantExtension(std::move(azure)));
   return out;
 }
 
