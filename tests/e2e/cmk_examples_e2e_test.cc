@@ -27,6 +27,12 @@ std::string stringAt(const Json& json, const std::string& pointer) {
   return json.is_object() && json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>() : "";
 }
 
+/// A field of the status item's condition `type` ("" when there is no such condition).
+std::string conditionField(const Json& item, const std::string& type, const std::string& field) {
+  const Json c = condition(item, type);
+  return c.is_object() ? c.value(field, "") : "";
+}
+
 std::int64_t unixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -158,6 +164,9 @@ class CmkE2eTest : public E2eTest {
 
 // ---- 1. Every single-tenant example reaches Ready, and Azure holds what the page documents ----------------
 
+struct Example;
+void PrintTo(const Example& example, std::ostream* os);
+
 struct Example {
   std::string folder;
   std::size_t documents;
@@ -168,6 +177,8 @@ struct Example {
   std::string endpoint;     // PrivateEndpoint document name
   std::vector<std::string> volumes;
 };
+
+void PrintTo(const Example& example, std::ostream* os) { *os << example.folder; }
 
 class ExampleTest : public CmkE2eTest, public ::testing::WithParamInterface<Example> {
  protected:
@@ -276,32 +287,29 @@ TEST_F(CmkE2eTest, IdentitySwitchByEditingTheManifestEndsWithTheUserIdentityAsEn
 TEST_F(CmkE2eTest, ObservePolicyReportsDriftAndWritesNothing) {
   startOperator();
   awaitAllReady();
-  editManifest("name: anf-account\n", "name: anf-account\n  annotations:\n    anf-cmk.io/reconcile-policy: observe\n");
-  // The annotation alone changes nothing in Azure: the account stays Ready.
-  awaitDocument("NetAppAccount", "anf-account", [](const Json& item) {
-    return isReady(item) && item.dump().find("observe") == std::string::npos;
-  });
-
-  auto patched = arm_->call("PATCH", kAccount, kNetAppApi,
-                            {{"properties", {{"encryption", {{"keySource", "Microsoft.KeyVault"},
-                                                             {"keyVaultProperties", {{"keyVaultUri", "https://anfkv-provider.vault.azure.net/"},
-                                                                                     {"keyName", "anf-key-2"},
-                                                                                     {"keyVaultResourceId", kVault}}}}}}}});
-  ASSERT_LT(patched.status, 300) << patched.body.dump();
-  ASSERT_TRUE(await([&] { return accountKeyName() == "anf-key-2"; }, 10s)) << account().dump(2);
+  // One write of the file: the account goes to reconcile-policy observe and declares another key. The
+  // operator must report the difference and never PATCH the account.
   emulator_->control("DELETE", "/_emulator/requests");
+  const std::string text = readFile(manifest());
+  std::string next = edited(text, "name: anf-account\n", "name: anf-account\n  annotations:\n    anf-cmk.io/reconcile-policy: observe\n");
+  next = edited(next, "keyName: anf-key\n", "keyName: anf-key-2\n");
+  std::ofstream(manifest()) << next;
 
   const Json item = awaitDocument("NetAppAccount", "anf-account", [](const Json& it) {
-    const Json ready = condition(it, "Ready");
-    return ready.value("status", "") == "False" && ready.value("reason", "") == "DriftDetected";
+    return conditionField(it, "Ready", "status") == "False" && conditionField(it, "Ready", "reason") == "DriftDetected";
   });
-  const std::string message = condition(item, "Ready").value("message", "");
+  const std::string message = conditionField(item, "Ready", "message");
   EXPECT_NE(message.find("keyName"), std::string::npos) << message;
   EXPECT_NE(message.find("observe"), std::string::npos) << message;
 
   std::this_thread::sleep_for(4s);  // more than a resync period (3 s)
-  EXPECT_EQ(accountKeyName(), "anf-key-2") << "observe wrote the account";
+  EXPECT_EQ(accountKeyName(), "anf-key") << "observe wrote the account";
   EXPECT_TRUE(writesInRequestLog().empty()) << "writes under reconcile-policy observe: " << ::testing::PrintToString(writesInRequestLog());
+  EXPECT_EQ(conditionField(findDocument(operator_->statusJson(), "NetAppAccount", "anf-account"), "Ready", "reason"), "DriftDetected");
+
+  // Back to manage: the operator now corrects the difference.
+  std::ofstream(manifest()) << edited(text, "keyName: anf-key\n", "keyName: anf-key-2\n");
+  EXPECT_TRUE(await([&] { return accountKeyName() == "anf-key-2"; }, 30s)) << account().dump(2);
 }
 
 // ---- 4. Drift behind the operator's back is corrected on the next resync ----------------------------------
@@ -336,13 +344,15 @@ TEST_F(CmkE2eTest, DriftChangedKeyAndDeletedPrivateEndpointAreRestored) {
 
 struct ErrorRow {
   std::string name;
-  std::function<void(CmkE2eTest&)> world;  // before the operator starts (or before the edit, when afterReady)
+  std::function<void(CmkE2eTest&)> world;  // before the operator starts
   std::vector<std::pair<std::string, std::string>> edits;  // regex -> replacement on quickstart.yaml
   std::string kind, document;                              // the document that must show the error
   std::string text, resolution;                            // the page's row, word for word
   std::vector<std::string> unaffected;                     // "Kind/name" documents that must be Ready
-  bool afterReady = false;                                 // apply the edits once the quickstart is Ready
+  std::vector<std::pair<std::string, std::string>> laterEdits = {};  // applied once all documents are Ready
 };
+
+void PrintTo(const ErrorRow& row, std::ostream* os) { *os << row.name; }
 
 class ErrorRowTest : public CmkE2eTest, public ::testing::WithParamInterface<ErrorRow> {
  public:
@@ -351,6 +361,7 @@ class ErrorRowTest : public CmkE2eTest, public ::testing::WithParamInterface<Err
   using CmkE2eTest::put;
 };
 
+const std::string kCmkVolumeLines = "  encryptionKeySource: Microsoft.KeyVault\n  keyVaultPrivateEndpointRef: anfkv-provider-pe\n";
 const std::string kResolutionUri = "When entering key URI manually, ensure that the URI is correct.";
 
 std::vector<ErrorRow> errorRows() {
@@ -410,9 +421,10 @@ std::vector<ErrorRow> errorRows() {
        "Volume cannot be encrypted with Microsoft.KeyVault, NetAppAccount has not been configured with KeyVault encryption",
        "Your NetApp account doesn't have customer-managed key encryption enabled. Configure the NetApp account to use customer-managed key.",
        allButVolume},
-      {"VolumeKeySourceChanged", {}, {{"encryptionKeySource: Microsoft.KeyVault", "encryptionKeySource: Microsoft.NetApp"}}, "Volume",
-       "vol1", "EncryptionKeySource cannot be changed",
-       "No resolution. The EncryptionKeySource property of a volume can't be changed.", allButVolume, true},
+      // A PMK volume (on the CMK account) later declared Microsoft.KeyVault, with no transitionToCMK for its VNet.
+      {"VolumeKeySourceChanged", {}, {{kCmkVolumeLines, "  encryptionKeySource: Microsoft.NetApp\n"}}, "Volume", "vol1",
+       "EncryptionKeySource cannot be changed", "No resolution. The EncryptionKeySource property of a volume can't be changed.",
+       allButVolume, {{"  encryptionKeySource: Microsoft.NetApp\n", kCmkVolumeLines}}},
       {"UnreachableVault", {}, {{"(keyVaultResourceId: \\S+/vaults/)anfkv-provider", "$1anfkv-rbac"}}, "Volume", "vol1",
        "Could not connect to the KeyVault",
        "Ensure that the private endpoint is set up correctly and the firewalls aren't blocking the connection from your Virtual "
@@ -425,23 +437,22 @@ TEST_P(ErrorRowTest, ShowsTheDocumentedMessageAndResolutionAndLeavesNothingParti
   const ErrorRow& row = GetParam();
   const std::string adminObject = emulator_->tenant("provider").principal("admin").objectId;
   if (row.world) row.world(*this);
-  if (row.afterReady) {
-    startOperator();
-    awaitAllReady();
-  }
   for (const auto& [pattern, replacement] : row.edits) editManifest(pattern, replacement);
-  if (!row.afterReady) startOperator();
+  startOperator();
+  if (!row.laterEdits.empty()) {
+    awaitAllReady();
+    for (const auto& [pattern, replacement] : row.laterEdits) editManifest(pattern, replacement);
+  }
 
   const Json item = awaitDocument(row.kind, row.document, [&](const Json& it) {
-    return condition(it, "Ready").value("message", "").find(row.text) != std::string::npos;
+    return conditionField(it, "Ready", "message").find(row.text) != std::string::npos;
   });
-  const Json ready = condition(item, "Ready");
-  EXPECT_EQ(ready.value("status", ""), "False") << item.dump(2);
-  const std::string message = ready.value("message", "");
+  EXPECT_EQ(conditionField(item, "Ready", "status"), "False") << item.dump(2);
+  const std::string message = conditionField(item, "Ready", "message");
   EXPECT_EQ(message.rfind(row.text, 0), 0u) << "the message does not start with the documented text: " << message;
   EXPECT_NE(message.find(row.resolution), std::string::npos) << "no documented resolution in: " << message;
   if (row.kind == "NetAppAccount" && row.name != "KeyTheIdentityCannotUse") {
-    EXPECT_EQ(condition(item, "KeyVaultValid").value("status", ""), "False") << item.dump(2);
+    EXPECT_EQ(conditionField(item, "KeyVaultValid", "status"), "False") << item.dump(2);
   }
 
   // The other documents are unaffected.
@@ -466,12 +477,12 @@ TEST_P(ErrorRowTest, ShowsTheDocumentedMessageAndResolutionAndLeavesNothingParti
       }
     }
     EXPECT_NE(arm_->call("GET", kPool, kNetAppApi).status, 200) << "a pool was created under a failed account";
-  } else if (!row.afterReady) {
+  } else if (row.laterEdits.empty()) {
     const auto volume = arm_->call("GET", kPool + "/volumes/vol1", kNetAppApi);
     EXPECT_EQ(volume.status, 404) << "a volume is left in Azure: " << volume.body.dump(2);
   } else {
     const Json volume = arm_->get(kPool + "/volumes/vol1", kNetAppApi);
-    EXPECT_EQ(stringAt(volume, "/properties/encryptionKeySource"), "Microsoft.KeyVault") << volume.dump(2);
+    EXPECT_EQ(stringAt(volume, "/properties/encryptionKeySource"), "Microsoft.NetApp") << "the key source changed: " << volume.dump(2);
     EXPECT_EQ(countOf(kPool + "/volumes", kNetAppApi), 1u);
   }
 }
