@@ -11,6 +11,7 @@
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
+#include "reconcilers/flows/key_source_reversal.h"
 #include "reconcilers/registry.h"
 
 namespace anf::reconcilers {
@@ -192,6 +193,10 @@ class VolumeReconciler final : public controller::Reconciler {
 
   ReconcileError keySourceChange(const ReconcileContext& context, const VolumeSettings& volume,
                                  const controller::FieldDiff& diff) {
+    // CMK -> PMK: the transition is irreversible (issue 7).
+    if (auto reversal = flows::refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
+                                                       diff.observed.is_string() ? diff.observed.get<std::string>() : ""))
+      return *reversal;
     const std::string vnet = virtualNetworkOf(volume.subnetId);
     if (equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault))
       if (const auto* account = accountOfVolume(context))
@@ -200,7 +205,7 @@ class VolumeReconciler final : public controller::Reconciler {
             return ReconcileError{.reason = "AwaitingTransition",
                                   .message = "the volume becomes Microsoft.KeyVault through " + account->key.str() +
                                              " spec.transitionToCMK for " + vnet,
-                                  .terminal = false, .retryAfter = std::chrono::milliseconds{30000}};
+                                  .terminal = false, .retryAfter = std::chrono::milliseconds{5000}};
     ReconcileError error = toReconcileError(kEncryptionKeySourceChange);
     error.message += " (spec.encryptionKeySource " + diff.observed.dump() + " -> " + diff.desired.dump() +
                      ": the volume is never replaced; PMK volumes move to customer-managed keys through the "
