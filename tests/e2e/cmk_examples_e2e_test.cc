@@ -553,5 +553,53 @@ TEST_F(KillNineTest, KillNineDuringRekeyConvergesWithoutDuplicates) {
   EXPECT_EQ(accessPolicyEntriesFor(kVault, principal), 1u);
 }
 
+// ---- RBAC key access: kill -9 between the role definition and its assignment; drift of the assignment -------
+
+class RbacTest : public KillNineTest {
+ protected:
+  void SetUp() override {}  // each test starts the emulator on the cmk-rbac-minimal-role example itself
+
+  std::size_t customRoles() {
+    std::size_t n = 0;
+    for (const auto& role : arm_->get(kSubscription + "/providers/Microsoft.Authorization/roleDefinitions", kAuthorizationApi)
+                                .value("value", Json::array()))
+      n += stringAt(role, "/properties/type") == "CustomRole" ? 1 : 0;
+    return n;
+  }
+};
+
+TEST_F(RbacTest, KillNineAfterTheRoleDefinitionConvergesWithOneRoleAndOneAssignment) {
+  startEmulator({"--lro-seconds", "1"}, "cmk-rbac-minimal-role");
+  startOperator();
+  killWhenRequested("^PUT .*/roleDefinitions/");
+
+  startOperator();
+  awaitAllReady(90s);
+  const std::string principal = stringAt(account(), "/identity/principalId");
+  ASSERT_FALSE(principal.empty());
+  EXPECT_EQ(customRoles(), 1u);
+  EXPECT_EQ(roleAssignmentsFor(kRbacVault, principal).size(), 1u);
+  expectNoDuplicates();
+}
+
+TEST_F(RbacTest, DriftDeletedRoleAssignmentIsRestored) {
+  startEmulator({"--lro-seconds", "0"}, "cmk-rbac-minimal-role");
+  startOperator();
+  awaitAllReady();
+  const std::string principal = stringAt(account(), "/identity/principalId");
+  const auto assignments = roleAssignmentsFor(kRbacVault, principal);
+  ASSERT_EQ(assignments.size(), 1u);
+  const std::string assignmentId = assignments[0].value("id", "");
+  auto deleted = arm_->call("DELETE", assignmentId, kAuthorizationApi);
+  ASSERT_LT(deleted.status, 300) << deleted.body.dump();
+  ASSERT_TRUE(roleAssignmentsFor(kRbacVault, principal).empty());
+
+  EXPECT_TRUE(await([&] { return roleAssignmentsFor(kRbacVault, principal).size() == 1; }, 30s)) << "the role assignment was not restored";
+  const auto restored = roleAssignmentsFor(kRbacVault, principal);
+  ASSERT_EQ(restored.size(), 1u);
+  EXPECT_EQ(lower(restored[0].value("id", "")), lower(assignmentId)) << "a new name: not deterministic";
+  EXPECT_EQ(customRoles(), 1u);
+}
+
 }  // namespace
 }  // namespace anf::testing
