@@ -1,7 +1,9 @@
-// /_emulator/: faults, the request log, the clock, the state dump, throttling limits, workload identity tokens.
+// /_emulator/: faults, the request log, the clock, the state dump, throttling limits, list page size, workload
+// identity tokens.
 // These paths need no token and are never faulted, throttled or logged as requests.
 #include <cmath>
 
+#include "emulator/providers/arm.h"
 #include "emulator/service.h"
 
 namespace anf::emulator {
@@ -131,6 +133,15 @@ HttpResponse Service::handleControl(const std::string& method, const std::string
     if (method == "PUT" || method == "GET") {
       return ok({{"reads", bucketJson(limits_.reads)}, {"writes", bucketJson(limits_.writes)}, {"deletes", bucketJson(limits_.deletes)}});
     }
+  }
+  if (path == "/_emulator/paging") {
+    if (method == "PUT") {
+      if (!body.is_object() || !body.contains("pageSize") || !body["pageSize"].is_number_integer() || body["pageSize"].get<std::int64_t>() < 1) {
+        return controlError(400, "expected {\"pageSize\": N} with N >= 1");
+      }
+      arm::setDefaultPageSize(body["pageSize"].get<std::size_t>());
+    }
+    if (method == "PUT" || method == "GET") return ok({{"pageSize", arm::defaultPageSize()}});
   }
   if (path == "/_emulator/workload-identity-token" && method == "POST") return mintWorkloadIdentityToken(body);
   if (path == "/_emulator/oidc/.well-known/openid-configuration" && method == "GET") {

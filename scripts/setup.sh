@@ -26,6 +26,16 @@ fi
 
 [ "${1:-}" = "--packages-only" ] && exit 0
 
+# The Azure SDK for JavaScript test (tests/sdk-js) needs its node_modules; skipped when node/npm are absent or
+# node_modules is already newer than package-lock.json.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  sdk_js=tests/sdk-js
+  if [ ! -d "$sdk_js/node_modules" ] || [ "$sdk_js/package-lock.json" -nt "$sdk_js/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci in $sdk_js" >&2
+    (cd "$sdk_js" && npm ci --no-audit --no-fund --loglevel=error >&2) || echo "setup: npm ci failed; the SDK test will be skipped" >&2
+  fi
+fi
+
 preset="${1:-dev}"
 # ccache hits across clones and build folders (CI builds a fresh clone).
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1

@@ -1,0 +1,321 @@
+// The official Azure SDK for JavaScript against the emulator: real clients nobody here wrote (issue 3).
+// Started by run.mjs, which sets NODE_EXTRA_CA_CERTS to the emulator's CA and ANF_EMULATOR to its start-up line.
+// The tests run in order and build on each other, as one customer-managed-key set-up would.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { before, describe, test } from "node:test";
+
+import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import { FeatureClient } from "@azure/arm-features";
+import { KeyVaultManagementClient } from "@azure/arm-keyvault";
+import { ManagedServiceIdentityClient } from "@azure/arm-msi";
+import { NetAppManagementClient } from "@azure/arm-netapp";
+import { NetworkManagementClient } from "@azure/arm-network";
+import { ClientSecretCredential } from "@azure/identity";
+
+const emulator = JSON.parse(process.env.ANF_EMULATOR ?? "null");
+if (!emulator) throw new Error("ANF_EMULATOR is not set: run this through run.mjs");
+
+const provider = emulator.tenants.find((tenant) => tenant.name === "provider");
+const customer = emulator.tenants.find((tenant) => tenant.name === "customer");
+const admin = provider.principals.find((principal) => principal.name === "admin");
+const subscriptionId = provider.subscriptions[0];
+const rg = "anf-rg";
+const location = "eastus";
+const rgId = `/subscriptions/${subscriptionId}/resourceGroups/${rg}`;
+const vaultName = "anfkv-provider";
+const vaultId = `${rgId}/providers/Microsoft.KeyVault/vaults/${vaultName}`;
+const rbacVaultId = `${rgId}/providers/Microsoft.KeyVault/vaults/anfkv-rbac`;
+const vnetId = `${rgId}/providers/Microsoft.Network/virtualNetworks/anf-vnet`;
+const endpointSubnetId = `${vnetId}/subnets/endpoints`;
+const delegatedSubnetId = `${vnetId}/subnets/anf-delegated`;
+const scope = "https://management.azure.com/.default";
+const TiB = 1024 ** 4;
+const GiB = 1024 ** 3;
+
+/// Options every management client gets: the emulator as endpoint, Azure's audience, and fast LRO polling.
+const armOptions = { endpoint: emulator.resourceManager, credentialScopes: [scope] };
+const modularOptions = { endpoint: emulator.resourceManager, credentials: { scopes: [scope] } };
+const poll = { updateIntervalInMs: 250 };
+
+/// A control call under /_emulator/ (not Azure; plain fetch, trusting the CA through NODE_EXTRA_CA_CERTS).
+async function control(method, path, body) {
+  const response = await fetch(`${emulator.resourceManager}/_emulator/${path}`, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  assert.equal(response.status, 200, `${method} /_emulator/${path}: ${text}`);
+  return JSON.parse(text);
+}
+
+/// Collects every item of a paged iterator, and the number of pages it took.
+async function collect(iterator) {
+  const items = [];
+  let pages = 0;
+  for await (const page of iterator.byPage()) {
+    pages += 1;
+    items.push(...page);
+  }
+  return { items, pages };
+}
+
+/// Awaits a promise that must reject with an Azure RestError; returns the error.
+async function azureError(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected the call to fail");
+}
+
+const credential = new ClientSecretCredential(provider.tenantId, admin.clientId, admin.clientSecret, {
+  authorityHost: emulator.authority,
+  disableInstanceDiscovery: true,
+});
+const msi = new ManagedServiceIdentityClient(credential, subscriptionId, armOptions);
+const keyVault = new KeyVaultManagementClient(credential, subscriptionId, modularOptions);
+const network = new NetworkManagementClient(credential, subscriptionId, armOptions);
+const netApp = new NetAppManagementClient(credential, subscriptionId, armOptions);
+const features = new FeatureClient(credential, subscriptionId, armOptions);
+const authorization = new AuthorizationManagementClient(credential, subscriptionId, armOptions);
+
+describe("Azure SDK for JavaScript against the emulator", () => {
+  const state = {};
+
+  before(async () => {
+    await control("DELETE", "requests");
+  });
+
+  test("@azure/identity: ClientSecretCredential signs in through the emulator's authority", async () => {
+    const token = await credential.getToken(scope);
+    assert.ok(token?.token, "no access token");
+    const claims = JSON.parse(Buffer.from(token.token.split(".")[1], "base64url").toString());
+    assert.equal(claims.tid, provider.tenantId);
+    assert.equal(claims.aud, "https://management.azure.com/");
+    assert.ok(token.expiresOnTimestamp > Date.now());
+  });
+
+  test("@azure/arm-msi: create and read a user-assigned identity", async () => {
+    const created = await msi.userAssignedIdentities.createOrUpdate(rg, "sdk-uami", { location, tags: { from: "sdk" } });
+    assert.match(created.principalId, /^[0-9a-f-]{36}$/);
+    assert.match(created.clientId, /^[0-9a-f-]{36}$/);
+    assert.equal(created.tenantId, provider.tenantId);
+    const read = await msi.userAssignedIdentities.get(rg, "sdk-uami");
+    assert.equal(read.principalId, created.principalId);
+    assert.equal(read.tags.from, "sdk");
+    state.identity = read;
+  });
+
+  test("@azure/arm-keyvault: read the vault and its keys", async () => {
+    const vault = await keyVault.vaults.get(rg, vaultName);
+    assert.equal(vault.id, vaultId);
+    assert.equal(vault.properties.enableSoftDelete, true);
+    assert.equal(vault.properties.enablePurgeProtection, true);
+    assert.ok(vault.properties.vaultUri.startsWith(`https://${vaultName}.vault.azure.net`));
+    state.vaultUri = vault.properties.vaultUri;
+    const { items: keys } = await collect(keyVault.keys.list(rg, vaultName));
+    assert.deepEqual(keys.map((key) => key.name).sort(), ["anf-key", "anf-key-2"]);
+    const key = await keyVault.keys.get(rg, vaultName, "anf-key");
+    // @azure/arm-keyvault 5 flattens `properties` into the model.
+    assert.equal(key.kty, "RSA");
+    assert.equal(key.attributes.enabled, true);
+  });
+
+  test("@azure/arm-keyvault: add an access policy for the identity", async () => {
+    const result = await keyVault.vaults.updateAccessPolicy(rg, vaultName, "add", {
+      properties: {
+        accessPolicies: [{ tenantId: provider.tenantId, objectId: state.identity.principalId, permissions: { keys: ["get", "encrypt", "decrypt"] } }],
+      },
+    });
+    assert.ok(result.properties.accessPolicies.some((entry) => entry.objectId === state.identity.principalId));
+    const vault = await keyVault.vaults.get(rg, vaultName);
+    const entry = vault.properties.accessPolicies.find((policy) => policy.objectId === state.identity.principalId);
+    assert.deepEqual([...entry.permissions.keys].sort(), ["decrypt", "encrypt", "get"]);
+  });
+
+  test("@azure/arm-network: create a private endpoint to the vault (LRO)", async () => {
+    const endpoint = await network.privateEndpoints.beginCreateOrUpdateAndWait(rg, "sdk-kv-pe", {
+      location,
+      subnet: { id: endpointSubnetId },
+      privateLinkServiceConnections: [{ name: "sdk-kv-pe", privateLinkServiceId: vaultId, groupIds: ["vault"] }],
+    }, poll);
+    assert.equal(endpoint.provisioningState, "Succeeded");
+    assert.equal(endpoint.privateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");
+    state.privateEndpointId = endpoint.id;
+    const { items: connections } = await collect(keyVault.privateEndpointConnections.listByResource(rg, vaultName));
+    assert.ok(connections.some((connection) => connection.privateEndpoint.id.toLowerCase() === endpoint.id.toLowerCase()));
+  });
+
+  test("@azure/arm-netapp: create a CMK account with a user-assigned identity (LRO)", async () => {
+    const account = await netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-account", {
+      location,
+      identity: { type: "UserAssigned", userAssignedIdentities: { [state.identity.id]: {} } },
+      encryption: {
+        keySource: "Microsoft.KeyVault",
+        keyVaultProperties: { keyVaultUri: state.vaultUri, keyName: "anf-key", keyVaultResourceId: vaultId },
+        identity: { userAssignedIdentity: state.identity.id },
+      },
+    }, poll);
+    assert.equal(account.provisioningState, "Succeeded");
+    assert.equal(account.encryption.keySource, "Microsoft.KeyVault");
+    assert.equal(account.encryption.keyVaultProperties.status, "InUse");
+    assert.equal(account.encryption.identity.principalId, state.identity.principalId);
+    state.account = account;
+  });
+
+  test("@azure/arm-netapp: create a capacity pool and a CMK volume (LRO)", async () => {
+    const pool = await netApp.pools.beginCreateOrUpdateAndWait(rg, "sdk-account", "pool1", {
+      location, size: 4 * TiB, serviceLevel: "Premium",
+    }, poll);
+    assert.equal(pool.provisioningState, "Succeeded");
+    assert.equal(pool.size, 4 * TiB);
+    const volume = await netApp.volumes.beginCreateOrUpdateAndWait(rg, "sdk-account", "pool1", "vol1", {
+      location,
+      creationToken: "sdk-vol1",
+      usageThreshold: 100 * GiB,
+      subnetId: delegatedSubnetId,
+      networkFeatures: "Standard",
+      encryptionKeySource: "Microsoft.KeyVault",
+      keyVaultPrivateEndpointResourceId: state.privateEndpointId,
+    }, poll);
+    assert.equal(volume.provisioningState, "Succeeded");
+    assert.equal(volume.name, "sdk-account/pool1/vol1");
+    assert.equal(volume.encryptionKeySource, "Microsoft.KeyVault");
+  });
+
+  test("@azure/arm-netapp: update (PATCH, Location LRO) keeps what it does not name", async () => {
+    const updated = await netApp.accounts.beginUpdateAndWait(rg, "sdk-account", { tags: { stage: "patched" } }, poll);
+    assert.equal(updated.tags.stage, "patched");
+    assert.equal(updated.encryption.keySource, "Microsoft.KeyVault");
+    assert.equal(updated.provisioningState, "Succeeded");
+  });
+
+  test("lists page through nextLink", async () => {
+    await control("PUT", "paging", { pageSize: 1 });
+    try {
+      for (const name of ["sdk-account-2", "sdk-account-3"]) {
+        await netApp.accounts.beginCreateOrUpdateAndWait(rg, name, { location }, poll);
+      }
+      const accounts = await collect(netApp.accounts.list(rg));
+      assert.deepEqual(accounts.items.map((account) => account.name).sort(), ["sdk-account", "sdk-account-2", "sdk-account-3"]);
+      assert.equal(accounts.pages, 3);
+      const bySubscription = await collect(netApp.accounts.listBySubscription());
+      assert.ok(bySubscription.items.length >= 3);
+      assert.ok(bySubscription.pages >= 3);
+      const vaults = await collect(keyVault.vaults.listByResourceGroup(rg));
+      assert.deepEqual(vaults.items.map((vault) => vault.name).sort(), ["anfkv-provider", "anfkv-rbac"]);
+      assert.equal(vaults.pages, 2);
+      const identities = await collect(msi.userAssignedIdentities.listByResourceGroup(rg));
+      assert.ok(identities.items.some((identity) => identity.name === "sdk-uami"));
+      const volumes = await collect(netApp.volumes.list(rg, "sdk-account", "pool1"));
+      assert.deepEqual(volumes.items.map((volume) => volume.name), ["sdk-account/pool1/vol1"]);
+    } finally {
+      await control("PUT", "paging", { pageSize: 100 });
+    }
+    for (const name of ["sdk-account-2", "sdk-account-3"]) await netApp.accounts.beginDeleteAndWait(rg, name, poll);
+    await assert.rejects(netApp.accounts.get(rg, "sdk-account-2"), (error) => error.statusCode === 404);
+  });
+
+  test("@azure/arm-features: register a feature, Registering then Registered", async () => {
+    const registered = await features.features.register("Microsoft.NetApp", "ANFCrossTenantCMK");
+    assert.equal(registered.name, "Microsoft.NetApp/ANFCrossTenantCMK");
+    assert.equal(registered.properties.state, "Registering");
+    await control("POST", "clock/advance", { seconds: 5 });
+    const read = await features.features.get("Microsoft.NetApp", "ANFCrossTenantCMK");
+    assert.equal(read.properties.state, "Registered");
+    const { items } = await collect(features.features.list("Microsoft.NetApp"));
+    assert.ok(items.some((feature) => feature.name === "Microsoft.NetApp/ANFCrossTenantCMK"));
+  });
+
+  test("@azure/arm-authorization: assign Key Vault Crypto User on the RBAC vault", async () => {
+    // The SDK's path template is "/{scope}/providers/...": its samples pass the scope without the leading slash.
+    const rbacVaultScope = rbacVaultId.slice(1);
+    const name = randomUUID();
+    const roleDefinitionId = `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/12338af0-0e69-4776-bea7-57ae8d297424`;
+    const created = await authorization.roleAssignments.create(rbacVaultScope, name, {
+      roleDefinitionId, principalId: state.identity.principalId, principalType: "ServicePrincipal",
+    });
+    assert.equal(created.name, name);
+    assert.equal(created.principalId, state.identity.principalId);
+    assert.equal(created.scope.toLowerCase(), rbacVaultId.toLowerCase());
+    assert.match(created.roleDefinitionId, /\/providers\/Microsoft\.Authorization\/roleDefinitions\/12338af0-0e69-4776-bea7-57ae8d297424$/);
+    const read = await authorization.roleAssignments.get(rbacVaultScope, name);
+    assert.equal(read.id, created.id);
+    const { items } = await collect(authorization.roleAssignments.listForScope(rbacVaultScope));
+    assert.ok(items.some((assignment) => assignment.name === name));
+    const definition = await authorization.roleDefinitions.get(rbacVaultScope, "12338af0-0e69-4776-bea7-57ae8d297424");
+    assert.equal(definition.roleName, "Key Vault Crypto User");
+  });
+
+  test("errors: the SDK surfaces Azure's codes and messages", async () => {
+    const missing = await azureError(netApp.accounts.get(rg, "no-such-account"));
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.code, "ResourceNotFound");
+    const noGroup = await azureError(msi.userAssignedIdentities.get("no-such-rg", "x"));
+    assert.equal(noGroup.statusCode, 404);
+    assert.equal(noGroup.code, "ResourceGroupNotFound");
+    // Account table of the ANF CMK page: a key that does not exist is refused synchronously.
+    const noKey = await azureError(netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-bad-key", {
+      location,
+      identity: { type: "UserAssigned", userAssignedIdentities: { [state.identity.id]: {} } },
+      encryption: {
+        keySource: "Microsoft.KeyVault",
+        keyVaultProperties: { keyVaultUri: state.vaultUri, keyName: "no-such-key", keyVaultResourceId: vaultId },
+        identity: { userAssignedIdentity: state.identity.id },
+      },
+    }, poll));
+    assert.equal(noKey.statusCode, 400);
+    assert.equal(noKey.message, "The operation failed because the specified key vault key was not found");
+    // A volume without Standard network features on a CMK account.
+    const basic = await azureError(netApp.volumes.beginCreateOrUpdateAndWait(rg, "sdk-account", "pool1", "vol-basic", {
+      location, creationToken: "sdk-vol-basic", usageThreshold: 100 * GiB, subnetId: delegatedSubnetId, networkFeatures: "Basic",
+      encryptionKeySource: "Microsoft.KeyVault", keyVaultPrivateEndpointResourceId: state.privateEndpointId,
+    }, poll));
+    assert.equal(basic.statusCode, 400);
+    assert.ok(basic.code, "no error code");
+    // Another tenant's subscription: the token is from the wrong issuer.
+    const foreign = new NetAppManagementClient(credential, customer.subscriptions[0], armOptions);
+    const wrongTenant = await azureError(foreign.accounts.get("customer-rg", "any"));
+    assert.equal(wrongTenant.statusCode, 401);
+    assert.equal(wrongTenant.code, "InvalidAuthenticationTokenTenant");
+  });
+
+  test("errors: a failed long-running operation rejects the SDK's poller with the status body's error", async () => {
+    // An identity without key permissions: the vault accepts the request, the operation fails later.
+    const outsider = await msi.userAssignedIdentities.createOrUpdate(rg, "sdk-no-access", { location });
+    const failed = await azureError(netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-no-access", {
+      location,
+      identity: { type: "UserAssigned", userAssignedIdentities: { [outsider.id]: {} } },
+      encryption: {
+        keySource: "Microsoft.KeyVault",
+        keyVaultProperties: { keyVaultUri: state.vaultUri, keyName: "anf-key", keyVaultResourceId: vaultId },
+        identity: { userAssignedIdentity: outsider.id },
+      },
+    }, poll));
+    // core-lro words it "The long-running operation has failed. {code}. {message}".
+    assert.equal(failed.message,
+      "The long-running operation has failed. EncryptionKeyUnusable. Unable to use the configured encryption key, please check if key is active");
+    const account = await netApp.accounts.get(rg, "sdk-no-access");
+    assert.equal(account.provisioningState, "Failed");
+  });
+
+  test("every request carried an api-version the emulator accepts", async () => {
+    const { items } = await control("GET", "requests");
+    assert.ok(items.length > 20);
+    const rejected = items.filter((item) => item.status === 400 && item.path && !item.path.includes("sdk-bad-key") && !item.path.includes("vol-basic"));
+    assert.deepEqual(rejected, []);
+  });
+
+  test("deletes are long-running operations the SDK waits for", async () => {
+    await netApp.volumes.beginDeleteAndWait(rg, "sdk-account", "pool1", "vol1", poll);
+    await netApp.pools.beginDeleteAndWait(rg, "sdk-account", "pool1", poll);
+    await netApp.accounts.beginDeleteAndWait(rg, "sdk-account", poll);
+    await network.privateEndpoints.beginDeleteAndWait(rg, "sdk-kv-pe", poll);
+    await msi.userAssignedIdentities.delete(rg, "sdk-uami");
+    const gone = await azureError(netApp.accounts.get(rg, "sdk-account"));
+    assert.equal(gone.code, "ResourceNotFound");
+  });
+});
