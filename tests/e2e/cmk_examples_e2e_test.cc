@@ -268,6 +268,7 @@ TEST_F(CmkE2eTest, IdentitySwitchByEditingTheManifestEndsWithTheUserIdentityAsEn
   const std::string systemPrincipal = stringAt(account(), "/identity/principalId");
   ASSERT_FALSE(systemPrincipal.empty());
 
+  emulator_->control("DELETE", "/_emulator/requests");
   replaceManifestWithExample("identity-switch", "quickstart-user-assigned.yaml");
   awaitAllReady(60s, 5);
 
@@ -280,6 +281,33 @@ TEST_F(CmkE2eTest, IdentitySwitchByEditingTheManifestEndsWithTheUserIdentityAsEn
   EXPECT_EQ(stringAt(a, "/properties/encryption/keyVaultProperties/status"), "InUse") << a.dump(2);
   EXPECT_EQ(keyPermissionsFor(arm_->get(kVault, kKeyVaultApi), userPrincipal), kKeyPermissions);
   EXPECT_EQ(countOf(kPool + "/volumes", kNetAppApi), 1u);
+
+  // The order of the page: the new identity is granted before the PATCH that switches; the encryption
+  // identity still named the system principal after the PATCH, so renewCredentials followed.
+  const auto writes = writesInRequestLog();
+  const auto position = [&](const std::string& pattern) {
+    const std::regex wanted(pattern);
+    const auto it = std::ranges::find_if(writes, [&](const std::string& w) { return std::regex_search(w, wanted); });
+    return it == writes.end() ? std::ptrdiff_t{-1} : it - writes.begin();
+  };
+  const auto grant = position("^PUT .*/vaults/anfkv-provider/accessPolicies/add$");
+  const auto patch = position("^PATCH .*/netAppAccounts/anf-account$");
+  const auto renew = position("^POST .*/netAppAccounts/anf-account/renewCredentials$");
+  EXPECT_GE(grant, 0) << ::testing::PrintToString(writes);
+  EXPECT_GT(patch, grant) << "the account was switched before the identity had key access: " << ::testing::PrintToString(writes);
+  EXPECT_GT(renew, patch) << ::testing::PrintToString(writes);
+}
+
+TEST_F(CmkE2eTest, PlanListsTheRekeyAndTheCmkVolumesItAffects) {
+  startOperator();
+  awaitAllReady();
+  operator_->kill(SIGTERM);
+  editManifest("keyName: anf-key\\n", "keyName: anf-key-2\n");
+  auto [code, output] = plan();
+  EXPECT_EQ(code, 3) << output;
+  EXPECT_NE(output.find("anf-key -> anf-key-2"), std::string::npos) << output;
+  EXPECT_NE(output.find("vol1"), std::string::npos) << output;
+  EXPECT_EQ(accountKeyName(), "anf-key") << "plan wrote the account";
 }
 
 // ---- 3. reconcile-policy observe: drift is reported, nothing is written ------------------------------------
@@ -310,6 +338,20 @@ TEST_F(CmkE2eTest, ObservePolicyReportsDriftAndWritesNothing) {
   // Back to manage: the operator now corrects the difference.
   std::ofstream(manifest()) << edited(text, "keyName: anf-key\n", "keyName: anf-key-2\n");
   EXPECT_TRUE(await([&] { return accountKeyName() == "anf-key-2"; }, 30s)) << account().dump(2);
+}
+
+TEST_F(CmkE2eTest, ObservePolicyOnAMissingVolumeReportsItAndCreatesNothing) {
+  editManifest("name: vol1\n", "name: vol1\n  annotations:\n    anf-cmk.io/reconcile-policy: observe\n");
+  startOperator();
+  const Json item = awaitDocument("Volume", "vol1", [](const Json& it) {
+    return conditionField(it, "Ready", "reason") == "DriftDetected";
+  });
+  EXPECT_EQ(conditionField(item, "Ready", "status"), "False") << item.dump(2);
+  EXPECT_NE(conditionField(item, "Ready", "message").find("does not exist"), std::string::npos) << item.dump(2);
+  for (const auto& [kind, name] : {std::pair{"NetAppAccount", "anf-account"}, {"PrivateEndpoint", "anfkv-provider-pe"}, {"CapacityPool", "pool1"}})
+    awaitDocument(kind, name, isReady, 30s);
+  std::this_thread::sleep_for(4s);
+  EXPECT_EQ(arm_->call("GET", kPool + "/volumes/vol1", kNetAppApi).status, 404) << "observe created the volume";
 }
 
 // ---- 4. Drift behind the operator's back is corrected on the next resync ----------------------------------
