@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "reconcilers/arm_calls.h"
 #include "reconcilers/documents.h"
 
 namespace anf::reconcilers::flows {
@@ -152,8 +153,9 @@ std::optional<ReconcileError> checkAccountCmkReady(const Json& observedAccount) 
 }
 
 Result<std::vector<ObservedVolume>> listAccountVolumes(FlowAzure& azure, const controller::ReconcileContext& context,
-                                                       const std::string& accountId) {
+                                                       const std::string& accountId, bool fresh) {
   auto list = [&](const std::string& parentId, const std::string& child, const std::string& ns) -> Result<Json> {
+    if (fresh) context.cache.invalidate(parentId + "/" + child);
     return context.cache.getOrLoad(parentId + "/" + child, [&]() -> Result<Json> {
       Json items = Json::array();
       std::string path = armPath(parentId + "/" + child, ns);
@@ -173,6 +175,8 @@ Result<std::vector<ObservedVolume>> listAccountVolumes(FlowAzure& azure, const c
   if (!pools) return std::unexpected(pools.error());
   std::vector<ObservedVolume> out;
   for (const auto& pool : *pools) {
+    if (fresh)  // the Volume reconciler's LIST of the pool, cached during the operation, is stale as well
+      if (auto poolId = azure::ResourceId::parse(pool.value("id", ""))) reconcilers::invalidateList(context, *poolId, "volumes");
     auto volumes = list(pool.value("id", ""), "volumes", "Microsoft.NetApp");
     if (!volumes) return std::unexpected(volumes.error());
     for (const auto& volume : *volumes) out.push_back(ObservedVolume::fromArm(volume));
@@ -187,7 +191,10 @@ Result<TransitionObservation> TransitionFlow::observe(const controller::Reconcil
   Json recorded = recordedTransitions(context.self.facts);
   if (requests.empty() && recorded.empty()) return seen;
   (void)observedAccount;
-  auto volumes = listAccountVolumes(azure_, context, accountPathOf(context.document));
+  // After a POST (a VNet InProgress), a LIST cached during the operation would still show the volumes as
+  // PMK and the POST would be sent again: read them fresh.
+  const bool sent = std::ranges::any_of(recorded, [](const Json& e) { return e.value("state", "") == "InProgress"; });
+  auto volumes = listAccountVolumes(azure_, context, accountPathOf(context.document), sent);
   if (!volumes) return std::unexpected(volumes.error());
   seen.volumes = std::move(*volumes);
 

@@ -136,9 +136,10 @@ class TransitionFlow {
 std::optional<ReconcileError> checkAccountCmkReady(const Json& observedAccount);
 
 /// Every volume of an account: one LIST of its pools, then one LIST of volumes per pool (following
-/// nextLink), each shared through the context's ObservationCache for the pass. Never writes.
+/// nextLink), each shared through the context's ObservationCache for the pass (`fresh`: read again, e.g.
+/// after an operation changed them). Never writes.
 Result<std::vector<ObservedVolume>> listAccountVolumes(FlowAzure& azure, const controller::ReconcileContext& context,
-                                                       const std::string& accountId);
+                                                       const std::string& accountId, bool fresh = false);
 
 /// The ARM id of an account document's account (from its spec.azure coordinates).
 std::string accountPathOf(const controller::Document& account);

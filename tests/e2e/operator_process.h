@@ -43,9 +43,10 @@ inline int freePort() {
 }
 
 /// Writes <dir>/operator.yaml for a Custom cloud pointing at `emulator` (provider and customer admin
-/// secrets in files next to it) and creates <dir>/manifests.
+/// secrets in files next to it; the customer credential only with `customerCredential`) and creates
+/// <dir>/manifests.
 inline void writeOperatorConfig(const std::filesystem::path& dir, const EmulatorProcess& emulator,
-                                const std::string& resyncPeriod = "3s") {
+                                const std::string& resyncPeriod = "3s", bool customerCredential = true) {
   std::filesystem::create_directories(dir / "manifests");
   std::ostringstream yaml;
   yaml << "azure:\n  cloud: Custom\n  endpoints:\n"
@@ -56,6 +57,7 @@ inline void writeOperatorConfig(const std::filesystem::path& dir, const Emulator
        << "  defaults: {tenant: provider, subscriptionId: 10000000-0000-4000-8000-0000000000a1, resourceGroup: anf-rg, location: eastus}\n"
        << "  credentials:\n";
   for (const std::string name : {"provider", "customer"}) {
+    if (name == "customer" && !customerCredential) continue;
     const auto tenant = emulator.tenant(name);
     const auto& admin = tenant.principal("admin");
     const auto secretFile = dir / (name + ".secret");

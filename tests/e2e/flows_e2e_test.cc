@@ -1,0 +1,265 @@
+// End-to-end tests of the issue-7 flows against the emulator process over real HTTPS: PMK->CMK transition
+// (volumes keep their resource ids and file system ids; the undeclared-volume guard), key vault change
+// (success; a VNet without an endpoint is refused before sending), cross-tenant CMK with and without a
+// customer credential (every missing link named in status), and kill -9 during each long-running
+// operation without the POST being sent twice. Fixture and ARM read-back: e2e_support.h.
+#include "tests/e2e/e2e_support.h"
+
+namespace anf::testing {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kAuthorizationApi = "2022-04-01";
+const std::string kVnet = kResourceGroup + "/providers/Microsoft.Network/virtualNetworks/anf-vnet";
+const std::string kVolume = kAccount + "/capacityPools/pool1/volumes/vol1";
+const std::string kRbacVault = kResourceGroup + "/providers/Microsoft.KeyVault/vaults/anfkv-rbac";
+const std::string kCustomerVault =
+    "/subscriptions/20000000-0000-4000-8000-0000000000b1/resourceGroups/customer-rg/providers/Microsoft.KeyVault/vaults/anfkv-customer";
+const std::string kCryptoUserRole = "12338af0-0e69-4776-bea7-57ae8d297424";
+
+std::string stringAt(const Json& json, const std::string& pointer) {
+  const Json::json_pointer p{pointer};
+  return json.is_object() && json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>() : "";
+}
+
+std::string conditionText(const Json& item, const std::string& type) {
+  const Json c = condition(item, type);
+  return c.is_object() ? c.value("status", "") + " " + c.value("reason", "") + ": " + c.value("message", "") : "";
+}
+
+class FlowsE2eTest : public E2eTest {
+ protected:
+  void SetUp() override {}  // each test starts its own emulator (world options, example)
+
+  /// Replaces the manifests with the *.yaml of manifests/examples/<folder> (a stage of a flow).
+  void useManifests(const std::string& folder) {
+    for (const auto& entry : fs::directory_iterator(dir_ / "manifests")) fs::remove(entry.path());
+    for (const auto& entry : fs::directory_iterator(fs::path(ANF_SOURCE_DIR) / "manifests/examples" / folder))
+      if (entry.path().extension() == ".yaml") fs::copy_file(entry.path(), dir_ / "manifests" / entry.path().filename());
+  }
+
+  /// Edits manifests/<file> with a regex; fails the test when nothing matched.
+  void editManifest(const std::string& file, const std::string& pattern, const std::string& replacement) {
+    const auto path = dir_ / "manifests" / file;
+    const std::string text = readFile(path);
+    const std::string out = std::regex_replace(text, std::regex(pattern), replacement);
+    ASSERT_NE(out, text) << "the edit /" << pattern << "/ matched nothing in " << file;
+    std::ofstream(path) << out;
+  }
+
+  Json item(const std::string& kind, const std::string& name) { return findDocument(operator_->statusJson(), kind, name); }
+
+  /// Awaits a status item of kind/name for which `holds` is true; the failure shows the last one.
+  Json awaitItem(const std::string& kind, const std::string& name, const std::function<bool(const Json&)>& holds,
+                 std::chrono::seconds timeout, const std::string& what) {
+    Json last;
+    const bool ok = await([&] { return holds(last = item(kind, name)); }, timeout);
+    EXPECT_TRUE(ok) << kind << "/" << name << ": " << what << " not seen within " << timeout.count() << " s; last:\n"
+                    << last.dump(2);
+    return last;
+  }
+
+  /// Requests of the emulator's log with `method` whose path ends with `suffix` (case-insensitive).
+  std::vector<Json> requests(const std::string& method, const std::string& suffix) {
+    std::vector<Json> out;
+    const auto log = emulator_->control("GET", "/_emulator/requests");
+    for (const auto& entry : log.body.value("items", Json::array()))
+      if (entry.value("method", "") == method && lower(entry.value("path", "")).ends_with(lower(suffix))) out.push_back(entry);
+    return out;
+  }
+
+  /// Registers a preview feature as the provider admin (a subscription where it is already on).
+  void registerFeature(const std::string& feature) {
+    auto reply = arm_->call("POST", kSubscription + "/providers/Microsoft.Features/providers/Microsoft.NetApp/features/" + feature + "/register",
+                            "2021-07-01");
+    ASSERT_LT(reply.status, 300) << reply.body.dump();
+  }
+
+  /// Stage 1 of the transition example Ready: an account and a PMK volume.
+  void startPmkStage(std::vector<std::string> emulatorArgs) {
+    startEmulator(std::move(emulatorArgs), "pmk-to-cmk-transition/1-pmk");
+    startOperator();
+    awaitAllReady(60s, 3);
+    const Json volume = arm_->get(kVolume, kNetAppApi);
+    ASSERT_EQ(stringAt(volume, "/properties/encryptionKeySource"), "Microsoft.NetApp") << volume.dump(2);
+  }
+};
+
+// ------------------------------------------------------------------------------------------- transition
+
+TEST_F(FlowsE2eTest, TransitionConvertsPmkVolumesInPlaceKeepingResourceAndFileSystemIds) {
+  startPmkStage({"--lro-seconds", "0", "--feature-registration-seconds", "1"});
+  const Json before = arm_->get(kVolume, kNetAppApi);
+  const std::string fileSystemId = stringAt(before, "/properties/fileSystemId");
+  ASSERT_FALSE(fileSystemId.empty()) << before.dump(2);
+  emulator_->control("DELETE", "/_emulator/requests");
+
+  useManifests("pmk-to-cmk-transition/2-transition");
+  Json volume;
+  const bool converted = await(
+      [&] {
+        volume = arm_->get(kVolume, kNetAppApi);
+        return stringAt(volume, "/properties/encryptionKeySource") == "Microsoft.KeyVault";
+      },
+      90s);
+  ASSERT_TRUE(converted) << "the volume is still PMK: " << volume.dump(2) << "\n" << tail(operator_->log());
+  awaitAllReady(60s, 4);
+
+  volume = arm_->get(kVolume, kNetAppApi);
+  EXPECT_EQ(lower(volume.value("id", "")), lower(before.value("id", "")));
+  EXPECT_EQ(stringAt(volume, "/properties/fileSystemId"), fileSystemId) << "the volume was replaced";
+  EXPECT_EQ(lower(stringAt(volume, "/properties/keyVaultPrivateEndpointResourceId")),
+            lower(resourceIdOf("PrivateEndpoint", "anfkv-provider-pe")));
+  EXPECT_EQ(requests("POST", "/transitiontocmk").size(), 1u);
+  EXPECT_TRUE(requests("PUT", "/volumes/vol1").empty()) << "the volume was PUT again";
+  EXPECT_TRUE(requests("DELETE", "/volumes/vol1").empty()) << "the volume was deleted";
+  EXPECT_FALSE(requests("POST", "/features/ANFMigratePmkToCmk/register").empty()) << "the feature was not registered";
+
+  const Json account = item("NetAppAccount", "anf-account");
+  const Json transitions = account["status"].value("facts", Json::object()).value("transitions", Json::array());
+  ASSERT_EQ(transitions.size(), 1u) << account.dump(2);
+  EXPECT_EQ(lower(transitions[0].value("virtualNetworkId", "")), lower(kVnet));
+  EXPECT_EQ(transitions[0].value("state", ""), "Succeeded") << account.dump(2);
+}
+
+TEST_F(FlowsE2eTest, TransitionIsRefusedWhileAPmkVolumeOfTheVnetIsUndeclared) {
+  startPmkStage({"--lro-seconds", "0", "--feature-registration-seconds", "0"});
+  // A second PMK volume in the same VNet that no document declares (made by someone else).
+  const Json vol1 = arm_->get(kVolume, kNetAppApi);
+  Json body{{"location", "eastus"},
+            {"properties",
+             {{"creationToken", "stray"},
+              {"usageThreshold", 107374182400LL},
+              {"subnetId", stringAt(vol1, "/properties/subnetId")},
+              {"networkFeatures", "Standard"},
+              {"protocolTypes", {"NFSv3"}},
+              {"encryptionKeySource", "Microsoft.NetApp"}}}};
+  const std::string stray = kAccount + "/capacityPools/pool1/volumes/stray";
+  auto made = arm_->call("PUT", stray, kNetAppApi, body);
+  ASSERT_LT(made.status, 300) << made.body.dump();
+  emulator_->control("DELETE", "/_emulator/requests");
+
+  useManifests("pmk-to-cmk-transition/2-transition");
+  const Json account = awaitItem(
+      "NetAppAccount", "anf-account",
+      [](const Json& i) { return i.dump().find("UndeclaredVolumesInTransition") != std::string::npos; }, 90s,
+      "UndeclaredVolumesInTransition");
+  const std::string text = account.dump();
+  EXPECT_NE(lower(text).find(lower(stray)), std::string::npos) << "the stray volume is not listed: " << account.dump(2);
+  EXPECT_EQ(lower(text).find(lower(kVolume) + "\""), std::string::npos) << "a declared volume is listed";
+  EXPECT_TRUE(requests("POST", "/transitiontocmk").empty()) << "transitiontocmk was sent";
+  EXPECT_EQ(stringAt(arm_->get(stray, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.NetApp");
+  EXPECT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.NetApp");
+}
+
+TEST_F(FlowsE2eTest, KillNineDuringTransitionResumesWithoutASecondPost) {
+  startPmkStage({"--lro-seconds", "4", "--feature-registration-seconds", "0"});
+  emulator_->control("DELETE", "/_emulator/requests");
+  useManifests("pmk-to-cmk-transition/2-transition");
+  ASSERT_TRUE(await([&] { return !requests("POST", "/transitiontocmk").empty(); }, 90s)) << tail(operator_->log());
+  std::this_thread::sleep_for(300ms);  // the operation is in the state file
+  operator_->kill(SIGKILL);
+  ASSERT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.NetApp")
+      << "the transition ended before the kill";
+
+  startOperator();
+  awaitAllReady(60s, 4);
+  EXPECT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.KeyVault");
+  EXPECT_EQ(requests("POST", "/transitiontocmk").size(), 1u) << "transitiontocmk was sent again after the restart";
+}
+
+TEST_F(FlowsE2eTest, VolumeDeclaredBackToPmkAfterTheTransitionIsRefused) {
+  startPmkStage({"--lro-seconds", "0", "--feature-registration-seconds", "0"});
+  useManifests("pmk-to-cmk-transition/2-transition");
+  awaitAllReady(90s, 4);
+  emulator_->control("DELETE", "/_emulator/requests");
+  editManifest("cmk.yaml", R"(encryptionKeySource: Microsoft\.KeyVault\n  keyVaultPrivateEndpointRef: anfkv-provider-pe)",
+               "encryptionKeySource: Microsoft.NetApp");
+  const Json volume = awaitItem(
+      "Volume", "vol1", [](const Json& i) { return i.dump().find("TransitionIrreversible") != std::string::npos; }, 30s,
+      "TransitionIrreversible");
+  EXPECT_NE(volume.dump().find("irreversible"), std::string::npos) << volume.dump(2);
+  EXPECT_TRUE(requests("PUT", "/volumes/vol1").empty() && requests("PATCH", "/volumes/vol1").empty()) << "the volume was written";
+  EXPECT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.KeyVault");
+}
+
+// ------------------------------------------------------------------------------------------- key vault change
+
+TEST_F(FlowsE2eTest, ChangeKeyVaultMovesTheAccountAndItsVolumesToTheNewVault) {
+  startEmulator({"--lro-seconds", "0"}, "quickstart");
+  startOperator();
+  awaitAllReady(60s, 4);
+  const Json before = arm_->get(kVolume, kNetAppApi);
+  emulator_->control("DELETE", "/_emulator/requests");
+
+  useManifests("change-key-vault");
+  Json account;
+  const bool moved = await(
+      [&] {
+        account = arm_->get(kAccount, kNetAppApi);
+        return lower(stringAt(account, "/properties/encryption/keyVaultProperties/keyVaultResourceId")) == lower(kRbacVault);
+      },
+      90s);
+  ASSERT_TRUE(moved) << account.dump(2) << "\n" << tail(operator_->log());
+  awaitAllReady(60s, 5);
+
+  account = arm_->get(kAccount, kNetAppApi);
+  EXPECT_EQ(stringAt(account, "/properties/encryption/keyVaultProperties/keyVaultUri"), "https://anfkv-rbac.vault.azure.net/");
+  EXPECT_EQ(stringAt(account, "/properties/encryption/keyVaultProperties/status"), "InUse") << account.dump(2);
+  const Json volume = arm_->get(kVolume, kNetAppApi);
+  EXPECT_EQ(stringAt(volume, "/properties/fileSystemId"), stringAt(before, "/properties/fileSystemId"));
+  EXPECT_EQ(lower(stringAt(volume, "/properties/keyVaultPrivateEndpointResourceId")), lower(resourceIdOf("PrivateEndpoint", "anfkv-rbac-pe")));
+  EXPECT_FALSE(requests("POST", "/getKeyVaultStatus").empty()) << "getKeyVaultStatus was not called";
+  const auto changes = requests("POST", "/changeKeyVault");
+  ASSERT_EQ(changes.size(), 1u);
+  // Access on the new vault was granted before the change (a role assignment at the new vault's scope).
+  const auto grants = requests("PUT", "");
+  bool grantedFirst = false;
+  for (const auto& request : grants)
+    if (lower(request.value("path", "")).starts_with(lower(kRbacVault) + "/providers/microsoft.authorization/roleassignments/"))
+      grantedFirst = grantedFirst || request.value("time", "") <= changes[0].value("time", "");
+  EXPECT_TRUE(grantedFirst) << "no role assignment on the new vault before changeKeyVault";
+}
+
+TEST_F(FlowsE2eTest, ChangeKeyVaultWithoutAnEndpointForTheVnetIsRefusedBeforeSending) {
+  startEmulator({"--lro-seconds", "0"}, "quickstart");
+  startOperator();
+  awaitAllReady(60s, 4);
+  emulator_->control("DELETE", "/_emulator/requests");
+
+  useManifests("change-key-vault");
+  editManifest("cmk.yaml", R"(      privateEndpoints:[^\n]*\n[^\n]*\n[^\n]*\n)", "");
+  const Json account = awaitItem(
+      "NetAppAccount", "anf-account",
+      [](const Json& i) { return i.dump().find("MissingKeyVaultPrivateEndpoints") != std::string::npos; }, 60s,
+      "MissingKeyVaultPrivateEndpoints");
+  EXPECT_NE(lower(account.dump()).find(lower(kVnet)), std::string::npos) << "the VNet is not named: " << account.dump(2);
+  EXPECT_TRUE(requests("POST", "/changeKeyVault").empty()) << "changeKeyVault was sent";
+  EXPECT_EQ(lower(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keyVaultProperties/keyVaultResourceId")),
+            lower(kVault));
+}
+
+TEST_F(FlowsE2eTest, KillNineDuringChangeKeyVaultConvergesWithoutASecondPost) {
+  startEmulator({"--lro-seconds", "4"}, "quickstart");
+  startOperator();
+  awaitAllReady(60s, 4);
+  emulator_->control("DELETE", "/_emulator/requests");
+  useManifests("change-key-vault");
+  ASSERT_TRUE(await([&] { return !requests("POST", "/changeKeyVault").empty(); }, 90s)) << tail(operator_->log());
+  std::this_thread::sleep_for(300ms);
+  operator_->kill(SIGKILL);
+  ASSERT_NE(lower(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keyVaultProperties/keyVaultResourceId")),
+            lower(kRbacVault))
+      << "the change ended before the kill";
+
+  startOperator();
+  awaitAllReady(60s, 5);
+  EXPECT_EQ(lower(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keyVaultProperties/keyVaultResourceId")),
+            lower(kRbacVault));
+  EXPECT_EQ(requests("POST", "/changeKeyVault").size(), 1u) << "changeKeyVault was sent again after the restart";
+}
+
+}  // namespace
+}  // namespace anf::testing
