@@ -5,82 +5,12 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, test } from "node:test";
 
-import { AuthorizationManagementClient } from "@azure/arm-authorization";
-import { FeatureClient } from "@azure/arm-features";
-import { KeyVaultManagementClient } from "@azure/arm-keyvault";
-import { ManagedServiceIdentityClient } from "@azure/arm-msi";
-import { NetAppManagementClient } from "@azure/arm-netapp";
-import { NetworkManagementClient } from "@azure/arm-network";
-import { ClientSecretCredential } from "@azure/identity";
+import {
+  azureError, collect, control, customer, delegatedSubnetId, GiB, location, managementClients, poll, provider, rbacVaultId,
+  rg, scope, subscriptionId, TiB, vaultId, vaultName, endpointSubnetId, adminCredential as credential,
+} from "./support.mjs";
 
-const emulator = JSON.parse(process.env.ANF_EMULATOR ?? "null");
-if (!emulator) throw new Error("ANF_EMULATOR is not set: run this through run.mjs");
-
-const provider = emulator.tenants.find((tenant) => tenant.name === "provider");
-const customer = emulator.tenants.find((tenant) => tenant.name === "customer");
-const admin = provider.principals.find((principal) => principal.name === "admin");
-const subscriptionId = provider.subscriptions[0];
-const rg = "anf-rg";
-const location = "eastus";
-const rgId = `/subscriptions/${subscriptionId}/resourceGroups/${rg}`;
-const vaultName = "anfkv-provider";
-const vaultId = `${rgId}/providers/Microsoft.KeyVault/vaults/${vaultName}`;
-const rbacVaultId = `${rgId}/providers/Microsoft.KeyVault/vaults/anfkv-rbac`;
-const vnetId = `${rgId}/providers/Microsoft.Network/virtualNetworks/anf-vnet`;
-const endpointSubnetId = `${vnetId}/subnets/endpoints`;
-const delegatedSubnetId = `${vnetId}/subnets/anf-delegated`;
-const scope = "https://management.azure.com/.default";
-const TiB = 1024 ** 4;
-const GiB = 1024 ** 3;
-
-/// Options every management client gets: the emulator as endpoint, Azure's audience, and fast LRO polling.
-const armOptions = { endpoint: emulator.resourceManager, credentialScopes: [scope] };
-const modularOptions = { endpoint: emulator.resourceManager, credentials: { scopes: [scope] } };
-const poll = { updateIntervalInMs: 250 };
-
-/// A control call under /_emulator/ (not Azure; plain fetch, trusting the CA through NODE_EXTRA_CA_CERTS).
-async function control(method, path, body) {
-  const response = await fetch(`${emulator.resourceManager}/_emulator/${path}`, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `${method} /_emulator/${path}: ${text}`);
-  return JSON.parse(text);
-}
-
-/// Collects every item of a paged iterator, and the number of pages it took.
-async function collect(iterator) {
-  const items = [];
-  let pages = 0;
-  for await (const page of iterator.byPage()) {
-    pages += 1;
-    items.push(...page);
-  }
-  return { items, pages };
-}
-
-/// Awaits a promise that must reject with an Azure RestError; returns the error.
-async function azureError(promise) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the call to fail");
-}
-
-const credential = new ClientSecretCredential(provider.tenantId, admin.clientId, admin.clientSecret, {
-  authorityHost: emulator.authority,
-  disableInstanceDiscovery: true,
-});
-const msi = new ManagedServiceIdentityClient(credential, subscriptionId, armOptions);
-const keyVault = new KeyVaultManagementClient(credential, subscriptionId, modularOptions);
-const network = new NetworkManagementClient(credential, subscriptionId, armOptions);
-const netApp = new NetAppManagementClient(credential, subscriptionId, armOptions);
-const features = new FeatureClient(credential, subscriptionId, armOptions);
-const authorization = new AuthorizationManagementClient(credential, subscriptionId, armOptions);
+const { msi, keyVault, network, netApp, features, authorization } = managementClients(credential, subscriptionId);
 
 describe("Azure SDK for JavaScript against the emulator", () => {
   const state = {};
@@ -206,8 +136,9 @@ describe("Azure SDK for JavaScript against the emulator", () => {
       assert.ok(bySubscription.items.length >= 3);
       assert.ok(bySubscription.pages >= 3);
       const vaults = await collect(keyVault.vaults.listByResourceGroup(rg));
-      assert.deepEqual(vaults.items.map((vault) => vault.name).sort(), ["anfkv-provider", "anfkv-rbac"]);
-      assert.equal(vaults.pages, 2);
+      const vaultNames = vaults.items.map((vault) => vault.name);
+      assert.ok(vaultNames.includes("anfkv-provider") && vaultNames.includes("anfkv-rbac"), vaultNames.join());
+      assert.equal(vaults.pages, vaults.items.length);
       const identities = await collect(msi.userAssignedIdentities.listByResourceGroup(rg));
       assert.ok(identities.items.some((identity) => identity.name === "sdk-uami"));
       const volumes = await collect(netApp.volumes.list(rg, "sdk-account", "pool1"));
@@ -277,7 +208,7 @@ describe("Azure SDK for JavaScript against the emulator", () => {
     assert.equal(basic.statusCode, 400);
     assert.ok(basic.code, "no error code");
     // Another tenant's subscription: the token is from the wrong issuer.
-    const foreign = new NetAppManagementClient(credential, customer.subscriptions[0], armOptions);
+    const { netApp: foreign } = managementClients(credential, customer.subscriptions[0]);
     const wrongTenant = await azureError(foreign.accounts.get("customer-rg", "any"));
     assert.equal(wrongTenant.statusCode, 401);
     assert.equal(wrongTenant.code, "InvalidAuthenticationTokenTenant");
