@@ -1,6 +1,7 @@
 #include "reconcilers/key_vault_checks.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <regex>
 
@@ -27,8 +28,13 @@ bool boolAt(const Json& j, const Json::json_pointer& p, bool fallback) {
   return j.contains(p) && j.at(p).is_boolean() ? j.at(p).get<bool>() : fallback;
 }
 
+/// Not parked: the vault and key change in Azure without the document changing (a key enabled again, a
+/// new version activated), so the checks run again after a while.
 std::unexpected<controller::ReconcileError> fail(const DocumentedError& e, std::string_view detail = {}) {
-  return std::unexpected(toReconcileError(e, detail));
+  controller::ReconcileError error = toReconcileError(e, detail);
+  error.terminal = false;
+  error.retryAfter = std::chrono::milliseconds{10000};
+  return std::unexpected(std::move(error));
 }
 
 std::string canonicalUri(std::string uri) {
@@ -55,6 +61,13 @@ bool vaultUsesRbac(const Json& vault) {
   return boolAt(vault, "/properties/enableRbacAuthorization"_json_pointer, false);
 }
 
+const DocumentedError* keyUnusableCondition(const Json& key, std::int64_t nowUnixSeconds) {
+  if (!boolAt(key, "/properties/attributes/enabled"_json_pointer, true)) return &kKeyVaultKeyDisabled;
+  if (auto exp = keyExpiry(key); exp && *exp <= nowUnixSeconds) return &kKeyVaultKeyExpired;
+  if (auto nbf = intAt(key, "/properties/attributes/nbf"_json_pointer); nbf && *nbf > nowUnixSeconds) return &kKeyVaultKeyNotActive;
+  return nullptr;
+}
+
 std::optional<std::int64_t> keyExpiry(const Json& key) { return intAt(key, "/properties/attributes/exp"_json_pointer); }
 
 std::expected<void, controller::ReconcileError> checkKeyVault(const KeyVaultCheckInput& input) {
@@ -64,10 +77,7 @@ std::expected<void, controller::ReconcileError> checkKeyVault(const KeyVaultChec
 
   const std::string kty = stringAt(key, "/properties/kty"_json_pointer);
   if (kty != "RSA" && kty != "RSA-HSM") return fail(kKeyVaultKeyNotRsa);
-  if (!boolAt(key, "/properties/attributes/enabled"_json_pointer, true)) return fail(kKeyVaultKeyDisabled);
-  if (auto exp = keyExpiry(key); exp && *exp <= input.nowUnixSeconds) return fail(kKeyVaultKeyExpired);
-  if (auto nbf = intAt(key, "/properties/attributes/nbf"_json_pointer); nbf && *nbf > input.nowUnixSeconds)
-    return fail(kKeyVaultKeyNotActive);
+  if (const DocumentedError* unusable = keyUnusableCondition(key, input.nowUnixSeconds)) return fail(*unusable);
 
   const std::string vaultUri = stringAt(vault, "/properties/vaultUri"_json_pointer);
   const std::string uri = input.declaredUri.empty() ? vaultUri : input.declaredUri;

@@ -31,6 +31,11 @@ struct KeyVaultCheckInput {
 /// ReconcileError with conditionType "KeyVaultValid" and the documented text and resolution.
 std::expected<void, controller::ReconcileError> checkKeyVault(const KeyVaultCheckInput& input);
 
+struct DocumentedError;
+/// The documented condition that makes `key` unusable at `nowUnixSeconds` (not enabled, expired, not yet
+/// activated), or nullptr when it is usable.
+const DocumentedError* keyUnusableCondition(const Json& key, std::int64_t nowUnixSeconds);
+
 /// The key's expiry (attributes.exp, Unix seconds), when it has one.
 std::optional<std::int64_t> keyExpiry(const Json& key);
 

@@ -12,6 +12,7 @@
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
 #include "reconcilers/flows/key_source_reversal.h"
+#include "reconcilers/key_vault_checks.h"
 #include "reconcilers/registry.h"
 
 namespace anf::reconcilers {
@@ -145,6 +146,7 @@ class VolumeReconciler final : public controller::Reconciler {
     if (auto error = checkEndpointVault(context)) return error;
     if (const auto* account = accountOfVolume(context)) {
       const controller::ResourceStatus* status = context.statusOf ? context.statusOf(account->key) : nullptr;
+      if (auto error = checkAccountKeyUsable(*account, status)) return error;
       if (status && status->facts.contains("encryption") &&
           !equalsIgnoreCase(status->facts["encryption"].value("keySource", ""), kKeySourceKeyVault))
         return toReconcileError(kAccountNotConfiguredForCmk);
@@ -173,6 +175,26 @@ class VolumeReconciler final : public controller::Reconciler {
                      "spec.keyVaultPrivateEndpointRef: the key vault's private endpoint is in " + endpointVnet +
                          " but the volume's subnet is in " + volumeVnet + "; it must reside in the same VNet as the volume");
     return std::nullopt;
+  }
+
+  /// The account's key must be usable now (enabled, not expired, activated) — it can change after the account
+  /// was configured, and Azure would leave a Failed volume: the documented "Unable to use the configured
+  /// encryption key", not parked (the key can be fixed in Azure). A key that cannot be read is left to Azure.
+  std::optional<ReconcileError> checkAccountKeyUsable(const controller::Document& account, const controller::ResourceStatus* status) {
+    const Json keyVault = status ? status->facts.value("keyVault", Json::object()) : Json::object();
+    auto vaultId = azure::ResourceId::parse(keyVault.value("resourceId", ""));
+    const std::string keyName = keyVault.value("keyName", "");
+    if (!vaultId || keyName.empty()) return std::nullopt;
+    auto key = getIfExists(client_, credentialOf(account), vaultId->child("keys", keyName));
+    if (!key || !*key) return std::nullopt;
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const DocumentedError* unusable = keyUnusableCondition(**key, now);
+    if (!unusable) return std::nullopt;
+    ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
+    error.message += " (" + account.key.str() + ": key " + keyName + ": " + std::string{unusable->text} + ")";
+    error.terminal = false;
+    error.retryAfter = std::chrono::milliseconds{10000};
+    return error;
   }
 
   /// The endpoint must connect to the account's key vault, or Azure NetApp Files cannot reach the key: the

@@ -392,6 +392,7 @@ struct ErrorRow {
   std::string text, resolution;                            // the page's row, word for word
   std::vector<std::string> unaffected;                     // "Kind/name" documents that must be Ready
   std::vector<std::pair<std::string, std::string>> laterEdits = {};  // applied once all documents are Ready
+  std::function<void(CmkE2eTest&)> laterWorld = {};                 // changed once all documents are Ready
 };
 
 void PrintTo(const ErrorRow& row, std::ostream* os) { *os << row.name; }
@@ -404,6 +405,20 @@ class ErrorRowTest : public CmkE2eTest, public ::testing::WithParamInterface<Err
 };
 
 const std::string kCmkVolumeLines = "  encryptionKeySource: Microsoft.KeyVault\n  keyVaultPrivateEndpointRef: anfkv-provider-pe\n";
+const std::string kSecondVolume = R"(apiVersion: anf-cmk.io/v1alpha1
+kind: Volume
+metadata:
+  name: vol2
+spec:
+  poolRef: pool1
+  creationToken: vol2
+  usageThresholdGiB: 100
+  subnetId: /subscriptions/10000000-0000-4000-8000-0000000000a1/resourceGroups/anf-rg/providers/Microsoft.Network/virtualNetworks/anf-vnet/subnets/anf-delegated
+  protocolTypes: [NFSv3]
+  networkFeatures: Standard
+  encryptionKeySource: Microsoft.KeyVault
+  keyVaultPrivateEndpointRef: anfkv-provider-pe
+)";
 const std::string kResolutionUri = "When entering key URI manually, ensure that the URI is correct.";
 
 std::vector<ErrorRow> errorRows() {
@@ -467,6 +482,13 @@ std::vector<ErrorRow> errorRows() {
       {"VolumeKeySourceChanged", {}, {{kCmkVolumeLines, "  encryptionKeySource: Microsoft.NetApp\n"}}, "Volume", "vol1",
        "EncryptionKeySource cannot be changed", "No resolution. The EncryptionKeySource property of a volume can't be changed.",
        allButVolume, {{"  encryptionKeySource: Microsoft.NetApp\n", kCmkVolumeLines}}},
+      // The key is disabled once the account is set up; a volume declared then cannot use it.
+      {"KeyUnusableForANewVolume", {}, {}, "Volume", "vol2", "Unable to use the configured encryption key, please check if key is active",
+       "Check that: -Are all access policies correct on the key vault: Get, Encrypt, Decrypt? -Does a private endpoint for the key "
+       "vault exist? -Is there a Virtual Network NAT in the VNet, with the delegated Azure NetApp Files subnet enabled?",
+       {"PrivateEndpoint/anfkv-provider-pe", "CapacityPool/pool1", "Volume/vol1"},
+       {{kCmkVolumeLines, kCmkVolumeLines + "---\n" + kSecondVolume}},
+       [keys](CmkE2eTest& t) { static_cast<ErrorRowTest&>(t).put(keys + "anf-key", kKeyVaultApi, rsaKey({{"enabled", false}})); }},
       {"UnreachableVault", {}, {{"(keyVaultResourceId: \\S+/vaults/)anfkv-provider", "$1anfkv-rbac"}}, "Volume", "vol1",
        "Could not connect to the KeyVault",
        "Ensure that the private endpoint is set up correctly and the firewalls aren't blocking the connection from your Virtual "
@@ -483,6 +505,7 @@ TEST_P(ErrorRowTest, ShowsTheDocumentedMessageAndResolutionAndLeavesNothingParti
   startOperator();
   if (!row.laterEdits.empty()) {
     awaitAllReady();
+    if (row.laterWorld) row.laterWorld(*this);
     for (const auto& [pattern, replacement] : row.laterEdits) editManifest(pattern, replacement);
   }
 
@@ -522,6 +545,10 @@ TEST_P(ErrorRowTest, ShowsTheDocumentedMessageAndResolutionAndLeavesNothingParti
   } else if (row.laterEdits.empty()) {
     const auto volume = arm_->call("GET", kPool + "/volumes/vol1", kNetAppApi);
     EXPECT_EQ(volume.status, 404) << "a volume is left in Azure: " << volume.body.dump(2);
+  } else if (row.document != "vol1") {
+    const auto volume = arm_->call("GET", kPool + "/volumes/" + row.document, kNetAppApi);
+    EXPECT_EQ(volume.status, 404) << "a volume is left in Azure: " << volume.body.dump(2);
+    EXPECT_EQ(stringAt(arm_->get(kPool + "/volumes/vol1", kNetAppApi), "/properties/provisioningState"), "Succeeded");
   } else {
     const Json volume = arm_->get(kPool + "/volumes/vol1", kNetAppApi);
     EXPECT_EQ(stringAt(volume, "/properties/encryptionKeySource"), "Microsoft.NetApp") << "the key source changed: " << volume.dump(2);
@@ -531,6 +558,19 @@ TEST_P(ErrorRowTest, ShowsTheDocumentedMessageAndResolutionAndLeavesNothingParti
 
 INSTANTIATE_TEST_SUITE_P(DocumentedErrors, ErrorRowTest, ::testing::ValuesIn(errorRows()),
                          [](const auto& info) { return info.param.name; });
+
+// A documented key condition fixed in Azure (the key enabled again) converges without editing the manifest:
+// the checks are not parked until the document changes.
+TEST_F(CmkE2eTest, KeyEnabledAgainInAzureConvergesWithoutEditingTheManifest) {
+  put(kVault + "/keys/anf-key", kKeyVaultApi, rsaKey({{"enabled", false}}));
+  startOperator();
+  awaitDocument("NetAppAccount", "anf-account", [](const Json& it) {
+    return conditionField(it, "KeyVaultValid", "message").starts_with("Azure Key Vault key is not enabled");
+  });
+  put(kVault + "/keys/anf-key", kKeyVaultApi, rsaKey({{"enabled", true}}));
+  awaitAllReady(60s);
+  EXPECT_EQ(accountKeyName(), "anf-key");
+}
 
 // ---- 6. kill -9 in the middle of identity switch and rekey --------------------------------------------------
 
