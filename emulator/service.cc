@@ -173,9 +173,15 @@ HttpResponse Service::route(const std::string& method, const std::string& path, 
   if (path == "/v1.0" || path.starts_with("/v1.0/") || path.starts_with("/v1.0(")) {
     return handleGraph(method, path, query, http, tenantForLog);
   }
-  std::string lowered = toLower(path);
+  // ARM takes runs of slashes as one: SDKs whose path template is "/{scope}/providers/..." send
+  // "//subscriptions/..." for a scope written, as their docs write it, with its leading slash.
+  std::string armPath;
+  for (char c : path) {
+    if (c != '/' || !armPath.ends_with('/')) armPath += c;
+  }
+  std::string lowered = toLower(armPath);
   if (lowered.starts_with("/subscriptions") || lowered.starts_with("/providers/") || lowered == "/tenants") {
-    return handleArm(method, path, query, http, tenantForLog);
+    return handleArm(method, armPath, query, http, tenantForLog);
   }
   return toHttp(Response::error(404, "NotFound", "The emulator serves no resource at '" + path + "'."));
 }

@@ -140,7 +140,7 @@ describe("a new vault reached through a manually approved private endpoint", () 
 
   test("@azure/arm-authorization: a custom role definition", async () => {
     const id = randomUUID();
-    const subscriptionScope = `subscriptions/${subscriptionId}`;
+    const subscriptionScope = `subscriptions/${subscriptionId}`;  // as the SDK's samples write it: no leading slash
     const created = await authorization.roleDefinitions.createOrUpdate(subscriptionScope, id, {
       roleName: "SDK key reader", description: "made by the SDK test", roleType: "CustomRole",
       permissions: [{ actions: [], notActions: [], dataActions: ["Microsoft.KeyVault/vaults/keys/read"], notDataActions: [] }],

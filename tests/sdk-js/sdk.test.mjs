@@ -162,8 +162,9 @@ describe("Azure SDK for JavaScript against the emulator", () => {
   });
 
   test("@azure/arm-authorization: assign Key Vault Crypto User on the RBAC vault", async () => {
-    // The SDK's path template is "/{scope}/providers/...": its samples pass the scope without the leading slash.
-    const rbacVaultScope = rbacVaultId.slice(1);
+    // The SDK's path template is "/{scope}/providers/..." and its docs write scopes as "/subscriptions/...": the
+    // request path starts with "//subscriptions", which ARM takes as "/subscriptions".
+    const rbacVaultScope = rbacVaultId;
     const name = randomUUID();
     const roleDefinitionId = `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/12338af0-0e69-4776-bea7-57ae8d297424`;
     const created = await authorization.roleAssignments.create(rbacVaultScope, name, {
