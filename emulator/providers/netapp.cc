@@ -145,8 +145,14 @@ std::optional<Error> keyAccessError(World& world, const Json& account, const Jso
       for (const auto& audience : credential->value("audiences", Json::array())) {
         audienceOk = audienceOk || (audience.is_string() && arm::iequals(audience.get<std::string>(), "api://AzureADTokenExchange"));
       }
+      // The emulator's own Entra ({base}/{tenant}/v2.0 on loopback) is the same issuer, as in entra.cc.
+      std::string fic = credential->value("issuer", std::string{});
+      while (fic.ends_with("/")) fic.pop_back();
+      const bool ownEntra = (fic.starts_with("https://127.0.0.1:") || fic.starts_with("https://localhost:")) &&
+                            fic.ends_with("/" + accountTenant + "/v2.0") &&
+                            fic.find('/', std::string("https://").size()) == fic.size() - accountTenant.size() - 6;
       trusted = trusted || (arm::iequals(credential->value("subject", std::string{}), identity->principalId) &&
-                            arm::iequals(credential->value("issuer", std::string{}), issuer) && audienceOk);
+                            (arm::iequals(fic, issuer) || ownEntra) && audienceOk);
     }
     if (!trusted) {
       return keyUnusable("AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '" + issuer +

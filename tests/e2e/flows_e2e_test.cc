@@ -261,5 +261,84 @@ TEST_F(FlowsE2eTest, KillNineDuringChangeKeyVaultConvergesWithoutASecondPost) {
   EXPECT_EQ(requests("POST", "/changeKeyVault").size(), 1u) << "changeKeyVault was sent again after the restart";
 }
 
+// ------------------------------------------------------------------------------------------- cross-tenant
+
+class CrossTenantE2eTest : public FlowsE2eTest {
+ protected:
+  /// The cross-tenant example; without `customerCredential` the operator has no credential in the customer tenant.
+  void startCrossTenant(const std::string& variant, bool customerCredential, std::vector<std::string> emulatorArgs = {
+                                                                                    "--lro-seconds", "0", "--feature-registration-seconds", "1"}) {
+    startEmulator(std::move(emulatorArgs), "cross-tenant/" + variant);
+    writeOperatorConfig(dir_, *emulator_, "3s", customerCredential);
+    customer_ = std::make_unique<TenantAdmin>(*emulator_, "customer");
+    provider_ = std::make_unique<TenantAdmin>(*emulator_, "provider");
+  }
+
+  std::string applicationId() {
+    return item("CrossTenantApplication", "anf-cmk-app")["status"].value("facts", Json::object()).value("applicationId", "");
+  }
+
+  /// The customer's service principal of the application, or "".
+  std::string customerServicePrincipal(const std::string& appId) {
+    auto found = customer_->graph("GET", "/v1.0/servicePrincipals?$filter=appId%20eq%20'" + appId + "'");
+    const Json value = found.body.is_object() ? found.body.value("value", Json::array()) : Json::array();
+    return value.empty() ? "" : value[0].value("id", "");
+  }
+
+  /// The private endpoint connections on the customer's vault, as the customer sees them.
+  Json connections() {
+    return customer_->arm("GET", kCustomerVault + "/privateEndpointConnections", kKeyVaultApi).body.value("value", Json::array());
+  }
+
+  void expectCrossTenantEncryptionInAzure() {
+    const Json account = arm_->get(kAccount, kNetAppApi);
+    EXPECT_EQ(stringAt(account, "/properties/encryption/keySource"), "Microsoft.KeyVault") << account.dump(2);
+    EXPECT_EQ(stringAt(account, "/properties/encryption/identity/federatedClientId"), applicationId()) << account.dump(2);
+    EXPECT_EQ(lower(stringAt(account, "/properties/encryption/keyVaultProperties/keyVaultResourceId")), lower(kCustomerVault));
+    EXPECT_EQ(stringAt(account, "/properties/encryption/keyVaultProperties/status"), "InUse") << account.dump(2);
+    const Json volume = arm_->get(kVolume, kNetAppApi);
+    EXPECT_EQ(stringAt(volume, "/properties/encryptionKeySource"), "Microsoft.KeyVault") << volume.dump(2);
+  }
+
+  std::unique_ptr<TenantAdmin> customer_;
+  std::unique_ptr<TenantAdmin> provider_;
+};
+
+TEST_F(CrossTenantE2eTest, WithACustomerCredentialTheOperatorDoesEveryStepAndReachesReady) {
+  startCrossTenant("with-customer-credential", true);
+  startOperator();
+  awaitAllReady(90s, 6);
+  const std::string appId = applicationId();
+  ASSERT_FALSE(appId.empty());
+
+  // Provider tenant: a multitenant application whose federated credential's subject is the identity.
+  auto apps = provider_->graph("GET", "/v1.0/applications?$filter=appId%20eq%20'" + appId + "'");
+  ASSERT_EQ(apps.body.value("value", Json::array()).size(), 1u) << apps.body.dump(2);
+  const Json app = apps.body["value"][0];
+  EXPECT_EQ(app.value("signInAudience", ""), "AzureADMultipleOrgs");
+  auto credentials = provider_->graph("GET", "/v1.0/applications/" + app.value("id", "") + "/federatedIdentityCredentials");
+  const Json identity = item("UserAssignedIdentity", "anf-ct-identity");
+  const std::string principalId = identity["status"]["facts"].value("principalId", "");
+  ASSERT_EQ(credentials.body.value("value", Json::array()).size(), 1u) << credentials.body.dump(2);
+  EXPECT_EQ(credentials.body["value"][0].value("subject", ""), principalId);
+
+  // Customer tenant: service principal, Key Vault Crypto User on the vault, the connection approved.
+  const std::string sp = customerServicePrincipal(appId);
+  ASSERT_FALSE(sp.empty()) << "no service principal of " << appId << " in the customer tenant";
+  auto assignments = customer_->arm("GET", kCustomerVault + "/providers/Microsoft.Authorization/roleAssignments", kAuthorizationApi);
+  bool cryptoUser = false;
+  for (const auto& a : assignments.body.value("value", Json::array()))
+    cryptoUser = cryptoUser || (lower(stringAt(a, "/properties/principalId")) == lower(sp) &&
+                                lower(stringAt(a, "/properties/roleDefinitionId")).ends_with(kCryptoUserRole));
+  EXPECT_TRUE(cryptoUser) << assignments.body.dump(2);
+  const Json seen = connections();
+  ASSERT_EQ(seen.size(), 1u) << seen.dump(2);
+  EXPECT_EQ(stringAt(seen[0], "/properties/privateLinkServiceConnectionState/status"), "Approved");
+
+  expectCrossTenantEncryptionInAzure();
+  EXPECT_EQ(conditionText(item("CrossTenantApplication", "anf-cmk-app"), "AwaitingCustomer").substr(0, 5), "False");
+  EXPECT_EQ(conditionText(item("NetAppAccount", "anf-account"), "FeatureRegistered").substr(0, 4), "True");
+}
+
 }  // namespace
 }  // namespace anf::testing
