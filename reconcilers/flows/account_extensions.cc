@@ -104,13 +104,14 @@ class CrossTenantExtension : public AccountExtension {
   std::string_view name() const override { return "crossTenant"; }
   bool handlesCrossTenant() const override { return true; }
 
-  controller::Result<void> observe(const controller::ReconcileContext& context, const Json&,
+  controller::Result<void> observe(const controller::ReconcileContext& context, const Json& account,
                                    controller::Observation& observation) override {
     if (!declaresCrossTenant(context.document)) return {};
     const auto feature = crossTenantFeature(context.document);
     auto state = FeatureGate(*azure_).observe(feature);
     if (!state) return std::unexpected(state.error());
     observation.conditions.push_back(featureCondition(feature, *state));
+    if (auto awaiting = customerStepsMissing(context, account)) observation.conditions.push_back(*awaiting);
     return {};
   }
 
@@ -130,6 +131,37 @@ class CrossTenantExtension : public AccountExtension {
   }
 
  private:
+  /// Azure could not use the customer's key (the encryption PATCH failed: keyVaultProperties.status Error):
+  /// AwaitingCustomer=True naming the customer's steps the provider tenant cannot see (admin consent, Key Vault
+  /// Crypto User), from the CrossTenantApplication's status. Without a customer credential only Azure's failure
+  /// tells that one of them is missing.
+  static std::optional<controller::Condition> customerStepsMissing(const controller::ReconcileContext& context,
+                                                                   const Json& account) {
+    const std::string status = account.value("/properties/encryption/keyVaultProperties/status"_json_pointer, std::string());
+    const std::string state = account.value("/properties/provisioningState"_json_pointer, std::string());
+    if (status == "InUse" && state == "Succeeded")
+      return controller::Condition{.type = "AwaitingCustomer", .status = "False", .reason = "CustomerStepsDone",
+                                   .message = "Azure uses the key in the customer's vault"};
+    if (status != "Error" && state != "Failed") return std::nullopt;
+    const std::string appRef = context.document.spec.value("/encryption/crossTenant/applicationRef"_json_pointer, std::string());
+    const auto* app = context.statusOf && !appRef.empty()
+                          ? context.statusOf(controller::DocumentKey{controller::Kind::CrossTenantApplication, appRef})
+                          : nullptr;
+    std::vector<CustomerStep> steps;
+    for (const auto& step : app ? app->facts.value("customerSteps", Json::array()) : Json::array())
+      if (step.value("done", Json()) != Json(true))
+        steps.push_back(CustomerStep{.step = step.value("step", ""), .done = false, .detail = step.value("detail", "")});
+    if (steps.empty()) return std::nullopt;
+    return controller::Condition{
+        .type = "AwaitingCustomer",
+        .status = "True",
+        .reason = "CustomerStepMissing",
+        .message = "Azure could not use the key in the customer's vault (keyVaultProperties.status " + status +
+                   ", provisioningState " + state +
+                   "); the provider tenant cannot see these customer steps, one of them is missing: " +
+                   customerInstructions(steps)};
+  }
+
   static FeatureRef crossTenantFeature(const controller::Document& account) {
     const auto& azure = account.azure.value_or(controller::AzureCoordinates{});
     return FeatureRef{.tenant = azure.tenant, .subscriptionId = azure.subscriptionId,

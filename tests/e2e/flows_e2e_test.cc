@@ -340,5 +340,63 @@ TEST_F(CrossTenantE2eTest, WithACustomerCredentialTheOperatorDoesEveryStepAndRea
   EXPECT_EQ(conditionText(item("NetAppAccount", "anf-account"), "FeatureRegistered").substr(0, 4), "True");
 }
 
+TEST_F(CrossTenantE2eTest, WithoutACustomerCredentialStatusListsTheCustomerStepsThenConvergesOnceDone) {
+  startCrossTenant("without-customer-credential", false);
+  startOperator();
+  // 1. Nothing done by the customer: the application lists exactly the three steps.
+  Json app = awaitItem(
+      "CrossTenantApplication", "anf-cmk-app",
+      [](const Json& i) { return conditionText(i, "AwaitingCustomer").starts_with("True") && i.dump().find("Approve the pending") != std::string::npos; },
+      60s, "AwaitingCustomer=True with the endpoint to approve");
+  const std::string appId = applicationId();
+  ASSERT_FALSE(appId.empty());
+  const std::string customerTenant = emulator_->tenant("customer").tenantId;
+  const std::string steps = conditionText(app, "AwaitingCustomer");
+  const std::string endpointId = resourceIdOf("PrivateEndpoint", "anfkv-customer-pe");
+  ASSERT_FALSE(endpointId.empty());
+  EXPECT_NE(steps.find("1. Grant admin consent"), std::string::npos) << steps;
+  EXPECT_NE(steps.find(customerTenant + "/adminconsent?client_id=" + appId), std::string::npos) << steps;
+  EXPECT_NE(steps.find("2. Assign the role Key Vault Crypto User (" + kCryptoUserRole + ")"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("at scope " + kCustomerVault), std::string::npos) << steps;
+  EXPECT_NE(steps.find("3. Approve the pending private endpoint connection from " + endpointId), std::string::npos) << steps;
+  // The account waits for the application; nothing encrypted with a key Azure cannot use.
+  Json account = item("NetAppAccount", "anf-account");
+  EXPECT_FALSE(isReady(account)) << account.dump(2);
+  EXPECT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keySource"), "Microsoft.KeyVault");
+  EXPECT_TRUE(customerServicePrincipal(appId).empty()) << "the operator acted in the customer tenant without a credential";
+
+  // 2. The customer approves the connection; consent and role are still missing: Azure refuses the key and the
+  //    account names the customer steps it cannot see.
+  const Json pending = connections();
+  ASSERT_EQ(pending.size(), 1u) << pending.dump(2);
+  EXPECT_EQ(stringAt(pending[0], "/properties/privateLinkServiceConnectionState/status"), "Pending");
+  auto approved = customer_->arm("PUT", kCustomerVault + "/privateEndpointConnections/" + pending[0].value("name", ""), kKeyVaultApi,
+                                 {{"properties", {{"privateLinkServiceConnectionState", {{"status", "Approved"}, {"description", "ok"}}}}}});
+  ASSERT_LT(approved.status, 300) << approved.body.dump();
+  account = awaitItem(
+      "NetAppAccount", "anf-account", [](const Json& i) { return conditionText(i, "AwaitingCustomer").starts_with("True"); }, 60s,
+      "AwaitingCustomer=True on the account");
+  const std::string missing = conditionText(account, "AwaitingCustomer");
+  EXPECT_NE(missing.find("CustomerStepMissing"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("adminconsent?client_id=" + appId), std::string::npos) << missing;
+  EXPECT_NE(missing.find("Key Vault Crypto User"), std::string::npos) << missing;
+  EXPECT_EQ(missing.find("Approve the pending"), std::string::npos) << "the approved connection is still listed: " << missing;
+
+  // 3. The customer consents (service principal) and assigns Key Vault Crypto User: the account converges.
+  auto sp = customer_->graph("POST", "/v1.0/servicePrincipals", {{"appId", appId}});
+  ASSERT_LT(sp.status, 300) << sp.body.dump();
+  const std::string spId = sp.body.value("id", "");
+  auto role = customer_->arm("PUT", kCustomerVault + "/providers/Microsoft.Authorization/roleAssignments/0b0c0d0e-1111-4222-8333-444455556666",
+                             kAuthorizationApi,
+                             {{"properties",
+                               {{"roleDefinitionId", "/subscriptions/20000000-0000-4000-8000-0000000000b1/providers/Microsoft.Authorization/roleDefinitions/" + kCryptoUserRole},
+                                {"principalId", spId},
+                                {"principalType", "ServicePrincipal"}}}});
+  ASSERT_LT(role.status, 300) << role.body.dump();
+  awaitAllReady(60s, 6);
+  expectCrossTenantEncryptionInAzure();
+  EXPECT_TRUE(conditionText(item("NetAppAccount", "anf-account"), "AwaitingCustomer").starts_with("False"));
+}
+
 }  // namespace
 }  // namespace anf::testing
