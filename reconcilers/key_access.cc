@@ -4,6 +4,7 @@
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/deterministic_names.h"
+#include "reconcilers/documented_errors.h"
 #include "reconcilers/key_vault_checks.h"
 
 namespace anf::reconcilers {
@@ -61,7 +62,9 @@ Result<bool> KeyAccess::roleDefinitionCurrent(const KeyAccessRequest& request) {
 
 Result<bool> KeyAccess::granted(const KeyAccessRequest& request) {
   switch (request.mode) {
-    case AccessMode::None: return true;
+    // Granted by someone else: on an access-policy vault the policy is readable, so a missing one is known
+    // before the account is encrypted with a key its identity cannot use (RBAC grants are taken on trust).
+    case AccessMode::None: return vaultUsesRbac(request.vault) || hasKeyAccessPolicy(request.vault, request.principalId);
     case AccessMode::AccessPolicy: return hasKeyAccessPolicy(request.vault, request.principalId);
     case AccessMode::RoleAssignment: break;
   }
@@ -75,6 +78,15 @@ Result<bool> KeyAccess::granted(const KeyAccessRequest& request) {
 }
 
 Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
+  if (request.mode == AccessMode::None) {  // not ours to grant: the documented error, checked again later
+    controller::ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
+    error.message += " (spec.encryption.access.mode None: the identity " + request.principalId +
+                     " has no access policy with get, encrypt, decrypt on " + request.vaultId.name() +
+                     "; grant it there, or let the operator grant it with mode AccessPolicy)";
+    error.terminal = false;
+    error.retryAfter = std::chrono::milliseconds{10000};
+    return std::unexpected(std::move(error));
+  }
   controller::Outcome outcome;
   if (request.mode == AccessMode::AccessPolicy) {
     const std::string tenantId = stringAt(request.vault, "/properties/tenantId");

@@ -541,6 +541,12 @@ TEST_P(ErrorRowTest, ShowsTheDocumentedMessageAndResolutionAndLeavesNothingParti
           EXPECT_EQ(lower(policy.value("objectId", "")), lower(adminObject)) << "access policy granted though the checks failed: " << v.dump(2);
       }
     }
+    if (row.name == "KeyTheIdentityCannotUse") {
+      // The account and its identity exist; it is not encrypted with a key its identity cannot use.
+      EXPECT_EQ(response.status, 200) << response.body.dump(2);
+      EXPECT_NE(stringAt(response.body, "/properties/encryption/keySource"), "Microsoft.KeyVault") << response.body.dump(2);
+      EXPECT_EQ(conditionField(item, "AccessGranted", "status"), "False") << item.dump(2);
+    }
     EXPECT_NE(arm_->call("GET", kPool, kNetAppApi).status, 200) << "a pool was created under a failed account";
   } else if (row.laterEdits.empty()) {
     const auto volume = arm_->call("GET", kPool + "/volumes/vol1", kNetAppApi);
