@@ -54,15 +54,17 @@ BucketKind bucketKind(const std::string& method) {
 /// The Context a provider sees for one request.
 class Service::RequestContext : public Context {
  public:
-  RequestContext(Service& service, std::string apiVersion) : service_(service), apiVersion_(std::move(apiVersion)) {}
+  RequestContext(Service& service, std::string method, std::string apiVersion)
+      : service_(service), method_(std::move(method)), apiVersion_(std::move(apiVersion)) {}
   World& world() override { return service_.world_; }
   Response startOperation(LongRunningOperation&& operation) override {
-    return service_.startOperation(std::move(operation), apiVersion_);
+    return service_.startOperation(std::move(operation), method_, apiVersion_);
   }
   bool operationInProgress(const std::string& resourceId) override { return service_.operationInProgress(resourceId); }
 
  private:
   Service& service_;
+  std::string method_;
   std::string apiVersion_;
 };
 
@@ -169,7 +171,7 @@ Response Service::dispatchArm(const Request& request, bool internal) {
       (equalsNoCase(path.types[1], "operationResults")) && request.method == "GET") {
     return withRateHeaders(pollOperation(path, request));
   }
-  RequestContext context(*this, apiVersion);
+  RequestContext context(*this, request.method, apiVersion);
   try {
     return withRateHeaders(provider->handle(request, path, context));
   } catch (const std::exception& error) {
@@ -351,9 +353,10 @@ std::optional<Response> Service::throttle(const std::string& subscriptionId, con
   return std::nullopt;
 }
 
-Response Service::startOperation(LongRunningOperation&& spec, const std::string& apiVersion) {
+Response Service::startOperation(LongRunningOperation&& spec, const std::string& method, const std::string& apiVersion) {
   Operation operation;
   operation.name = world_.newGuid();
+  operation.method = method;
   operation.apiVersion = apiVersion;
   operation.due = world_.clock.now() + world_.lroDuration;
   operation.startTime = world_.clock.iso8601();

@@ -11,11 +11,14 @@
 #include <spdlog/spdlog.h>
 
 #include "emulator/log.h"
+#include "emulator/providers/arm.h"
 
 namespace anf::emulator {
 namespace {
 
 constexpr std::size_t kRequestLogLimit = 200000;
+/// Finished operations kept in the --state file (the running ones are always kept).
+constexpr std::size_t kPersistedFinishedOperations = 500;
 
 bool isMutating(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
@@ -216,6 +219,7 @@ Json Service::stateJson() const {
   for (const auto& issuer : externalIssuers_) issuers.push_back({{"issuer", issuer.issuer}, {"publicKeyPem", issuer.publicKeyPem}});
   return {{"version", 1},
           {"world", world_.toJson()},
+          {"operations", operationsJson()},
           {"emulator",
            {{"caKeyPem", certificates_.caKeyPem},
             {"caCertPem", certificates_.caCertPem},
@@ -251,7 +255,99 @@ std::expected<void, std::string> Service::loadState(const Json& state) {
   for (const auto& issuer : emulator.value("externalIssuers", Json::array())) {
     externalIssuers_.push_back({issuer.value("issuer", ""), issuer.value("publicKeyPem", "")});
   }
+  loadOperations(state.value("operations", Json::array()));
   return {};
+}
+
+Json Service::operationsJson() const {
+  using Poll = LongRunningOperation::Poll;
+  std::size_t finished = 0;
+  for (const auto& key : operationOrder_) finished += operations_.at(key).state != Operation::State::InProgress;
+  Json out = Json::array();
+  for (const auto& key : operationOrder_) {
+    const Operation& operation = operations_.at(key);
+    bool running = operation.state == Operation::State::InProgress;
+    if (!running && finished-- > kPersistedFinishedOperations) continue;
+    const LongRunningOperation& spec = operation.spec;
+    out.push_back({{"name", operation.name},
+                   {"method", operation.method},
+                   {"apiVersion", operation.apiVersion},
+                   {"dueUnixMs", std::chrono::duration_cast<std::chrono::milliseconds>(operation.due.time_since_epoch()).count()},
+                   {"startTime", operation.startTime},
+                   {"endTime", operation.endTime},
+                   {"state", running ? "InProgress" : operation.state == Operation::State::Succeeded ? "Succeeded" : "Failed"},
+                   {"error", operation.error},
+                   {"finalBody", operation.finalBody},
+                   {"subscriptionId", spec.subscriptionId},
+                   {"providerNamespace", spec.providerNamespace},
+                   {"location", spec.location},
+                   {"resourceId", spec.resourceId},
+                   {"poll", spec.poll == Poll::Location ? "Location" : spec.poll == Poll::Both ? "Both" : "AzureAsyncOperation"},
+                   {"initialStatus", spec.initialStatus},
+                   {"finalStatus", spec.finalStatus},
+                   {"hasFinalBody", static_cast<bool>(spec.finalBody)}});
+  }
+  return out;
+}
+
+void Service::loadOperations(const Json& operations) {
+  using Poll = LongRunningOperation::Poll;
+  for (const auto& item : operations) {
+    if (!item.is_object() || item.value("name", "").empty()) continue;
+    Operation operation;
+    operation.name = item.value("name", "");
+    operation.method = item.value("method", "");
+    operation.apiVersion = item.value("apiVersion", "");
+    operation.due = std::chrono::system_clock::time_point(std::chrono::milliseconds(item.value("dueUnixMs", std::int64_t{0})));
+    operation.startTime = item.value("startTime", "");
+    operation.endTime = item.value("endTime", "");
+    std::string state = item.value("state", "InProgress");
+    operation.state = state == "Succeeded" ? Operation::State::Succeeded : state == "Failed" ? Operation::State::Failed : Operation::State::InProgress;
+    operation.error = item.value("error", Json());
+    operation.finalBody = item.value("finalBody", Json());
+    LongRunningOperation& spec = operation.spec;
+    spec.subscriptionId = item.value("subscriptionId", "");
+    spec.providerNamespace = item.value("providerNamespace", "");
+    spec.location = item.value("location", "eastus");
+    spec.resourceId = item.value("resourceId", "");
+    std::string poll = item.value("poll", "AzureAsyncOperation");
+    spec.poll = poll == "Location" ? Poll::Location : poll == "Both" ? Poll::Both : Poll::AzureAsyncOperation;
+    spec.initialStatus = item.value("initialStatus", 201);
+    spec.finalStatus = item.value("finalStatus", 200);
+    if (operation.state == Operation::State::InProgress && !spec.resourceId.empty()) {
+      // The provider's closures are gone with the process that made them: complete the generic way.
+      std::string id = spec.resourceId;
+      if (operation.method == "DELETE") {
+        spec.complete = [id](World& world) -> std::optional<Json> {
+          std::vector<std::string> doomed{id};
+          for (Json* below : world.withPrefix(id + "/")) doomed.push_back(below->value("id", ""));
+          for (const auto& gone : doomed) world.erase(gone);
+          return std::nullopt;
+        };
+      } else {
+        spec.complete = [id](World& world) -> std::optional<Json> {
+          Json* resource = world.find(id);
+          if (resource == nullptr) return std::nullopt;
+          std::string current = arm::stringAt(*resource, "/properties/provisioningState");
+          if (!current.empty() && current != "Succeeded" && current != "Failed" && current != "Canceled") {
+            (*resource)["properties"]["provisioningState"] = "Succeeded";
+            if (resource->contains("etag")) (*resource)["etag"] = world.newEtag();
+          }
+          return std::nullopt;
+        };
+      }
+      if (item.value("hasFinalBody", false)) {
+        spec.finalBody = [id](World& world) -> Json {
+          Json* resource = world.find(id);
+          return resource ? arm::publicView(*resource) : Json();
+        };
+      }
+    }
+    std::string key = toLower(operation.name);
+    if (operations_.contains(key)) continue;
+    operationOrder_.push_back(key);
+    operations_.emplace(key, std::move(operation));
+  }
 }
 
 }  // namespace anf::emulator

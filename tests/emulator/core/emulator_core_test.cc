@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "tests/azure/emulator_process.h"
 
@@ -96,6 +97,37 @@ std::string netAppAccount(const std::string& name) {
 }
 std::string errorCode(const Reply& reply) {
   return reply.body.is_object() && reply.body.contains("error") ? reply.body["error"].value("code", "") : "";
+}
+
+/// The claims of a JWT, unverified (base64url payload).
+json jwtClaims(const std::string& token) {
+  auto first = token.find('.'), second = token.find('.', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return json();
+  std::string payload = token.substr(first + 1, second - first - 1);
+  std::ranges::replace(payload, '-', '+');
+  std::ranges::replace(payload, '_', '/');
+  while (payload.size() % 4 != 0) payload += '=';
+  auto decoded = utility::conversions::from_base64(payload);
+  return json::parse(std::string(decoded.begin(), decoded.end()), nullptr, false);
+}
+
+std::string identityPath(const std::string& name) {
+  return providerResourceGroup("anf-rg") + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + name;
+}
+constexpr const char* kIdentityApi = "2024-11-30";
+constexpr const char* kVaultUri = "https://anfkv-provider.vault.azure.net/";
+
+/// An account body whose user-assigned identity wraps with anfkv-provider's anf-key.
+json cmkAccountBody(const std::string& identityId) {
+  return {{"location", "eastus"},
+          {"identity", {{"type", "UserAssigned"}, {"userAssignedIdentities", {{identityId, json::object()}}}}},
+          {"properties",
+           {{"encryption",
+             {{"keySource", "Microsoft.KeyVault"},
+              {"keyVaultProperties",
+               {{"keyVaultUri", kVaultUri}, {"keyName", "anf-key"},
+                {"keyVaultResourceId", providerResourceGroup("anf-rg") + "/providers/Microsoft.KeyVault/vaults/anfkv-provider"}}},
+              {"identity", {{"userAssignedIdentity", identityId}}}}}}}};
 }
 
 /// One emulator for the suite (start-up costs key generation); tests that change global settings restore them.
@@ -427,6 +459,145 @@ TEST_F(EmulatorCore, GraphRefusesAnArmToken) {
   EXPECT_EQ(reply.status, 401) << reply.body.dump();
 }
 
+TEST_F(EmulatorCore, ArmTakesRunsOfSlashesAsOne) {
+  // SDKs with the path template "/{scope}/providers/..." send "//subscriptions/..." for a scope written "/subscriptions/...".
+  // Written on the wire as is (a client parsing "//subscriptions" as a URI would take "subscriptions" for a host).
+  web::http::client::http_client_config config;
+  auto ca = emulator().caFile();
+  config.set_ssl_context_callback([ca](boost::asio::ssl::context& context) { context.load_verify_file(ca); });
+  web::http::client::http_client client(emulator().resourceManager(), config);
+  web::http::http_request request("GET");
+  request.set_request_uri(web::uri_builder().set_path("/" + providerResourceGroup("anf-rg")).set_query(std::string("api-version=") + kResourcesApi).to_uri());
+  request.headers().add("Authorization", "Bearer " + adminToken(emulator(), "provider"));
+  auto response = client.request(request).get();
+  auto body = json::parse(response.extract_utf8string(true).get(), nullptr, false);
+  EXPECT_EQ(response.status_code(), 200) << body.dump();
+  EXPECT_EQ(body.value("name", ""), "anf-rg");
+  auto log = emulator().control("GET", "/_emulator/requests");
+  ASSERT_TRUE(log.body.contains("items") && !log.body["items"].empty()) << log.body.dump();
+  EXPECT_TRUE(log.body["items"].back().value("path", "").starts_with("//subscriptions/")) << log.body["items"].back().dump();
+}
+
+TEST_F(EmulatorCore, WorkloadIdentityAssertionIsExchangedThroughAFederatedCredential) {
+  std::string token = adminToken(emulator(), "provider");
+  auto identity = arm("PUT", identityPath("core-wi") + "?api-version=" + kIdentityApi, token, {{"location", "eastus"}});
+  ASSERT_TRUE(identity.status == 201 || identity.status == 200) << identity.body.dump();
+  std::string clientId = identity.body["properties"].value("clientId", "");
+  std::string principalId = identity.body["properties"].value("principalId", "");
+  std::string issuer = emulator().startup().value("workloadIdentityIssuer", "");
+  std::string subject = "system:serviceaccount:anf-system:anf-cmk-operator";
+  auto credential = arm("PUT", identityPath("core-wi") + "/federatedIdentityCredentials/operator?api-version=" + kIdentityApi, token,
+                        {{"properties", {{"issuer", issuer}, {"subject", subject}, {"audiences", {"api://AzureADTokenExchange"}}}}});
+  ASSERT_TRUE(credential.status == 201 || credential.status == 200) << credential.body.dump();
+
+  auto exchange = [&](const std::string& assertionSubject) {
+    auto minted = emulator().control("POST", "/_emulator/workload-identity-token",
+                                     {{"tenantId", kProviderTenant}, {"clientId", clientId}, {"subject", assertionSubject}});
+    EXPECT_EQ(minted.status, 200) << minted.body.dump();
+    std::string form = "client_id=" + percentEncode(clientId) + "&scope=" + percentEncode(kArmScope) +
+                       "&client_assertion_type=" + percentEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+                       "&client_assertion=" + percentEncode(minted.body.value("token", "")) + "&grant_type=client_credentials";
+    return send(emulator().caFile(), "POST", emulator().authority() + "/" + kProviderTenant + "/oauth2/v2.0/token", "", form,
+                "application/x-www-form-urlencoded");
+  };
+  auto granted = exchange(subject);
+  ASSERT_EQ(granted.status, 200) << granted.body.dump();
+  EXPECT_EQ(granted.body.value("token_type", ""), "Bearer");
+  auto claims = jwtClaims(granted.body.value("access_token", ""));
+  EXPECT_EQ(claims.value("oid", ""), principalId) << claims.dump();
+  EXPECT_EQ(claims.value("tid", ""), kProviderTenant);
+  EXPECT_EQ(claims.value("aud", ""), "https://management.azure.com/");
+  EXPECT_EQ(arm("GET", identityPath("core-wi") + "?api-version=" + kIdentityApi, granted.body.value("access_token", "")).status, 200);
+
+  auto refused = exchange("system:serviceaccount:other:intruder");
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  EXPECT_EQ(refused.body.value("error", ""), "invalid_client");
+  ASSERT_TRUE(refused.body.contains("error_codes"));
+  EXPECT_EQ(refused.body["error_codes"][0], 700213) << refused.body.dump();
+}
+
+TEST_F(EmulatorCore, ImdsIssuesManagedIdentityTokens) {
+  std::string token = adminToken(emulator(), "provider");
+  auto identity = arm("PUT", identityPath("core-imds") + "?api-version=" + kIdentityApi, token, {{"location", "eastus"}});
+  ASSERT_TRUE(identity.status == 201 || identity.status == 200) << identity.body.dump();
+  std::string clientId = identity.body["properties"].value("clientId", "");
+  std::string imds = emulator().resourceManager() + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
+                     percentEncode("https://management.azure.com/");
+  auto withMetadata = [&](const std::string& url) {
+    web::http::client::http_client_config config;
+    auto ca = emulator().caFile();
+    config.set_ssl_context_callback([ca](boost::asio::ssl::context& context) { context.load_verify_file(ca); });
+    web::uri uri(url);
+    web::http::client::http_client client(uri.scheme() + "://" + uri.host() + ":" + std::to_string(uri.port()), config);
+    web::http::http_request request("GET");
+    request.set_request_uri(uri.resource().to_string());
+    request.headers().add("Metadata", "true");
+    auto response = client.request(request).get();
+    return std::pair{static_cast<int>(response.status_code()), json::parse(response.extract_utf8string(true).get(), nullptr, false)};
+  };
+
+  auto missingHeader = send(emulator().caFile(), "GET", imds);
+  EXPECT_EQ(missingHeader.status, 400) << missingHeader.body.dump();
+  EXPECT_EQ(missingHeader.body.value("error", ""), "invalid_request");
+
+  auto [status, body] = withMetadata(imds + "&client_id=" + clientId);
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body.value("token_type", ""), "Bearer");
+  EXPECT_EQ(body.value("resource", ""), "https://management.azure.com/");
+  EXPECT_TRUE(body["expires_in"].is_string()) << "IMDS writes its numbers as strings: " << body.dump();
+  EXPECT_TRUE(body["expires_on"].is_string()) << body.dump();
+  auto claims = jwtClaims(body.value("access_token", ""));
+  EXPECT_EQ(claims.value("oid", ""), identity.body["properties"].value("principalId", "")) << claims.dump();
+  EXPECT_EQ(arm("GET", identityPath("core-imds") + "?api-version=" + kIdentityApi, body.value("access_token", "")).status, 200);
+
+  auto [unknownStatus, unknown] = withMetadata(imds + "&client_id=00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(unknownStatus, 400) << unknown.dump();
+}
+
+TEST_F(EmulatorCore, FailedOperationCarriesItsErrorOnBothPollUrls) {
+  // An identity without key permissions: the request is accepted, the operation fails when it runs.
+  std::string token = adminToken(emulator(), "provider");
+  auto identity = arm("PUT", identityPath("core-no-access") + "?api-version=" + kIdentityApi, token, {{"location", "eastus"}});
+  ASSERT_TRUE(identity.status == 201 || identity.status == 200) << identity.body.dump();
+  std::string identityId = identity.body.value("id", "");
+  const std::string kUnusable = "Unable to use the configured encryption key, please check if key is active";
+
+  // PUT: Azure-AsyncOperation, status body Failed with the error.
+  std::string putUrl = netAppAccount("core-failed-put") + "?api-version=" + kNetAppApi;
+  auto created = arm("PUT", putUrl, token, cmkAccountBody(identityId));
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  std::string operation = created.header("azure-asyncoperation");
+  ASSERT_FALSE(operation.empty());
+  EXPECT_EQ(follow(operation, token).body.value("status", ""), "InProgress");
+  emulator().advanceClock(std::chrono::seconds(31));
+  auto status = follow(operation, token);
+  ASSERT_EQ(status.status, 200) << "a failed operation's status is still read with 200: " << status.body.dump();
+  EXPECT_EQ(status.body.value("status", ""), "Failed") << status.body.dump();
+  ASSERT_TRUE(status.body.contains("error")) << status.body.dump();
+  EXPECT_EQ(status.body["error"].value("code", ""), "EncryptionKeyUnusable");
+  EXPECT_EQ(status.body["error"].value("message", ""), kUnusable);
+  EXPECT_FALSE(status.body.value("endTime", "").empty()) << status.body.dump();
+  auto account = arm("GET", putUrl, token);
+  EXPECT_EQ(account.body["properties"].value("provisioningState", ""), "Failed") << account.body.dump();
+
+  // PATCH: Location, 202 while running, then the error envelope a synchronous failure would have had.
+  std::string patchUrl = netAppAccount("core-failed-patch") + "?api-version=" + kNetAppApi;
+  ASSERT_EQ(arm("PUT", patchUrl, token, {{"location", "eastus"}}).status, 201);
+  emulator().advanceClock(std::chrono::seconds(31));
+  json patch = cmkAccountBody(identityId);
+  patch.erase("location");
+  auto patched = arm("PATCH", patchUrl, token, patch);
+  ASSERT_EQ(patched.status, 202) << patched.body.dump();
+  std::string location = patched.header("location");
+  ASSERT_FALSE(location.empty());
+  EXPECT_EQ(follow(location, token).status, 202);
+  emulator().advanceClock(std::chrono::seconds(31));
+  auto failed = follow(location, token);
+  EXPECT_GE(failed.status, 400) << failed.body.dump();
+  EXPECT_EQ(errorCode(failed), "EncryptionKeyUnusable") << failed.body.dump();
+  EXPECT_EQ(failed.body["error"].value("message", ""), kUnusable);
+}
+
 TEST(EmulatorState, ResourceGroupSurvivesARestart) {
   auto scratch = std::filesystem::temp_directory_path() / ("anf-core-state-" + std::to_string(::getpid()));
   std::filesystem::create_directories(scratch);
@@ -446,6 +617,55 @@ TEST(EmulatorState, ResourceGroupSurvivesARestart) {
   EXPECT_EQ(found.status, 200) << found.body.dump();
   EXPECT_EQ(found.body.value("name", ""), "core-persisted");
   EXPECT_EQ(found.body.value("location", ""), "eastus");
+  second->reset();
+  std::filesystem::remove_all(scratch);
+}
+
+TEST(EmulatorState, UnfinishedOperationsSurviveARestart) {
+  auto scratch = std::filesystem::temp_directory_path() / ("anf-core-lro-state-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(scratch);
+  std::string stateFile = (scratch / "state.json").string();
+  std::vector<std::string> args = {"--state", stateFile, "--lro-seconds", "30"};
+  std::string account = netAppAccount("core-restart") + "?api-version=" + kNetAppApi;
+  std::string doomed = providerResourceGroup("core-restart-doomed") + "?api-version=" + kResourcesApi;
+  std::string operationPath, deletePath;
+  auto pathOf = [](const std::string& url) { return url.substr(url.find("/subscriptions/")); };
+  {
+    auto first = EmulatorProcess::start({.extraArgs = args});
+    ASSERT_TRUE(first) << first.error();
+    std::string token = adminToken(**first, "provider");
+    auto arm = [&](const std::string& method, const std::string& path, const json& body = nullptr) {
+      return send((*first)->caFile(), method, (*first)->resourceManager() + path, token, body.is_null() ? "" : body.dump());
+    };
+    ASSERT_EQ(arm("PUT", doomed, {{"location", "eastus"}}).status, 201);
+    (*first)->advanceClock(std::chrono::seconds(31));
+    ASSERT_EQ(arm("GET", doomed).status, 200);
+    auto created = arm("PUT", account, {{"location", "eastus"}});
+    ASSERT_EQ(created.status, 201) << created.body.dump();
+    operationPath = pathOf(created.header("azure-asyncoperation"));
+    auto deleting = arm("DELETE", doomed);
+    ASSERT_EQ(deleting.status, 202) << deleting.body.dump();
+    deletePath = pathOf(deleting.header("location"));
+    (*first)->stop();
+  }
+  auto second = EmulatorProcess::start({.extraArgs = args});
+  ASSERT_TRUE(second) << second.error();
+  std::string token = adminToken(**second, "provider");
+  auto get = [&](const std::string& path) { return send((*second)->caFile(), "GET", (*second)->resourceManager() + path, token); };
+  auto running = get(operationPath);
+  ASSERT_EQ(running.status, 200) << running.body.dump();
+  EXPECT_EQ(running.body.value("status", ""), "InProgress") << running.body.dump();
+  EXPECT_EQ(get(account).body["properties"].value("provisioningState", ""), "Creating");
+  EXPECT_EQ(get(deletePath).status, 202);
+
+  (*second)->advanceClock(std::chrono::seconds(31));
+  auto done = get(operationPath);
+  EXPECT_EQ(done.body.value("status", ""), "Succeeded") << done.body.dump();
+  EXPECT_EQ(get(account).body["properties"].value("provisioningState", ""), "Succeeded");
+  EXPECT_EQ(get(deletePath).status, 200);
+  auto gone = get(doomed);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(errorCode(gone), "ResourceGroupNotFound") << gone.body.dump();
   second->reset();
   std::filesystem::remove_all(scratch);
 }
