@@ -19,7 +19,8 @@
 //   - without it, condition AwaitingCustomer=True lists exactly what the customer must do (consent URL,
 //     role and scope, the connection to approve) and every pass re-checks what the provider can see
 //     (the connection state of its own endpoint); consent and role are then verified by Azure when the
-//     account is configured, and named in the account's status if missing.
+//     account is configured, and named in the account's status if missing. The application itself is
+//     Ready once the app and its credential are in place (the account's chain check waits for the rest).
 #include <optional>
 #include <string>
 #include <vector>

@@ -364,6 +364,11 @@ TEST_F(CrossTenantE2eTest, WithoutACustomerCredentialStatusListsTheCustomerSteps
   EXPECT_FALSE(isReady(account)) << account.dump(2);
   EXPECT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keySource"), "Microsoft.KeyVault");
   EXPECT_TRUE(customerServicePrincipal(appId).empty()) << "the operator acted in the customer tenant without a credential";
+  account = awaitItem(
+      "NetAppAccount", "anf-account",
+      [](const Json& i) { return i.dump().find("PrivateEndpointConnectionNotApproved") != std::string::npos; }, 60s,
+      "PrivateEndpointConnectionNotApproved");
+  EXPECT_NE(account.dump().find(endpointId), std::string::npos) << account.dump(2);
 
   // 2. The customer approves the connection; consent and role are still missing: Azure refuses the key and the
   //    account names the customer steps it cannot see.
@@ -396,6 +401,41 @@ TEST_F(CrossTenantE2eTest, WithoutACustomerCredentialStatusListsTheCustomerSteps
   awaitAllReady(60s, 6);
   expectCrossTenantEncryptionInAzure();
   EXPECT_TRUE(conditionText(item("NetAppAccount", "anf-account"), "AwaitingCustomer").starts_with("False"));
+}
+
+TEST_F(CrossTenantE2eTest, FeatureNotRegisteredYetIsNamedAndNothingIsEncrypted) {
+  startCrossTenant("with-customer-credential", true, {"--lro-seconds", "0", "--feature-registration-seconds", "600"});
+  startOperator();
+  const Json account = awaitItem(
+      "NetAppAccount", "anf-account",
+      [](const Json& i) { return conditionText(i, "FeatureRegistered").starts_with("False Registering"); }, 60s,
+      "FeatureRegistered=False Registering");
+  EXPECT_NE(conditionText(account, "FeatureRegistered").find("Microsoft.NetApp/ANFCrossTenantCMK"), std::string::npos)
+      << account.dump(2);
+  EXPECT_FALSE(isReady(account));
+  EXPECT_EQ(requests("POST", "/features/ANFCrossTenantCMK/register").size(), 1u);
+  std::this_thread::sleep_for(3s);
+  EXPECT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keySource"), "Microsoft.KeyVault");
+  EXPECT_TRUE(requests("PATCH", "/netAppAccounts/anf-account").empty()) << "the account was patched before the feature";
+}
+
+TEST_F(CrossTenantE2eTest, FederatedCredentialForAnotherIdentityIsNamedAsWrongSubject) {
+  startCrossTenant("with-customer-credential", true);
+  // The application trusts another identity than the one the account encrypts with.
+  editManifest("cross-tenant.yaml", R"(  identityRef: anf-ct-identity)", "  identityRef: anf-other-identity");
+  std::ofstream(dir_ / "manifests" / "other-identity.yaml")
+      << "apiVersion: anf-cmk.io/v1alpha1\nkind: UserAssignedIdentity\nmetadata:\n  name: anf-other-identity\nspec: {}\n";
+  startOperator();
+  const Json account = awaitItem(
+      "NetAppAccount", "anf-account",
+      [](const Json& i) { return i.dump().find("FederatedCredentialSubjectMismatch") != std::string::npos; }, 60s,
+      "FederatedCredentialSubjectMismatch");
+  const std::string identityPrincipal = item("UserAssignedIdentity", "anf-ct-identity")["status"]["facts"].value("principalId", "");
+  const std::string otherPrincipal = item("UserAssignedIdentity", "anf-other-identity")["status"]["facts"].value("principalId", "");
+  ASSERT_FALSE(identityPrincipal.empty());
+  EXPECT_NE(account.dump().find(identityPrincipal), std::string::npos) << account.dump(2);
+  EXPECT_NE(account.dump().find(otherPrincipal), std::string::npos) << account.dump(2);
+  EXPECT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keySource"), "Microsoft.KeyVault");
 }
 
 }  // namespace
