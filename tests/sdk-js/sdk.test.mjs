@@ -123,6 +123,29 @@ describe("Azure SDK for JavaScript against the emulator", () => {
     assert.equal(updated.provisioningState, "Succeeded");
   });
 
+  test("@azure/arm-netapp: renewCredentials (POST, Location LRO)", async () => {
+    await netApp.accounts.beginRenewCredentialsAndWait(rg, "sdk-account", poll);
+    const account = await netApp.accounts.get(rg, "sdk-account");
+    assert.equal(account.encryption.identity.principalId, state.identity.principalId);
+  });
+
+  test("@azure/arm-netapp: a volume PATCH polled at the SDK's own pace (Retry-After)", async () => {
+    const started = Date.now();
+    const volume = await netApp.volumes.beginUpdateAndWait(rg, "sdk-account", "pool1", "vol1", { usageThreshold: 200 * GiB });
+    assert.equal(volume.usageThreshold, 200 * GiB);
+    assert.equal(volume.provisioningState, "Succeeded");
+    assert.ok(Date.now() - started < 10000, "the SDK did not follow Retry-After: 1");
+  });
+
+  test("AnotherOperationInProgress: a second write while the account's operation runs", async () => {
+    const poller = await netApp.accounts.beginUpdate(rg, "sdk-account", { tags: { stage: "busy" } }, poll);
+    const busy = await azureError(netApp.accounts.beginUpdateAndWait(rg, "sdk-account", { tags: { stage: "second" } }, poll));
+    assert.equal(busy.statusCode, 409);
+    assert.equal(busy.code, "AnotherOperationInProgress");
+    const done = await poller.pollUntilDone();
+    assert.equal(done.tags.stage, "busy");
+  });
+
   test("lists page through nextLink", async () => {
     await control("PUT", "paging", { pageSize: 1 });
     try {
