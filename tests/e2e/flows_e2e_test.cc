@@ -438,5 +438,20 @@ TEST_F(CrossTenantE2eTest, FederatedCredentialForAnotherIdentityIsNamedAsWrongSu
   EXPECT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keySource"), "Microsoft.KeyVault");
 }
 
+TEST_F(CrossTenantE2eTest, KillNineDuringTheCrossTenantEncryptionPatchConvergesWithoutASecondPatch) {
+  startCrossTenant("with-customer-credential", true, {"--lro-seconds", "4", "--feature-registration-seconds", "0"});
+  startOperator();
+  ASSERT_TRUE(await([&] { return !requests("PATCH", "/netAppAccounts/anf-account").empty(); }, 90s)) << tail(operator_->log());
+  std::this_thread::sleep_for(300ms);
+  operator_->kill(SIGKILL);
+  ASSERT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/provisioningState"), "Succeeded")
+      << "the PATCH ended before the kill";
+
+  startOperator();
+  awaitAllReady(90s, 6);
+  expectCrossTenantEncryptionInAzure();
+  EXPECT_EQ(requests("PATCH", "/netAppAccounts/anf-account").size(), 1u) << "the encryption PATCH was sent again";
+}
+
 }  // namespace
 }  // namespace anf::testing
