@@ -144,6 +144,7 @@ class VolumeReconciler final : public controller::Reconciler {
                      "endpoint in the volume's VNet");
     if (auto error = checkEndpointVnet(context, volume)) return error;
     if (auto error = checkEndpointVault(context)) return error;
+    if (auto error = checkEndpointApproved(context)) return error;
     if (const auto* account = accountOfVolume(context)) {
       const controller::ResourceStatus* status = context.statusOf ? context.statusOf(account->key) : nullptr;
       if (auto error = checkAccountKeyUsable(*account, status)) return error;
@@ -194,6 +195,19 @@ class VolumeReconciler final : public controller::Reconciler {
     error.message += " (" + account.key.str() + ": key " + keyName + ": " + std::string{unusable->text} + ")";
     error.terminal = false;
     error.retryAfter = std::chrono::milliseconds{10000};
+    return error;
+  }
+
+  /// The endpoint's connection to the vault must be Approved, or Azure would leave a Failed volume: the
+  /// documented "Could not connect to the KeyVault", re-checked until someone approves the connection.
+  static std::optional<ReconcileError> checkEndpointApproved(const ReconcileContext& context) {
+    const std::string ref = specString(context.document, "/keyVaultPrivateEndpointRef");
+    const auto state = ref.empty() ? std::nullopt : referencedFact(context, Kind::PrivateEndpoint, ref, "connectionState");
+    if (!state || state->empty() || *state == "Approved") return std::nullopt;
+    ReconcileError error = toReconcileError(kKeyVaultUnreachable);
+    error.message += " (PrivateEndpoint/" + ref + ": the connection to the key vault is " + *state + ", not Approved)";
+    error.terminal = false;
+    error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
 

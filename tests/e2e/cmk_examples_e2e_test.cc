@@ -578,6 +578,25 @@ TEST_F(CmkE2eTest, KeyEnabledAgainInAzureConvergesWithoutEditingTheManifest) {
   EXPECT_EQ(accountKeyName(), "anf-key");
 }
 
+// A manual private endpoint connection not yet approved: the volume reports the documented "Could not connect
+// to the KeyVault" and is not sent (no Failed volume); once the vault's owner approves, it converges unedited.
+TEST_F(CmkE2eTest, PendingEndpointConnectionThenApprovalConvergesWithoutAFailedVolume) {
+  editManifest("(keyVaultResourceId: \\S+/vaults/anfkv-provider\\n)", "$1  approval: Manual\n");
+  startOperator();
+  const Json item = awaitDocument("Volume", "vol1", [](const Json& it) {
+    return conditionField(it, "Ready", "message").starts_with("Could not connect to the KeyVault");
+  });
+  EXPECT_NE(conditionField(item, "Ready", "message").find("Pending"), std::string::npos) << item.dump(2);
+  EXPECT_EQ(arm_->call("GET", kPool + "/volumes/vol1", kNetAppApi).status, 404) << "a volume was sent to an unreachable vault";
+
+  const Json pending = arm_->get(kVault + "/privateEndpointConnections", kKeyVaultApi).value("value", Json::array());
+  ASSERT_EQ(pending.size(), 1u) << pending.dump(2);
+  put(kVault + "/privateEndpointConnections/" + pending[0].value("name", ""), kKeyVaultApi,
+      {{"properties", {{"privateLinkServiceConnectionState", {{"status", "Approved"}, {"description", "ok"}}}}}});
+  awaitAllReady(60s);
+  expectVolumeIsCmkWithEndpoint("vol1", "anfkv-provider-pe");
+}
+
 // ---- 6. kill -9 in the middle of identity switch and rekey --------------------------------------------------
 
 class KillNineTest : public CmkE2eTest {
