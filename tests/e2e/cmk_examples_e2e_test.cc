@@ -340,6 +340,23 @@ TEST_F(CmkE2eTest, ObservePolicyReportsDriftAndWritesNothing) {
   EXPECT_TRUE(await([&] { return accountKeyName() == "anf-key-2"; }, 30s)) << account().dump(2);
 }
 
+TEST_F(CmkE2eTest, RekeyByEditingTheManifestLogsTheCmkVolumesItRekeys) {
+  startOperator();
+  awaitAllReady();
+  const std::string principal = stringAt(account(), "/identity/principalId");
+  editManifest("keyName: anf-key\\n", "keyName: anf-key-2\n");
+  EXPECT_TRUE(await([&] { return accountKeyName() == "anf-key-2"; }, 30s)) << account().dump(2);
+  awaitAllReady(30s);
+  const std::string log = operator_->log();
+  const auto line = log.find("rekeyed anf-key -> anf-key-2");
+  ASSERT_NE(line, std::string::npos) << tail(log);
+  EXPECT_NE(log.substr(line, log.find('\n', line) - line).find("vol1"), std::string::npos) << log.substr(line, 400);
+  // Same identity, same grant: the rekey needs no new access.
+  EXPECT_EQ(stringAt(account(), "/identity/principalId"), principal);
+  EXPECT_EQ(accessPolicyEntriesFor(kVault, principal), 1u);
+  EXPECT_EQ(stringAt(account(), "/properties/encryption/keyVaultProperties/status"), "InUse");
+}
+
 TEST_F(CmkE2eTest, ObservePolicyOnAMissingVolumeReportsItAndCreatesNothing) {
   editManifest("name: vol1\n", "name: vol1\n  annotations:\n    anf-cmk.io/reconcile-policy: observe\n");
   startOperator();
