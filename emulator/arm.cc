@@ -54,17 +54,17 @@ BucketKind bucketKind(const std::string& method) {
 /// The Context a provider sees for one request.
 class Service::RequestContext : public Context {
  public:
-  RequestContext(Service& service, std::string method, std::string apiVersion)
-      : service_(service), method_(std::move(method)), apiVersion_(std::move(apiVersion)) {}
+  RequestContext(Service& service, const Request& request, std::string apiVersion)
+      : service_(service), request_(request), apiVersion_(std::move(apiVersion)) {}
   World& world() override { return service_.world_; }
   Response startOperation(LongRunningOperation&& operation) override {
-    return service_.startOperation(std::move(operation), method_, apiVersion_);
+    return service_.startOperation(std::move(operation), request_, apiVersion_);
   }
   bool operationInProgress(const std::string& resourceId) override { return service_.operationInProgress(resourceId); }
 
  private:
   Service& service_;
-  std::string method_;
+  const Request& request_;
   std::string apiVersion_;
 };
 
@@ -171,7 +171,7 @@ Response Service::dispatchArm(const Request& request, bool internal) {
       (equalsNoCase(path.types[1], "operationResults")) && request.method == "GET") {
     return withRateHeaders(pollOperation(path, request));
   }
-  RequestContext context(*this, request.method, apiVersion);
+  RequestContext context(*this, request, apiVersion);
   try {
     return withRateHeaders(provider->handle(request, path, context));
   } catch (const std::exception& error) {
@@ -353,10 +353,10 @@ std::optional<Response> Service::throttle(const std::string& subscriptionId, con
   return std::nullopt;
 }
 
-Response Service::startOperation(LongRunningOperation&& spec, const std::string& method, const std::string& apiVersion) {
+Response Service::startOperation(LongRunningOperation&& spec, const Request& request, const std::string& apiVersion) {
   Operation operation;
   operation.name = world_.newGuid();
-  operation.method = method;
+  operation.request = request;
   operation.apiVersion = apiVersion;
   operation.due = world_.clock.now() + world_.lroDuration;
   operation.startTime = world_.clock.iso8601();

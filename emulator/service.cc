@@ -42,6 +42,12 @@ std::string faultMessage(int status) {
   }
 }
 
+/// The headers of a request worth replaying after a restart: not its token, nor the conditions it already met.
+std::map<std::string, std::string> replayableHeaders(std::map<std::string, std::string> headers) {
+  for (const char* name : {"authorization", "if-match", "if-none-match"}) headers.erase(name);
+  return headers;
+}
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> emulatorLog() {
@@ -259,6 +265,29 @@ std::expected<void, std::string> Service::loadState(const Json& state) {
   return {};
 }
 
+bool Service::replayOperation(Operation& operation) {
+  if (operation.request.method.empty()) return false;
+  Json before = world_.toJson();
+  std::size_t known = operationOrder_.size();
+  try {
+    dispatchArm(operation.request, true);
+  } catch (const std::exception& error) {
+    emulatorLog()->warn("replaying {} {} threw: {}", operation.request.method, operation.request.path, error.what());
+  }
+  std::optional<LongRunningOperation> replayed;
+  for (std::size_t i = known; i < operationOrder_.size(); ++i) {
+    auto started = operations_.find(operationOrder_[i]);
+    if (!replayed && started != operations_.end()) replayed = std::move(started->second.spec);
+    operations_.erase(operationOrder_[i]);
+  }
+  operationOrder_.resize(known);
+  world_.loadJson(before);
+  if (!replayed || !replayed->complete) return false;
+  operation.spec.complete = std::move(replayed->complete);
+  operation.spec.finalBody = std::move(replayed->finalBody);
+  return true;
+}
+
 Json Service::operationsJson() const {
   using Poll = LongRunningOperation::Poll;
   std::size_t finished = 0;
@@ -270,7 +299,16 @@ Json Service::operationsJson() const {
     if (!running && finished-- > kPersistedFinishedOperations) continue;
     const LongRunningOperation& spec = operation.spec;
     out.push_back({{"name", operation.name},
-                   {"method", operation.method},
+                   {"request",
+                    {{"method", operation.request.method},
+                     {"path", operation.request.path},
+                     {"query", operation.request.query},
+                     {"headers", replayableHeaders(operation.request.headers)},
+                     {"body", operation.request.body},
+                     {"caller",
+                      {{"tenantId", operation.request.caller.tenantId},
+                       {"objectId", operation.request.caller.objectId},
+                       {"appId", operation.request.caller.appId}}}}},
                    {"apiVersion", operation.apiVersion},
                    {"dueUnixMs", std::chrono::duration_cast<std::chrono::milliseconds>(operation.due.time_since_epoch()).count()},
                    {"startTime", operation.startTime},
@@ -292,11 +330,22 @@ Json Service::operationsJson() const {
 
 void Service::loadOperations(const Json& operations) {
   using Poll = LongRunningOperation::Poll;
+  std::vector<Operation> loaded;
+  std::vector<std::string> order;
+  std::vector<std::string> withFinalBody;  // lower-cased names of operations whose Location URL answers a body
   for (const auto& item : operations) {
     if (!item.is_object() || item.value("name", "").empty()) continue;
+    order.push_back(toLower(item.value("name", "")));
     Operation operation;
     operation.name = item.value("name", "");
-    operation.method = item.value("method", "");
+    const Json& request = item.value("request", Json::object());
+    operation.request.method = request.value("method", "");
+    operation.request.path = request.value("path", "");
+    operation.request.query = request.value("query", std::map<std::string, std::string>{});
+    operation.request.body = request.value("body", Json());
+    operation.request.headers = request.value("headers", std::map<std::string, std::string>{});
+    const Json& caller = request.value("caller", Json::object());
+    operation.request.caller = {caller.value("tenantId", ""), caller.value("objectId", ""), caller.value("appId", "")};
     operation.apiVersion = item.value("apiVersion", "");
     operation.due = std::chrono::system_clock::time_point(std::chrono::milliseconds(item.value("dueUnixMs", std::int64_t{0})));
     operation.startTime = item.value("startTime", "");
@@ -314,10 +363,20 @@ void Service::loadOperations(const Json& operations) {
     spec.poll = poll == "Location" ? Poll::Location : poll == "Both" ? Poll::Both : Poll::AzureAsyncOperation;
     spec.initialStatus = item.value("initialStatus", 201);
     spec.finalStatus = item.value("finalStatus", 200);
-    if (operation.state == Operation::State::InProgress && !spec.resourceId.empty()) {
+    if (item.value("hasFinalBody", false)) withFinalBody.push_back(toLower(operation.name));
+    loaded.push_back(std::move(operation));
+  }
+  // The finished ones first, so that replays see no running operation but their own.
+  for (auto& operation : loaded) {
+    if (operation.state != Operation::State::InProgress) operations_.emplace(toLower(operation.name), std::move(operation));
+  }
+  for (auto& operation : loaded) {
+    if (operation.name.empty() || operations_.contains(toLower(operation.name))) continue;
+    LongRunningOperation& spec = operation.spec;
+    if (!replayOperation(operation) && !spec.resourceId.empty()) {
       // The provider's closures are gone with the process that made them: complete the generic way.
       std::string id = spec.resourceId;
-      if (operation.method == "DELETE") {
+      if (operation.request.method == "DELETE") {
         spec.complete = [id](World& world) -> std::optional<Json> {
           std::vector<std::string> doomed{id};
           for (Json* below : world.withPrefix(id + "/")) doomed.push_back(below->value("id", ""));
@@ -336,17 +395,17 @@ void Service::loadOperations(const Json& operations) {
           return std::nullopt;
         };
       }
-      if (item.value("hasFinalBody", false)) {
+      if (std::ranges::find(withFinalBody, toLower(operation.name)) != withFinalBody.end()) {
         spec.finalBody = [id](World& world) -> Json {
           Json* resource = world.find(id);
           return resource ? arm::publicView(*resource) : Json();
         };
       }
     }
-    std::string key = toLower(operation.name);
-    if (operations_.contains(key)) continue;
-    operationOrder_.push_back(key);
-    operations_.emplace(key, std::move(operation));
+    operations_.emplace(toLower(operation.name), std::move(operation));
+  }
+  for (const auto& name : order) {
+    if (operations_.contains(name) && std::ranges::find(operationOrder_, name) == operationOrder_.end()) operationOrder_.push_back(name);
   }
 }
 

@@ -51,14 +51,15 @@ struct RequestLogEntry {
   std::string tenantId;
 };
 
-/// A long-running operation the core tracks for a provider. Persisted with --state: an operation still running
-/// when the emulator stops is reloaded without the provider's closures (they cannot be saved) and completes the
-/// generic way: a DELETE removes its resource and everything below it, any other method moves the resource's
-/// non-terminal provisioningState to Succeeded; the Location URL then answers with the resource.
+/// A long-running operation the core tracks for a provider. Persisted with --state, with the request that started
+/// it. An operation still running when the emulator stops gets its provider's closures back (they cannot be saved)
+/// by replaying that request against the reloaded world, which is then restored as it was; when the replay starts
+/// no operation, it completes the generic way: a DELETE removes its resource and everything below it, any other
+/// method moves the resource's non-terminal provisioningState to Succeeded.
 struct Operation {
   LongRunningOperation spec;
   std::string name;        // the guid in the operation URL
-  std::string method;      // of the request that started it
+  Request request;         // that started it (authenticated)
   std::string apiVersion;  // of the request that started it
   std::chrono::system_clock::time_point due;  // emulator time at which it completes
   std::string startTime;
@@ -117,6 +118,8 @@ class Service {
   std::expected<void, std::string> loadState(const Json& state);
   Json operationsJson() const;
   void loadOperations(const Json& operations);
+  /// Gives a reloaded running operation its provider's closures by replaying its request; false when none came.
+  bool replayOperation(Operation& operation);
 
   // arm.cc
   HttpResponse handleArm(const std::string& method, const std::string& path, const std::map<std::string, std::string>& query,
@@ -124,7 +127,7 @@ class Service {
   /// Everything after authentication: tenancy, api-version, throttling (unless `internal`), routing.
   Response dispatchArm(const Request& request, bool internal);
   std::expected<ArmPath, Response> parseArmPath(const std::string& method, const std::string& path) const;
-  Response startOperation(LongRunningOperation&& operation, const std::string& method, const std::string& apiVersion);
+  Response startOperation(LongRunningOperation&& operation, const Request& request, const std::string& apiVersion);
   bool operationInProgress(const std::string& resourceId) const;
   /// Completes every operation whose time has come; true when any did.
   bool runDueOperations();

@@ -628,7 +628,7 @@ TEST(EmulatorState, UnfinishedOperationsSurviveARestart) {
   std::vector<std::string> args = {"--state", stateFile, "--lro-seconds", "30"};
   std::string account = netAppAccount("core-restart") + "?api-version=" + kNetAppApi;
   std::string doomed = providerResourceGroup("core-restart-doomed") + "?api-version=" + kResourcesApi;
-  std::string operationPath, deletePath;
+  std::string operationPath, deletePath, plainPath;
   auto pathOf = [](const std::string& url) { return url.substr(url.find("/subscriptions/")); };
   {
     auto first = EmulatorProcess::start({.extraArgs = args});
@@ -640,8 +640,14 @@ TEST(EmulatorState, UnfinishedOperationsSurviveARestart) {
     ASSERT_EQ(arm("PUT", doomed, {{"location", "eastus"}}).status, 201);
     (*first)->advanceClock(std::chrono::seconds(31));
     ASSERT_EQ(arm("GET", doomed).status, 200);
-    auto created = arm("PUT", account, {{"location", "eastus"}});
+    // A CMK account whose identity may not use the key: only the provider's own completion fails it.
+    auto identity = arm("PUT", identityPath("core-restart-uami") + "?api-version=" + kIdentityApi, {{"location", "eastus"}});
+    ASSERT_TRUE(identity.status == 201 || identity.status == 200) << identity.body.dump();
+    auto created = arm("PUT", account, cmkAccountBody(identity.body.value("id", "")));
     ASSERT_EQ(created.status, 201) << created.body.dump();
+    auto plain = arm("PUT", netAppAccount("core-restart-plain") + "?api-version=" + kNetAppApi, {{"location", "eastus"}});
+    ASSERT_EQ(plain.status, 201) << plain.body.dump();
+    plainPath = pathOf(plain.header("azure-asyncoperation"));
     operationPath = pathOf(created.header("azure-asyncoperation"));
     auto deleting = arm("DELETE", doomed);
     ASSERT_EQ(deleting.status, 202) << deleting.body.dump();
@@ -659,9 +665,13 @@ TEST(EmulatorState, UnfinishedOperationsSurviveARestart) {
   EXPECT_EQ(get(deletePath).status, 202);
 
   (*second)->advanceClock(std::chrono::seconds(31));
-  auto done = get(operationPath);
+  auto failed = get(operationPath);
+  EXPECT_EQ(failed.body.value("status", ""), "Failed") << failed.body.dump();
+  EXPECT_EQ(failed.body.value("error", json::object()).value("code", ""), "EncryptionKeyUnusable") << failed.body.dump();
+  EXPECT_EQ(get(account).body["properties"].value("provisioningState", ""), "Failed");
+  auto done = get(plainPath);
   EXPECT_EQ(done.body.value("status", ""), "Succeeded") << done.body.dump();
-  EXPECT_EQ(get(account).body["properties"].value("provisioningState", ""), "Succeeded");
+  EXPECT_EQ(get(netAppAccount("core-restart-plain") + "?api-version=" + kNetAppApi).body["properties"].value("provisioningState", ""), "Succeeded");
   EXPECT_EQ(get(deletePath).status, 200);
   auto gone = get(doomed);
   EXPECT_EQ(gone.status, 404);
