@@ -22,7 +22,7 @@ const serviceAccount = "system:serviceaccount:anf-system:anf-cmk-operator";
 const work = mkdtempSync(join(tmpdir(), "anf-sdk-js-flows-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/// The claims of a JWT, unverified.
+// The claims of a JWT, unverified.
 function claimsOf(token) {
   return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
 }

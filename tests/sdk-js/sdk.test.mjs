@@ -12,6 +12,19 @@ import {
 
 const { msi, keyVault, network, netApp, features, authorization } = managementClients(credential, subscriptionId);
 
+// A NetApp account body encrypted with `keyName` of the access-policy vault through the user-assigned `identityId`.
+function cmkAccount(identityId, vaultUri, keyName = "anf-key") {
+  return {
+    location,
+    identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
+    encryption: {
+      keySource: "Microsoft.KeyVault",
+      keyVaultProperties: { keyVaultUri: vaultUri, keyName, keyVaultResourceId: vaultId },
+      identity: { userAssignedIdentity: identityId },
+    },
+  };
+}
+
 describe("Azure SDK for JavaScript against the emulator", () => {
   const state = {};
 
@@ -80,15 +93,7 @@ describe("Azure SDK for JavaScript against the emulator", () => {
   });
 
   test("@azure/arm-netapp: create a CMK account with a user-assigned identity (LRO)", async () => {
-    const account = await netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-account", {
-      location,
-      identity: { type: "UserAssigned", userAssignedIdentities: { [state.identity.id]: {} } },
-      encryption: {
-        keySource: "Microsoft.KeyVault",
-        keyVaultProperties: { keyVaultUri: state.vaultUri, keyName: "anf-key", keyVaultResourceId: vaultId },
-        identity: { userAssignedIdentity: state.identity.id },
-      },
-    }, poll);
+    const account = await netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-account", cmkAccount(state.identity.id, state.vaultUri), poll);
     assert.equal(account.provisioningState, "Succeeded");
     assert.equal(account.encryption.keySource, "Microsoft.KeyVault");
     assert.equal(account.encryption.keyVaultProperties.status, "InUse");
@@ -213,15 +218,7 @@ describe("Azure SDK for JavaScript against the emulator", () => {
     assert.equal(noGroup.statusCode, 404);
     assert.equal(noGroup.code, "ResourceGroupNotFound");
     // Account table of the ANF CMK page: a key that does not exist is refused synchronously.
-    const noKey = await azureError(netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-bad-key", {
-      location,
-      identity: { type: "UserAssigned", userAssignedIdentities: { [state.identity.id]: {} } },
-      encryption: {
-        keySource: "Microsoft.KeyVault",
-        keyVaultProperties: { keyVaultUri: state.vaultUri, keyName: "no-such-key", keyVaultResourceId: vaultId },
-        identity: { userAssignedIdentity: state.identity.id },
-      },
-    }, poll));
+    const noKey = await azureError(netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-bad-key", cmkAccount(state.identity.id, state.vaultUri, "no-such-key"), poll));
     assert.equal(noKey.statusCode, 400);
     assert.equal(noKey.message, "The operation failed because the specified key vault key was not found");
     // A volume without Standard network features on a CMK account.
@@ -241,15 +238,7 @@ describe("Azure SDK for JavaScript against the emulator", () => {
   test("errors: a failed long-running operation rejects the SDK's poller with the status body's error", async () => {
     // An identity without key permissions: the vault accepts the request, the operation fails later.
     const outsider = await msi.userAssignedIdentities.createOrUpdate(rg, "sdk-no-access", { location });
-    const failed = await azureError(netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-no-access", {
-      location,
-      identity: { type: "UserAssigned", userAssignedIdentities: { [outsider.id]: {} } },
-      encryption: {
-        keySource: "Microsoft.KeyVault",
-        keyVaultProperties: { keyVaultUri: state.vaultUri, keyName: "anf-key", keyVaultResourceId: vaultId },
-        identity: { userAssignedIdentity: outsider.id },
-      },
-    }, poll));
+    const failed = await azureError(netApp.accounts.beginCreateOrUpdateAndWait(rg, "sdk-no-access", cmkAccount(outsider.id, state.vaultUri), poll));
     // core-lro words it "The long-running operation has failed. {code}. {message}".
     assert.equal(failed.message,
       "The long-running operation has failed. EncryptionKeyUnusable. Unable to use the configured encryption key, please check if key is active");

@@ -30,12 +30,12 @@ export const scope = "https://management.azure.com/.default";
 export const TiB = 1024 ** 4;
 export const GiB = 1024 ** 3;
 
-/// Options every management client gets: the emulator as endpoint, Azure's audience, and fast LRO polling.
+// Options every management client gets: the emulator as endpoint, Azure's audience, and fast LRO polling.
 export const armOptions = { endpoint: emulator.resourceManager, credentialScopes: [scope] };
 export const modularOptions = { endpoint: emulator.resourceManager, credentials: { scopes: [scope] } };
 export const poll = { updateIntervalInMs: 250 };
 
-/// A control call under /_emulator/ (not Azure; plain fetch, trusting the CA through NODE_EXTRA_CA_CERTS).
+// A control call under /_emulator/ (not Azure; plain fetch, trusting the CA through NODE_EXTRA_CA_CERTS).
 export async function control(method, path, body) {
   const response = await fetch(`${emulator.resourceManager}/_emulator/${path}`, {
     method,
@@ -47,7 +47,7 @@ export async function control(method, path, body) {
   return JSON.parse(text);
 }
 
-/// Collects every item of a paged iterator, and the number of pages it took.
+// Collects every item of a paged iterator, and the number of pages it took.
 export async function collect(iterator) {
   const items = [];
   let pages = 0;
@@ -58,7 +58,7 @@ export async function collect(iterator) {
   return { items, pages };
 }
 
-/// Awaits a promise that must reject with an Azure RestError; returns the error.
+// Awaits a promise that must reject with an Azure RestError; returns the error.
 export async function azureError(promise) {
   try {
     await promise;
@@ -68,13 +68,13 @@ export async function azureError(promise) {
   assert.fail("expected the call to fail");
 }
 
-/// The provider tenant's admin, signed in with its client secret through the emulator's authority.
+// The provider tenant's admin, signed in with its client secret through the emulator's authority.
 export const adminCredential = new ClientSecretCredential(provider.tenantId, admin.clientId, admin.clientSecret, {
   authorityHost: emulator.authority,
   disableInstanceDiscovery: true,
 });
 
-/// One client of each management SDK, for `credential` in `subscription`.
+// One client of each management SDK, for `credential` in `subscription`.
 export function managementClients(credential, subscription = subscriptionId) {
   return {
     msi: new ManagedServiceIdentityClient(credential, subscription, armOptions),
