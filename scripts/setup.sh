@@ -32,7 +32,7 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   sdk_js=tests/sdk-js
   if [ ! -d "$sdk_js/node_modules" ] || [ "$sdk_js/package-lock.json" -nt "$sdk_js/node_modules/.package-lock.json" ]; then
     echo "setup: npm ci in $sdk_js" >&2
-    (cd "$sdk_js" && npm ci --no-audit --no-fund --loglevel=error >&2) || echo "setup: npm ci failed; the SDK test will be skipped" >&2
+    (cd "$sdk_js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "setup: npm ci failed; the SDK test will be skipped" >&2
   fi
 fi
 
