@@ -149,6 +149,20 @@ class CmkE2eTest : public E2eTest {
     return n;
   }
 
+  /// Asserts the account encrypts with the user-assigned identity anf-cmk-identity, granted on the vault;
+  /// returns its principal id.
+  std::string expectEncryptsWithUserIdentity() {
+    const std::string userPrincipal = stringAt(arm_->get(kIdentity, kIdentityApi), "/properties/principalId");
+    EXPECT_FALSE(userPrincipal.empty());
+    const Json a = account();
+    EXPECT_EQ(stringAt(a, "/identity/type"), "UserAssigned") << a.dump(2);
+    EXPECT_EQ(lower(stringAt(a, "/properties/encryption/identity/principalId")), lower(userPrincipal)) << a.dump(2);
+    EXPECT_EQ(lower(stringAt(a, "/properties/encryption/identity/userAssignedIdentity")), lower(kIdentity)) << a.dump(2);
+    EXPECT_EQ(stringAt(a, "/properties/encryption/keyVaultProperties/status"), "InUse") << a.dump(2);
+    EXPECT_EQ(keyPermissionsFor(arm_->get(kVault, kKeyVaultApi), userPrincipal), kKeyPermissions);
+    return userPrincipal;
+  }
+
   void expectVolumeIsCmkWithEndpoint(const std::string& volume, const std::string& endpointName) {
     const std::string endpointId = resourceIdOf("PrivateEndpoint", endpointName);
     ASSERT_FALSE(endpointId.empty());
@@ -272,14 +286,7 @@ TEST_F(CmkE2eTest, IdentitySwitchByEditingTheManifestEndsWithTheUserIdentityAsEn
   replaceManifestWithExample("identity-switch", "quickstart-user-assigned.yaml");
   awaitAllReady(60s, 5);
 
-  const std::string userPrincipal = stringAt(arm_->get(kIdentity, kIdentityApi), "/properties/principalId");
-  ASSERT_FALSE(userPrincipal.empty());
-  const Json a = account();
-  EXPECT_EQ(stringAt(a, "/identity/type"), "UserAssigned") << a.dump(2);
-  EXPECT_EQ(lower(stringAt(a, "/properties/encryption/identity/principalId")), lower(userPrincipal)) << a.dump(2);
-  EXPECT_EQ(lower(stringAt(a, "/properties/encryption/identity/userAssignedIdentity")), lower(kIdentity)) << a.dump(2);
-  EXPECT_EQ(stringAt(a, "/properties/encryption/keyVaultProperties/status"), "InUse") << a.dump(2);
-  EXPECT_EQ(keyPermissionsFor(arm_->get(kVault, kKeyVaultApi), userPrincipal), kKeyPermissions);
+  expectEncryptsWithUserIdentity();
   EXPECT_EQ(countOf(kPool + "/volumes", kNetAppApi), 1u);
 
   // The order of the page: the new identity is granted before the PATCH that switches; the encryption
@@ -651,11 +658,7 @@ TEST_F(KillNineTest, KillNineDuringIdentitySwitchConvergesWithoutDuplicates) {
 
   startOperator();
   awaitAllReady(90s, 5);
-  const std::string userPrincipal = stringAt(arm_->get(kIdentity, kIdentityApi), "/properties/principalId");
-  ASSERT_FALSE(userPrincipal.empty());
-  const Json a = account();
-  EXPECT_EQ(stringAt(a, "/identity/type"), "UserAssigned") << a.dump(2);
-  EXPECT_EQ(lower(stringAt(a, "/properties/encryption/identity/principalId")), lower(userPrincipal)) << a.dump(2);
+  const std::string userPrincipal = expectEncryptsWithUserIdentity();
   expectNoDuplicates();
   EXPECT_EQ(countOf(kResourceGroup + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities", kIdentityApi), 1u);
   EXPECT_EQ(accessPolicyEntriesFor(kVault, userPrincipal), 1u);
