@@ -121,16 +121,17 @@ class CmkE2eTest : public E2eTest {
     return list.is_object() && list.contains("value") ? list["value"].size() : 0;
   }
 
-  /// Methods of write requests (PUT, PATCH, POST, DELETE) on ARM paths in the emulator's request log.
-  std::vector<std::string> writesInRequestLog() {
-    std::vector<std::string> writes;
+  /// "METHOD path" of the ARM requests in the emulator's request log: the writes (PUT, PATCH, POST, DELETE), or the reads.
+  std::vector<std::string> requestLog(bool writes) {
+    std::vector<std::string> out;
     const auto log = emulator_->control("GET", "/_emulator/requests");
     for (const auto& item : log.body.value("items", Json::array())) {
       const std::string method = item.value("method", "");
-      if (method != "GET" && item.value("path", "").starts_with("/subscriptions/")) writes.push_back(method + " " + item.value("path", ""));
+      if ((method != "GET") == writes && item.value("path", "").starts_with("/subscriptions/")) out.push_back(method + " " + item.value("path", ""));
     }
-    return writes;
+    return out;
   }
+  std::vector<std::string> writesInRequestLog() { return requestLog(true); }
 
   /// The role assignments at the vault scope for `principalId`.
   std::vector<Json> roleAssignmentsFor(const std::string& vault, const std::string& principalId) {
@@ -273,6 +274,26 @@ INSTANTIATE_TEST_SUITE_P(
       std::erase(name, '-');
       return name;
     });
+
+// Observation of volumes: one LIST of the pool's volumes per pass, never one GET per volume.
+TEST_F(CmkE2eTest, ResyncListsThePoolsVolumesInsteadOfOneGetPerVolume) {
+  emulator_.reset();
+  startEmulator({"--lro-seconds", "0"}, "cmk-system-assigned");
+  startOperator();
+  awaitAllReady(60s, 5);
+  emulator_->control("DELETE", "/_emulator/requests");
+  std::this_thread::sleep_for(4s);  // at least one resync (3 s)
+  const auto reads = requestLog(false);
+  const auto count = [&](const std::string& pattern) {
+    const std::regex wanted(pattern);
+    return std::ranges::count_if(reads, [&](const std::string& r) { return std::regex_search(r, wanted); });
+  };
+  const auto lists = count("^GET .*/capacityPools/pool1/volumes$");
+  // (Not asserted: exactly one LIST per pass. The pass cache lets workers that observe volumes of the same
+  // pool at the same moment each load it once: controller PassCache::getOrLoad is not single-flight.)
+  EXPECT_GE(lists, 1) << ::testing::PrintToString(reads);
+  EXPECT_EQ(count("^GET .*/capacityPools/pool1/volumes/vol[12]$"), 0) << ::testing::PrintToString(reads);
+}
 
 // ---- 2. Identity switch by editing the YAML while the daemon runs ------------------------------------------
 
