@@ -1,5 +1,9 @@
 // Microsoft.Resources: resource groups (2021-04-01). PUT/GET/DELETE/LIST at
 // /subscriptions/{s}/resourcegroups[/{rg}]. DELETE removes everything inside the group (202 + Location).
+// GET /subscriptions/{s}[/resourceGroups/{rg}]/resources lists the tracked resources (Resources_List).
+#include <algorithm>
+#include <regex>
+
 #include "emulator/providers/arm.h"
 #include "emulator/providers/directory.h"
 
@@ -11,11 +15,15 @@ constexpr const char* kType = "Microsoft.Resources/resourceGroups";
 class ResourcesProvider final : public ResourceProvider {
  public:
   std::string providerNamespace() const override { return "Microsoft.Resources"; }
-  std::vector<std::string> apiVersions() const override { return {"2021-04-01"}; }
+  // 2015-11-01: what @azure/arm-keyvault's vaults.list sends to /subscriptions/{s}/resources.
+  std::vector<std::string> apiVersions() const override { return {"2015-11-01", "2021-04-01"}; }
 
   Response handle(const Request& raw, const ArmPath& path, Context& context) override {
     const Request request = arm::withoutNulls(raw);
     World& world = context.world();
+    if (!path.types.empty() && arm::iequals(path.types.back(), "resources") && path.names.size() < path.types.size()) {
+      return listResources(request, path, world);
+    }
     std::string group = !path.resourceGroup.empty() ? path.resourceGroup : (path.names.empty() ? "" : path.names.back());
     if (group.empty()) {
       if (request.method != "GET") return arm::methodNotAllowed(request);
@@ -73,6 +81,45 @@ class ResourcesProvider final : public ResourceProvider {
       return context.startOperation(std::move(operation));
     }
     return arm::methodNotAllowed(request);
+  }
+
+ private:
+  // GET /subscriptions/{s}[/resourceGroups/{g}]/resources[?$filter=resourceType eq 'T' [and name eq 'N']]: the
+  // tracked top-level resources (no extension resources), without their properties, as Resources_List answers.
+  static Response listResources(const Request& request, const ArmPath& path, World& world) {
+    if (request.method != "GET") return arm::methodNotAllowed(request);
+    std::string wantedType, wantedName;
+    if (auto filter = request.query.find("$filter"); filter != request.query.end()) {
+      static const std::regex clause(R"(^\s*(resourceType|name)\s+eq\s+'([^']*)'\s*(?:and\s+|$))", std::regex::icase);
+      std::string rest = filter->second;
+      std::smatch match;
+      while (!rest.empty() && std::regex_search(rest, match, clause)) {
+        (arm::iequals(match[1].str(), "name") ? wantedName : wantedType) = match[2].str();
+        rest = match.suffix().str();
+      }
+      if (!rest.empty() || (wantedType.empty() && wantedName.empty())) {
+        return arm::badRequest("InvalidFilterInQueryString", "Invalid $filter '" + filter->second + "' specified in the query string.");
+      }
+    }
+    std::string group = path.names.empty() ? "" : path.names.back();
+    std::string prefix = "/subscriptions/" + path.subscriptionId + "/resourceGroups/" + (group.empty() ? "" : group + "/");
+    std::vector<Json> items;
+    for (Json* resource : world.withPrefix(prefix)) {
+      std::string id = resource->value("id", std::string{});
+      std::string type = resource->value("type", std::string{});
+      // Top level only: ".../providers/{namespace}/{type}/{name}" without its last three segments ends in "/providers".
+      std::string head = arm::parentId(id);
+      head = head.substr(0, head.rfind('/'));
+      if (std::ranges::count(id, '/') != 8 || !arm::iequals(arm::lastSegment(head), "providers")) continue;
+      if (type.starts_with("Microsoft.Authorization/") || type.starts_with("Microsoft.Features/")) continue;
+      if ((!wantedType.empty() && !arm::iequals(type, wantedType)) || (!wantedName.empty() && !arm::iequals(resource->value("name", std::string{}), wantedName))) continue;
+      Json item{{"id", id}, {"name", resource->value("name", std::string{})}, {"type", type}};
+      for (const char* field : {"location", "tags", "kind", "sku", "identity", "managedBy"}) {
+        if (resource->contains(field)) item[field] = (*resource)[field];
+      }
+      items.push_back(std::move(item));
+    }
+    return arm::listPage(request, std::move(items));
   }
 };
 

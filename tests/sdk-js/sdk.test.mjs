@@ -61,6 +61,10 @@ describe("Azure SDK for JavaScript against the emulator", () => {
     state.vaultUri = vault.properties.vaultUri;
     const { items: keys } = await collect(keyVault.keys.list(rg, vaultName));
     assert.deepEqual(keys.map((key) => key.name).sort(), ["anf-key", "anf-key-2"]);
+    // vaults.list goes through Microsoft.Resources: /subscriptions/{s}/resources?$filter=resourceType eq '...' (2015-11-01).
+    const { items: listed } = await collect(keyVault.vaults.list());
+    assert.ok(listed.some((vault) => vault.id === vaultId), JSON.stringify(listed));
+    assert.ok(listed.every((vault) => vault.type === "Microsoft.KeyVault/vaults"));
     const key = await keyVault.keys.get(rg, vaultName, "anf-key");
     // @azure/arm-keyvault 5 flattens `properties` into the model.
     assert.equal(key.kty, "RSA");

@@ -478,6 +478,27 @@ TEST_F(EmulatorCore, ArmTakesRunsOfSlashesAsOne) {
   EXPECT_TRUE(log.body["items"].back().value("path", "").starts_with("//subscriptions/")) << log.body["items"].back().dump();
 }
 
+TEST_F(EmulatorCore, ResourcesListFiltersByTypeAndRefusesOtherFilters) {
+  std::string token = adminToken(emulator(), "provider");
+  std::string filter = percentEncode("resourceType eq 'Microsoft.KeyVault/vaults'");
+  for (const std::string& scope : {std::string("/subscriptions/") + kProviderSubscription, providerResourceGroup("anf-rg")}) {
+    auto listed = arm("GET", scope + "/resources?$filter=" + filter + "&api-version=2015-11-01", token);
+    ASSERT_EQ(listed.status, 200) << listed.body.dump();
+    std::vector<std::string> names;
+    for (const auto& item : listed.body["value"]) {
+      names.push_back(item.value("name", ""));
+      EXPECT_EQ(item.value("type", ""), "Microsoft.KeyVault/vaults") << item.dump();
+      EXPECT_FALSE(item.contains("properties")) << item.dump();
+    }
+    std::ranges::sort(names);
+    EXPECT_EQ(names, (std::vector<std::string>{"anfkv-provider", "anfkv-rbac"})) << listed.body.dump();
+  }
+  auto refused = arm("GET", std::string("/subscriptions/") + kProviderSubscription + "/resources?$filter=" +
+                                percentEncode("tagName eq 'x' or plan eq 'y'") + "&api-version=2021-04-01", token);
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  EXPECT_EQ(errorCode(refused), "InvalidFilterInQueryString") << refused.body.dump();
+}
+
 TEST_F(EmulatorCore, WorkloadIdentityAssertionIsExchangedThroughAFederatedCredential) {
   std::string token = adminToken(emulator(), "provider");
   auto identity = arm("PUT", identityPath("core-wi") + "?api-version=" + kIdentityApi, token, {{"location", "eastus"}});
