@@ -195,6 +195,17 @@ Result<std::vector<CustomerStep>> CrossTenantApplicationReconciler::observeCusto
     approve.done = allApproved;
     consent.done = std::nullopt;
     role.done = std::nullopt;
+    // Consent and role are invisible from the provider tenant, but an account that Azure lets use the key
+    // through this application proves both.
+    for (const auto& [key, account] : context.desired.documents) {
+      if (key.kind != Kind::NetAppAccount ||
+          account.spec.value("/encryption/crossTenant/applicationRef"_json_pointer, std::string()) != context.document.key.name)
+        continue;
+      const auto* status = statusOf(context, Kind::NetAppAccount, key.name);
+      if (status && status->facts.value("/encryption/keyVaultProperties/status"_json_pointer, std::string()) == "InUse" &&
+          status->facts.value("/encryption/identity/federatedClientId"_json_pointer, std::string()) == applicationId)
+        consent.done = role.done = true;
+    }
   }
   facts["customer"] = customerFacts;
   return std::vector<CustomerStep>{consent, role, approve};

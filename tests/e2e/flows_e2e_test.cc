@@ -401,6 +401,10 @@ TEST_F(CrossTenantE2eTest, WithoutACustomerCredentialStatusListsTheCustomerSteps
   awaitAllReady(60s, 6);
   expectCrossTenantEncryptionInAzure();
   EXPECT_TRUE(conditionText(item("NetAppAccount", "anf-account"), "AwaitingCustomer").starts_with("False"));
+  // The key in use through the application proves consent and role to the application's status as well.
+  awaitItem(
+      "CrossTenantApplication", "anf-cmk-app", [](const Json& i) { return conditionText(i, "AwaitingCustomer").starts_with("False"); },
+      30s, "AwaitingCustomer=False once the account uses the key");
 }
 
 TEST_F(CrossTenantE2eTest, FeatureNotRegisteredYetIsNamedAndNothingIsEncrypted) {
