@@ -1,5 +1,7 @@
 #include "reconcilers/flows/cross_tenant_application.h"
 
+#include "reconcilers/flows/account_extensions.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/reconcilers/flows/fake_azure.h"
@@ -312,6 +314,67 @@ INSTANTIATE_TEST_SUITE_P(
                       withStep("NoRole", 1, "CrossTenantRoleMissing"),
                       withStep("NotApproved", 2, "PrivateEndpointConnectionNotApproved")),
     [](const ::testing::TestParamInfo<ChainCase>& info) { return info.param.name; });
+
+// The account's cross-tenant extension: the feature before the chain, and the customer steps after Azure refused the key.
+struct CrossTenantAccount : CrossTenantWorld {
+  CrossTenantAccount() : CrossTenantWorld(false) {
+    add(testing::document(Kind::NetAppAccount, "acct",
+                          {{"identity", {{"type", "UserAssigned"}, {"userAssignedIdentityRef", "ids"}}},
+                           {"encryption",
+                            {{"keySource", "Microsoft.KeyVault"},
+                             {"keyVault", {{"resourceId", kVault}}},
+                             {"crossTenant", {{"applicationRef", "app"}}}}}}));
+    statuses[{Kind::CrossTenantApplication, "app"}].facts = goodAppFacts();
+  }
+  AccountExtensionPtr extension() {
+    return makeCrossTenantExtension(std::shared_ptr<FlowAzure>(&azure, [](FlowAzure*) {}));
+  }
+};
+
+TEST(CrossTenantExtension, RegistersTheFeatureBeforeCheckingTheChain) {
+  CrossTenantAccount world;
+  world.azure.onJson("GET", kFeaturePath, {{"properties", {{"state", "NotRegistered"}}}});
+  world.azure.onJson("POST", kFeaturePath + "/register", {{"properties", {{"state", "Registering"}}}});
+  auto extension = world.extension();
+  EXPECT_TRUE(extension->handlesCrossTenant());
+  auto gate = extension->beforeCrossTenantEncryption(world.context({Kind::NetAppAccount, "acct"}));
+  ASSERT_TRUE(gate.has_value()) << gate.error().message;
+  ASSERT_TRUE(gate->has_value()) << "went on while the feature is not registered";
+  EXPECT_GT((*gate)->requeueAfter.value_or(std::chrono::milliseconds(0)).count(), 0);
+  EXPECT_EQ(world.azure.callsTo("POST", "/register").size(), 1u);
+
+  world.azure.onJson("GET", kFeaturePath, {{"properties", {{"state", "Registered"}}}});
+  world.statuses[{Kind::CrossTenantApplication, "app"}].facts["customerSteps"][2]["done"] = false;
+  gate = extension->beforeCrossTenantEncryption(world.context({Kind::NetAppAccount, "acct"}));
+  ASSERT_FALSE(gate.has_value());
+  EXPECT_EQ(gate.error().reason, "PrivateEndpointConnectionNotApproved");
+
+  world.statuses[{Kind::CrossTenantApplication, "app"}].facts = goodAppFacts();
+  gate = extension->beforeCrossTenantEncryption(world.context({Kind::NetAppAccount, "acct"}));
+  ASSERT_TRUE(gate.has_value()) << gate.error().message;
+  EXPECT_FALSE(gate->has_value());
+}
+
+TEST(CrossTenantExtension, NamesTheInvisibleCustomerStepsWhenAzureRefusedTheKey) {
+  CrossTenantAccount world;
+  Json facts = goodAppFacts();
+  facts["customerSteps"][0]["done"] = nullptr;  // not visible without the customer's credential
+  facts["customerSteps"][1]["done"] = nullptr;
+  world.statuses[{Kind::CrossTenantApplication, "app"}].facts = facts;
+  world.azure.onJson("GET", kFeaturePath, {{"properties", {{"state", "Registered"}}}});
+  const Json failed = {{"properties",
+                        {{"provisioningState", "Failed"},
+                         {"encryption", {{"keySource", "Microsoft.KeyVault"}, {"keyVaultProperties", {{"status", "Error"}}}}}}}};
+  controller::Observation observation;
+  ASSERT_TRUE(world.extension()->observe(world.context({Kind::NetAppAccount, "acct"}), failed, observation).has_value());
+  const auto awaiting = std::ranges::find_if(observation.conditions, [](const auto& c) { return c.type == "AwaitingCustomer"; });
+  ASSERT_NE(awaiting, observation.conditions.end());
+  EXPECT_EQ(awaiting->status, "True");
+  EXPECT_EQ(awaiting->reason, "CustomerStepMissing");
+  EXPECT_NE(awaiting->message.find("1. consent 2. role"), std::string::npos) << awaiting->message;
+  EXPECT_EQ(awaiting->message.find("approve"), std::string::npos) << awaiting->message;
+  EXPECT_TRUE(world.azure.writes().empty());
+}
 
 }  // namespace
 }  // namespace anf::reconcilers::flows
