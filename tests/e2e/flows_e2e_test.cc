@@ -457,5 +457,15 @@ TEST_F(CrossTenantE2eTest, KillNineDuringTheCrossTenantEncryptionPatchConvergesW
   EXPECT_EQ(requests("PATCH", "/netAppAccounts/anf-account").size(), 1u) << "the encryption PATCH was sent again";
 }
 
+TEST_F(CrossTenantE2eTest, PlanListsTheCrossTenantSetupAndWritesNothing) {
+  startCrossTenant("with-customer-credential", true);
+  auto [code, output] = plan();
+  EXPECT_EQ(code, 3) << output;
+  for (const std::string name : {"anf-ct-identity", "anf-cmk-app", "anf-account", "anfkv-customer-pe", "vol1"})
+    EXPECT_NE(output.find(name), std::string::npos) << "plan does not name " << name << ":\n" << output;
+  for (const std::string method : {"PUT", "PATCH", "DELETE"}) EXPECT_TRUE(requests(method, "").empty()) << method << "\n" << output;
+  for (const auto& post : requests("POST", "")) EXPECT_NE(post.value("path", "").find("/oauth2/"), std::string::npos) << post.dump();
+}
+
 }  // namespace
 }  // namespace anf::testing
