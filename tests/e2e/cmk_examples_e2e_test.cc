@@ -642,6 +642,27 @@ TEST_F(CmkE2eTest, PendingEndpointConnectionThenApprovalConvergesWithoutAFailedV
   expectVolumeIsCmkWithEndpoint("vol1", "anfkv-provider-pe");
 }
 
+// The key disabled behind the operator's back once everything is Ready: the account reports the documented
+// condition; enabled again, everything is Ready with no manifest edit.
+TEST_F(CmkE2eTest, KeyDisabledAfterSetupIsReportedThenRecovers) {
+  startOperator();
+  awaitAllReady();
+  put(kVault + "/keys/anf-key", kKeyVaultApi, rsaKey({{"enabled", false}}));
+  const Json item = awaitDocument("NetAppAccount", "anf-account", [](const Json& it) {
+    return conditionField(it, "KeyVaultValid", "status") == "False";
+  });
+  EXPECT_TRUE(conditionField(item, "KeyVaultValid", "message").starts_with("Azure Key Vault key is not enabled. Resolution: Ensure that the selected key is enabled."))
+      << item.dump(2);
+  EXPECT_EQ(conditionField(item, "Synced", "status"), "False") << item.dump(2);
+  EXPECT_EQ(conditionField(item, "Synced", "reason"), "KeyVaultKeyDisabled") << item.dump(2);
+  // (Ready stays True: the engine keeps a Ready document Ready on a later failure; see the report of issue 6.)
+  put(kVault + "/keys/anf-key", kKeyVaultApi, rsaKey({{"enabled", true}}));
+  awaitDocument("NetAppAccount", "anf-account", [](const Json& it) {
+    return conditionField(it, "KeyVaultValid", "status") == "True" && conditionField(it, "Synced", "status") == "True";
+  });
+  awaitAllReady(30s);
+}
+
 // ---- 6. kill -9 in the middle of identity switch and rekey --------------------------------------------------
 
 class KillNineTest : public CmkE2eTest {
