@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::size_t kRequestLogLimit = 200000;
 /// Finished operations kept in the --state file (the running ones are always kept).
-constexpr std::size_t kPersistedFinishedOperations = 500;
+constexpr std::size_t kPersistedFinishedOperations = 100;
 
 bool isMutating(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
