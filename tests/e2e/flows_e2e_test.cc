@@ -154,6 +154,22 @@ TEST_F(FlowsE2eTest, TransitionIsRefusedWhileAPmkVolumeOfTheVnetIsUndeclared) {
   EXPECT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.NetApp");
 }
 
+TEST_F(FlowsE2eTest, TransitionWaitsForTheMigrationFeatureWithoutPosting) {
+  startPmkStage({"--lro-seconds", "0", "--feature-registration-seconds", "600"});
+  emulator_->control("DELETE", "/_emulator/requests");
+  useManifests("pmk-to-cmk-transition/2-transition");
+  const Json account = awaitItem(
+      "NetAppAccount", "anf-account",
+      [](const Json& i) { return conditionText(i, "FeatureRegistered").starts_with("False Registering"); }, 60s,
+      "FeatureRegistered=False Registering");
+  EXPECT_NE(conditionText(account, "FeatureRegistered").find("Microsoft.NetApp/ANFMigratePmkToCmk"), std::string::npos);
+  EXPECT_FALSE(isReady(account));
+  EXPECT_EQ(requests("POST", "/features/ANFMigratePmkToCmk/register").size(), 1u);
+  std::this_thread::sleep_for(3s);
+  EXPECT_TRUE(requests("POST", "/transitiontocmk").empty()) << "transitiontocmk was sent before the feature was Registered";
+  EXPECT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.NetApp");
+}
+
 TEST_F(FlowsE2eTest, KillNineDuringTransitionResumesWithoutASecondPost) {
   startPmkStage({"--lro-seconds", "4", "--feature-registration-seconds", "0"});
   emulator_->control("DELETE", "/_emulator/requests");
