@@ -50,7 +50,8 @@ std::string percentEncode(const std::string& text) { return web::uri::encode_dat
 
 /// One HTTPS request to `url` (absolute) trusting `caFile` only; throws web::http::http_exception on transport errors.
 Reply send(const std::string& caFile, const std::string& method, const std::string& url, const std::string& token = "",
-           const std::string& body = "", const std::string& contentType = "application/json") {
+           const std::string& body = "", const std::string& contentType = "application/json",
+           const std::map<std::string, std::string>& headers = {}) {
   web::http::client::http_client_config config;
   config.set_timeout(std::chrono::seconds(10));
   config.set_ssl_context_callback([caFile](boost::asio::ssl::context& context) {
@@ -61,6 +62,7 @@ Reply send(const std::string& caFile, const std::string& method, const std::stri
   web::http::http_request request(method);
   request.set_request_uri(uri.resource().to_string());
   if (!token.empty()) request.headers().add("Authorization", "Bearer " + token);
+  for (const auto& [name, value] : headers) request.headers().add(name, value);
   if (!body.empty()) request.set_body(body, contentType);
   auto response = client.request(request).get();
   Reply reply;
@@ -545,16 +547,8 @@ TEST_F(EmulatorCore, ImdsIssuesManagedIdentityTokens) {
   std::string imds = emulator().resourceManager() + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
                      percentEncode("https://management.azure.com/");
   auto withMetadata = [&](const std::string& url) {
-    web::http::client::http_client_config config;
-    auto ca = emulator().caFile();
-    config.set_ssl_context_callback([ca](boost::asio::ssl::context& context) { context.load_verify_file(ca); });
-    web::uri uri(url);
-    web::http::client::http_client client(uri.scheme() + "://" + uri.host() + ":" + std::to_string(uri.port()), config);
-    web::http::http_request request("GET");
-    request.set_request_uri(uri.resource().to_string());
-    request.headers().add("Metadata", "true");
-    auto response = client.request(request).get();
-    return std::pair{static_cast<int>(response.status_code()), json::parse(response.extract_utf8string(true).get(), nullptr, false)};
+    auto reply = send(emulator().caFile(), "GET", url, "", "", "", {{"Metadata", "true"}});
+    return std::pair{reply.status, reply.body};
   };
 
   auto missingHeader = send(emulator().caFile(), "GET", imds);
