@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
 import { NetAppManagementClient } from "@azure/arm-netapp";
-import { ClientAssertionCredential, ManagedIdentityCredential, WorkloadIdentityCredential } from "@azure/identity";
+import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential } from "@azure/identity";
 
 import {
-  adminCredential, armOptions, azureError, collect, control, emulator, location, managementClients, poll, provider, rg, scope, subscriptionId,
+  adminCredential, armOptions, azureError, collect, control, customer, emulator, location, managementClients, poll, provider, rg, scope, subscriptionId,
   vnetId,
 } from "./support.mjs";
 
@@ -81,6 +81,23 @@ describe("@azure/identity credentials other than a client secret", () => {
     } finally {
       delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
     }
+  });
+});
+
+describe("two tenants", () => {
+  test("the customer tenant's admin reads its own vault; the provider's token is refused there", async () => {
+    const customerAdmin = customer.principals.find((principal) => principal.name === "admin");
+    const credential = new ClientSecretCredential(customer.tenantId, customerAdmin.clientId, customerAdmin.clientSecret, {
+      authorityHost: emulator.authority, disableInstanceDiscovery: true,
+    });
+    const { keyVault: customerVaults } = managementClients(credential, customer.subscriptions[0]);
+    const vault = await customerVaults.vaults.get("customer-rg", "anfkv-customer");
+    assert.equal(vault.properties.tenantId, customer.tenantId);
+    assert.equal(vault.properties.enableRbacAuthorization, true);
+    const { keyVault: providerOnCustomer } = managementClients(adminCredential, customer.subscriptions[0]);
+    const refused = await azureError(providerOnCustomer.vaults.get("customer-rg", "anfkv-customer"));
+    assert.equal(refused.statusCode, 401);
+    assert.equal(refused.code, "InvalidAuthenticationTokenTenant");
   });
 });
 
