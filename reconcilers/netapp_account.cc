@@ -212,20 +212,20 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (s.crossTenant) {
       if (auto error = crossTenantSnapshot(context, s)) return std::unexpected(*error);
     } else {
-    auto vault = getIfExists(client_, credential, *s.vaultId);
-    if (!vault) return std::unexpected(vault.error());
-    s.vault = std::move(*vault);
-    if (s.vault && !s.keyName.empty()) {
-      auto key = getIfExists(client_, credential, s.vaultId->child("keys", s.keyName));
-      if (!key) return std::unexpected(key.error());
-      s.key = std::move(*key);
-    }
-    // 3. The documented checks; a failure stops here, before any write.
-    const std::string declaredUri = specString(document, "/encryption/keyVault/uri");
-    auto checked = checkKeyVault({.vault = s.vault, .key = s.key, .declaredUri = declaredUri,
-                                  .accountLocation = document.azure->location, .nowUnixSeconds = nowSeconds()});
-    if (!checked) return std::unexpected(checked.error());
-    s.vaultUri = effectiveVaultUri(declaredUri, *s.vault);
+      auto vault = getIfExists(client_, credential, *s.vaultId);
+      if (!vault) return std::unexpected(vault.error());
+      s.vault = std::move(*vault);
+      if (s.vault && !s.keyName.empty()) {
+        auto key = getIfExists(client_, credential, s.vaultId->child("keys", s.keyName));
+        if (!key) return std::unexpected(key.error());
+        s.key = std::move(*key);
+      }
+      // 3. The documented checks; a failure stops here, before any write.
+      const std::string declaredUri = specString(document, "/encryption/keyVault/uri");
+      auto checked = checkKeyVault({.vault = s.vault, .key = s.key, .declaredUri = declaredUri,
+                                    .accountLocation = document.azure->location, .nowUnixSeconds = nowSeconds()});
+      if (!checked) return std::unexpected(checked.error());
+      s.vaultUri = effectiveVaultUri(declaredUri, *s.vault);
     }
 
     if (s.account && equalsIgnoreCase(observedKeySource, kKeySourceKeyVault)) {

@@ -14,6 +14,11 @@
 //   6. after a switch, encryption.identity.principalId must equal the user identity's principalId:
 //      POST renewCredentials when it does not;
 //   7. extensions (issue 7: PMK→CMK transition, key vault change, cross-tenant), one step each.
+// Cross-tenant (spec.encryption.crossTenant, issue 7): the vault is in the customer's tenant, so steps 3
+// and 4 are the customer's (no read, check or grant from the provider; keyVault.uri required); before
+// step 5 an extension's beforeCrossTenantEncryption() checks the chain (feature, application, subject,
+// consent, role, endpoint approval); a failed cross-tenant PATCH is retried (kRetryOnFailure), and a
+// vault left in Error by it is PATCHed again.
 // Refused before sending, as terminal errors: Microsoft.KeyVault back to Microsoft.NetApp, and a
 // changed vault (resource id or URI) unless an extension handles key vault changes.
 //
