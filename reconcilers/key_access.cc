@@ -84,7 +84,7 @@ Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
                      " has no access policy with get, encrypt, decrypt on " + request.vaultId.name() +
                      "; grant it there, or let the operator grant it with mode AccessPolicy)";
     error.terminal = false;
-    error.retryAfter = std::chrono::milliseconds{10000};
+    error.retryAfter = std::chrono::milliseconds{5000};
     return std::unexpected(std::move(error));
   }
   controller::Outcome outcome;

@@ -33,7 +33,7 @@ bool boolAt(const Json& j, const Json::json_pointer& p, bool fallback) {
 std::unexpected<controller::ReconcileError> fail(const DocumentedError& e, std::string_view detail = {}) {
   controller::ReconcileError error = toReconcileError(e, detail);
   error.terminal = false;
-  error.retryAfter = std::chrono::milliseconds{10000};
+  error.retryAfter = std::chrono::milliseconds{5000};
   return std::unexpected(std::move(error));
 }
 

@@ -194,7 +194,7 @@ class VolumeReconciler final : public controller::Reconciler {
     ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
     error.message += " (" + account.key.str() + ": key " + keyName + ": " + std::string{unusable->text} + ")";
     error.terminal = false;
-    error.retryAfter = std::chrono::milliseconds{10000};
+    error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
 
