@@ -9,11 +9,13 @@ namespace anf::reconcilers::flows {
 
 namespace {
 
-FeatureRef migrationFeature(const controller::Document& account) {
+/// A preview feature in the account's subscription.
+FeatureRef featureOf(const controller::Document& account, std::string_view name) {
   const auto& azure = account.azure.value_or(controller::AzureCoordinates{});
-  return FeatureRef{.tenant = azure.tenant, .subscriptionId = azure.subscriptionId,
-                    .name = std::string(kFeatureMigratePmkToCmk)};
+  return FeatureRef{.tenant = azure.tenant, .subscriptionId = azure.subscriptionId, .name = std::string(name)};
 }
+
+FeatureRef migrationFeature(const controller::Document& account) { return featureOf(account, kFeatureMigratePmkToCmk); }
 
 class KeyVaultChangeExtension : public AccountExtension {
  public:
@@ -163,9 +165,7 @@ class CrossTenantExtension : public AccountExtension {
   }
 
   static FeatureRef crossTenantFeature(const controller::Document& account) {
-    const auto& azure = account.azure.value_or(controller::AzureCoordinates{});
-    return FeatureRef{.tenant = azure.tenant, .subscriptionId = azure.subscriptionId,
-                      .name = std::string(kFeatureCrossTenantCmk)};
+    return featureOf(account, kFeatureCrossTenantCmk);
   }
   std::shared_ptr<FlowAzure> azure_;
 };

@@ -70,11 +70,38 @@ class FlowsE2eTest : public E2eTest {
     return out;
   }
 
+  /// Awaits the string at `pointer` of ARM `path` (read as the provider admin) equal to `expected`, ignoring
+  /// case; returns whether it held and the last read in `last`.
+  bool awaitArmField(const std::string& path, const std::string& pointer, const std::string& expected, Json& last) {
+    return await(
+        [&] {
+          last = arm_->get(path, kNetAppApi);
+          return lower(stringAt(last, pointer)) == lower(expected);
+        },
+        90s);
+  }
+
+  /// kill -9 of the operator once `method ...suffix` is in the emulator's request log (and its operation in
+  /// the operator's state file).
+  void killNineAfter(const std::string& method, const std::string& suffix) {
+    ASSERT_TRUE(await([&] { return !requests(method, suffix).empty(); }, 90s)) << tail(operator_->log());
+    std::this_thread::sleep_for(300ms);
+    operator_->kill(SIGKILL);
+  }
+
   /// Registers a preview feature as the provider admin (a subscription where it is already on).
   void registerFeature(const std::string& feature) {
     auto reply = arm_->call("POST", kSubscription + "/providers/Microsoft.Features/providers/Microsoft.NetApp/features/" + feature + "/register",
                             "2021-07-01");
     ASSERT_LT(reply.status, 300) << reply.body.dump();
+  }
+
+  /// The quickstart (vault anfkv-provider) Ready, then the request log cleared: the start of a key vault change.
+  void startQuickstartReady(const std::string& lroSeconds) {
+    startEmulator({"--lro-seconds", lroSeconds}, "quickstart");
+    startOperator();
+    awaitAllReady(60s, 4);
+    emulator_->control("DELETE", "/_emulator/requests");
   }
 
   /// Stage 1 of the transition example Ready: an account and a PMK volume.
@@ -98,13 +125,7 @@ TEST_F(FlowsE2eTest, TransitionConvertsPmkVolumesInPlaceKeepingResourceAndFileSy
 
   useManifests("pmk-to-cmk-transition/2-transition");
   Json volume;
-  const bool converted = await(
-      [&] {
-        volume = arm_->get(kVolume, kNetAppApi);
-        return stringAt(volume, "/properties/encryptionKeySource") == "Microsoft.KeyVault";
-      },
-      90s);
-  ASSERT_TRUE(converted) << "the volume is still PMK: " << volume.dump(2) << "\n" << tail(operator_->log());
+  ASSERT_TRUE(awaitArmField(kVolume, "/properties/encryptionKeySource", "Microsoft.KeyVault", volume)) << "the volume is still PMK: " << volume.dump(2) << "\n" << tail(operator_->log());
   awaitAllReady(60s, 4);
 
   volume = arm_->get(kVolume, kNetAppApi);
@@ -174,9 +195,7 @@ TEST_F(FlowsE2eTest, KillNineDuringTransitionResumesWithoutASecondPost) {
   startPmkStage({"--lro-seconds", "4", "--feature-registration-seconds", "0"});
   emulator_->control("DELETE", "/_emulator/requests");
   useManifests("pmk-to-cmk-transition/2-transition");
-  ASSERT_TRUE(await([&] { return !requests("POST", "/transitiontocmk").empty(); }, 90s)) << tail(operator_->log());
-  std::this_thread::sleep_for(300ms);  // the operation is in the state file
-  operator_->kill(SIGKILL);
+  killNineAfter("POST", "/transitiontocmk");
   ASSERT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.NetApp")
       << "the transition ended before the kill";
 
@@ -204,21 +223,12 @@ TEST_F(FlowsE2eTest, VolumeDeclaredBackToPmkAfterTheTransitionIsRefused) {
 // ------------------------------------------------------------------------------------------- key vault change
 
 TEST_F(FlowsE2eTest, ChangeKeyVaultMovesTheAccountAndItsVolumesToTheNewVault) {
-  startEmulator({"--lro-seconds", "0"}, "quickstart");
-  startOperator();
-  awaitAllReady(60s, 4);
+  startQuickstartReady("0");
   const Json before = arm_->get(kVolume, kNetAppApi);
-  emulator_->control("DELETE", "/_emulator/requests");
 
   useManifests("change-key-vault");
   Json account;
-  const bool moved = await(
-      [&] {
-        account = arm_->get(kAccount, kNetAppApi);
-        return lower(stringAt(account, "/properties/encryption/keyVaultProperties/keyVaultResourceId")) == lower(kRbacVault);
-      },
-      90s);
-  ASSERT_TRUE(moved) << account.dump(2) << "\n" << tail(operator_->log());
+  ASSERT_TRUE(awaitArmField(kAccount, "/properties/encryption/keyVaultProperties/keyVaultResourceId", kRbacVault, account)) << account.dump(2) << "\n" << tail(operator_->log());
   awaitAllReady(60s, 5);
 
   account = arm_->get(kAccount, kNetAppApi);
@@ -240,10 +250,7 @@ TEST_F(FlowsE2eTest, ChangeKeyVaultMovesTheAccountAndItsVolumesToTheNewVault) {
 }
 
 TEST_F(FlowsE2eTest, ChangeKeyVaultWithoutAnEndpointForTheVnetIsRefusedBeforeSending) {
-  startEmulator({"--lro-seconds", "0"}, "quickstart");
-  startOperator();
-  awaitAllReady(60s, 4);
-  emulator_->control("DELETE", "/_emulator/requests");
+  startQuickstartReady("0");
 
   useManifests("change-key-vault");
   editManifest("cmk.yaml", R"(      privateEndpoints:[^\n]*\n[^\n]*\n[^\n]*\n)", "");
@@ -258,14 +265,9 @@ TEST_F(FlowsE2eTest, ChangeKeyVaultWithoutAnEndpointForTheVnetIsRefusedBeforeSen
 }
 
 TEST_F(FlowsE2eTest, KillNineDuringChangeKeyVaultConvergesWithoutASecondPost) {
-  startEmulator({"--lro-seconds", "4"}, "quickstart");
-  startOperator();
-  awaitAllReady(60s, 4);
-  emulator_->control("DELETE", "/_emulator/requests");
+  startQuickstartReady("4");
   useManifests("change-key-vault");
-  ASSERT_TRUE(await([&] { return !requests("POST", "/changeKeyVault").empty(); }, 90s)) << tail(operator_->log());
-  std::this_thread::sleep_for(300ms);
-  operator_->kill(SIGKILL);
+  killNineAfter("POST", "/changeKeyVault");
   ASSERT_NE(lower(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keyVaultProperties/keyVaultResourceId")),
             lower(kRbacVault))
       << "the change ended before the kill";
@@ -461,9 +463,7 @@ TEST_F(CrossTenantE2eTest, FederatedCredentialForAnotherIdentityIsNamedAsWrongSu
 TEST_F(CrossTenantE2eTest, KillNineDuringTheCrossTenantEncryptionPatchConvergesWithoutASecondPatch) {
   startCrossTenant("with-customer-credential", true, {"--lro-seconds", "4", "--feature-registration-seconds", "0"});
   startOperator();
-  ASSERT_TRUE(await([&] { return !requests("PATCH", "/netAppAccounts/anf-account").empty(); }, 90s)) << tail(operator_->log());
-  std::this_thread::sleep_for(300ms);
-  operator_->kill(SIGKILL);
+  killNineAfter("PATCH", "/netAppAccounts/anf-account");
   ASSERT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/provisioningState"), "Succeeded")
       << "the PATCH ended before the kill";
 
