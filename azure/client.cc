@@ -12,6 +12,7 @@
 #include "azure/metrics.h"
 #include "azure/redact.h"
 #include "azure/scheduler.h"
+#include "azure/in_flight.h"
 #include "azure/token_bucket.h"
 #include "azure/transport.h"
 
@@ -108,6 +109,7 @@ class Core : public std::enable_shared_from_this<Core> {
         endpoints_(std::move(endpoints)),
         transport_(std::move(transport)),
         throttle_(config_.rateLimits),
+        inFlight_(config_.rateLimits.maxInFlight),
         metrics_(deps.registry),
         logger_(deps.logger ? deps.logger : spdlog::default_logger()),
         redactor_(std::make_shared<Redactor>()),
@@ -182,34 +184,41 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
  private:
+  // Token first, then a wire slot, then the bucket: the bucket's clock starts when the request can
+  // really leave, so time spent fetching a token or queued behind busy connections is not counted as
+  // pacing (that turned 500 paced reads into bursts Azure throttles).
   pplx::task<Expected<HttpResponse>> attempt(CallPtr call, AttemptPtr state) {
     auto self = shared_from_this();
-    std::chrono::nanoseconds wait{0};
-    if (!call->throttleKey.empty()) wait = throttle_.reserve(call->throttleKey, call->write, Steady::now());
-    return scheduler_.after(wait)
-        .then([self, call]() -> pplx::task<Expected<std::string>> {
-          if (!call->audience) return pplx::task_from_result(Expected<std::string>(std::string()));
-          return self->token(call->credential, *call->audience).then([](Expected<AccessToken> token) -> Expected<std::string> {
-            if (!token) return std::unexpected(token.error());
-            return token->token;
-          });
-        })
-        .then([self, call, state](Expected<std::string> bearer) -> pplx::task<Expected<HttpResponse>> {
-          if (!bearer) return failed<HttpResponse>(bearer.error());
-          HttpRequest request;
-          request.method = call->method;
-          request.url = call->url;
-          request.headers = call->headers;
-          if (!bearer->empty()) request.headers.emplace_back("Authorization", "Bearer " + *bearer);
-          request.body = call->body;
-          request.contentType = call->contentType;
-          ++state->attempts;
-          auto started = Steady::now();
-          return self->transport_->send(std::move(request))
-              .then([self, call, state, started, token = *bearer](TransportResult result) {
-                return self->handle(call, state, started, token, std::move(result));
-              });
-        });
+    pplx::task<Expected<std::string>> bearer =
+        !call->audience ? pplx::task_from_result(Expected<std::string>(std::string()))
+                        : token(call->credential, *call->audience).then([](Expected<AccessToken> token) -> Expected<std::string> {
+                            if (!token) return std::unexpected(token.error());
+                            return token->token;
+                          });
+    return bearer.then([self, call, state](Expected<std::string> bearer) -> pplx::task<Expected<HttpResponse>> {
+      if (!bearer) return failed<HttpResponse>(bearer.error());
+      if (call->throttleKey.empty()) return self->send(call, state, *bearer);
+      return self->inFlight_.acquire(call->throttleKey)
+          .then([self, call] { return self->scheduler_.after(self->throttle_.reserve(call->throttleKey, call->write, Steady::now())); })
+          .then([self, call, state, bearer = *bearer] { return self->send(call, state, bearer); });
+    });
+  }
+
+  pplx::task<Expected<HttpResponse>> send(CallPtr call, AttemptPtr state, const std::string& bearer) {
+    HttpRequest request;
+    request.method = call->method;
+    request.url = call->url;
+    request.headers = call->headers;
+    if (!bearer.empty()) request.headers.emplace_back("Authorization", "Bearer " + bearer);
+    request.body = call->body;
+    request.contentType = call->contentType;
+    ++state->attempts;
+    auto started = Steady::now();
+    auto self = shared_from_this();
+    return transport_->send(std::move(request)).then([self, call, state, started, bearer](TransportResult result) {
+      if (!call->throttleKey.empty()) self->inFlight_.release(call->throttleKey);
+      return self->handle(call, state, started, bearer, std::move(result));
+    });
   }
 
   pplx::task<Expected<HttpResponse>> handle(CallPtr call, AttemptPtr state, Steady::time_point started,
@@ -305,6 +314,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Endpoints endpoints_;
   std::shared_ptr<Transport> transport_;
   SubscriptionThrottle throttle_;
+  InFlightLimit inFlight_;
   ClientMetrics metrics_;
   std::shared_ptr<spdlog::logger> logger_;
   std::shared_ptr<Redactor> redactor_;

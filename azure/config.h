@@ -70,6 +70,8 @@ struct RateLimits {
   /// When x-ms-ratelimit-remaining-subscription-{reads,writes} falls to this, pause that bucket until
   /// Azure's bucket has refilled above it (at Azure's refill rate).
   int lowRemaining = 20;
+  /// Requests per subscription on the wire at once (see in_flight.h).
+  int maxInFlight = 16;
 };
 
 /// Bounds of the client's own retries (the engine requeues beyond them).

@@ -1,4 +1,5 @@
 #include "azure/backoff.h"
+#include "azure/in_flight.h"
 #include "azure/token_bucket.h"
 
 #include <gtest/gtest.h>
@@ -58,6 +59,34 @@ TEST(TokenBucket, DefaultsStayBelowAzuresReadBucket) {
     EXPECT_GE(azure.available(sendAt), 1.0) << "read " << i << " would be throttled";
     azure.reserve(sendAt);
   }
+}
+
+TEST(InFlightLimit, HoldsAtMostTheLimitAndHandsSlotsOnInArrivalOrder) {
+  InFlightLimit limit(2);
+  std::vector<int> order;
+  std::mutex mutex;
+  auto enter = [&](int id) {
+    return limit.acquire("sub").then([&, id] {
+      std::lock_guard lock(mutex);
+      order.push_back(id);
+    });
+  };
+  auto first = enter(1), second = enter(2), third = enter(3), fourth = enter(4);
+  first.wait();
+  second.wait();
+  EXPECT_FALSE(third.is_done()) << "a third request waits while two are on the wire";
+  EXPECT_EQ(limit.held("sub"), 2);
+  EXPECT_TRUE(limit.acquire("other").is_done()) << "limits are per key";
+  limit.release("sub");
+  third.wait();
+  EXPECT_FALSE(fourth.is_done());
+  EXPECT_EQ(limit.held("sub"), 2) << "the slot passed on, not freed";
+  limit.release("sub");
+  fourth.wait();
+  limit.release("sub");
+  limit.release("sub");
+  EXPECT_EQ(limit.held("sub"), 0);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
 }
 
 }  // namespace
