@@ -483,5 +483,166 @@ TEST_F(CrossTenantE2eTest, PlanListsTheCrossTenantSetupAndWritesNothing) {
   for (const auto& post : requests("POST", "")) EXPECT_NE(post.value("path", "").find("/oauth2/"), std::string::npos) << post.dump();
 }
 
+
+// One link missing at a time, without a customer credential. What the operator can observe from the provider
+// tenant: its own endpoint's connection state (exact), and Azure's answer to the encryption PATCH. Azure answers
+// EncryptionKeyUnusable ("Unable to use the configured encryption key, please check if key is active") whether
+// the customer has not consented or has consented without granting Key Vault Crypto User on the vault (a role on
+// another scope or another role is the same as none); the operator's Azure error keeps that message only, so
+// consent and role stay named together, as the two steps the provider tenant cannot see. The approved connection
+// is never listed.
+class CrossTenantOneLinkE2eTest : public CrossTenantE2eTest {
+ protected:
+  static constexpr const char* kReaderRole = "acdd72a7-3385-48ef-bd42-f606fba81ae7";  // Reader: no key data actions
+  static constexpr const char* kCustomerSubscription = "/subscriptions/20000000-0000-4000-8000-0000000000b1";
+
+  /// The example without a customer credential, the operator started and the customer's connection approved.
+  void startWithTheConnectionApproved() {
+    startCrossTenant("without-customer-credential", false);
+    startOperator();
+    awaitItem(
+        "CrossTenantApplication", "anf-cmk-app",
+        [](const Json& i) { return i.dump().find("Approve the pending") != std::string::npos; }, 60s,
+        "AwaitingCustomer listing the connection to approve");
+    appId_ = applicationId();
+    ASSERT_FALSE(appId_.empty());
+    const Json pending = connections();
+    ASSERT_EQ(pending.size(), 1u) << pending.dump(2);
+    auto approved = customer_->arm("PUT", kCustomerVault + "/privateEndpointConnections/" + pending[0].value("name", ""),
+                                   kKeyVaultApi,
+                                   {{"properties", {{"privateLinkServiceConnectionState", {{"status", "Approved"}, {"description", "ok"}}}}}});
+    ASSERT_LT(approved.status, 300) << approved.body.dump();
+  }
+
+  /// Admin consent in the customer tenant: the application's service principal there; returns its id.
+  std::string consent() {
+    auto sp = customer_->graph("POST", "/v1.0/servicePrincipals", {{"appId", appId_}});
+    EXPECT_LT(sp.status, 300) << sp.body.dump();
+    return sp.body.value("id", "");
+  }
+
+  /// The customer assigns `roleGuid` to `principalId` at `scope` (assignment `name`).
+  void assignRole(const std::string& scope, const std::string& roleGuid, const std::string& principalId, const std::string& name) {
+    auto role = customer_->arm("PUT", scope + "/providers/Microsoft.Authorization/roleAssignments/" + name, kAuthorizationApi,
+                               {{"properties",
+                                 {{"roleDefinitionId", std::string(kCustomerSubscription) + "/providers/Microsoft.Authorization/roleDefinitions/" + roleGuid},
+                                  {"principalId", principalId},
+                                  {"principalType", "ServicePrincipal"}}}});
+    ASSERT_LT(role.status, 300) << role.body.dump();
+  }
+
+  /// Awaits two more encryption PATCHes: the first was sent after the customer's last change and failed, and the
+  /// account's status was observed again before the second.
+  void awaitAFailedPatchAfterTheChange() {
+    const std::size_t before = requests("PATCH", "/netAppAccounts/anf-account").size();
+    ASSERT_TRUE(await([&] { return requests("PATCH", "/netAppAccounts/anf-account").size() >= before + 2; }, 60s))
+        << "no further encryption PATCH; status:\n" << operator_->statusJson().dump(2);
+  }
+
+  std::string consentStep() const {
+    std::string authority = emulator_->authority();
+    if (!authority.ends_with("/")) authority += "/";
+    const std::string tenant = emulator_->tenant("customer").tenantId;
+    return "Grant admin consent for application " + appId_ + " (anf-cmk-app) in tenant " + tenant + ": open " + authority + tenant +
+           "/adminconsent?client_id=" + appId_ + " as an administrator (an error about a missing redirect URL afterwards is expected).";
+  }
+  std::string roleStep() const {
+    return "Assign the role Key Vault Crypto User (" + kCryptoUserRole + ") to the service principal of application " + appId_ +
+           " (anf-cmk-app) at scope " + kCustomerVault + ".";
+  }
+
+  /// The account's and the application's AwaitingCustomer name exactly consent and role (what the provider
+  /// tenant cannot tell apart), not the approved connection; Azure refused the key; nothing is encrypted.
+  void expectConsentAndRoleNamedAndNothingEncrypted() {
+    const Json account = awaitItem(
+        "NetAppAccount", "anf-account", [](const Json& i) { return conditionText(i, "AwaitingCustomer").starts_with("True"); }, 30s,
+        "AwaitingCustomer=True on the account");
+    EXPECT_EQ(conditionText(account, "AwaitingCustomer"),
+              "True CustomerStepMissing: Azure could not use the key in the customer's vault (keyVaultProperties.status Error, "
+              "provisioningState Failed); the provider tenant cannot see these customer steps, one of them is missing: 1. " +
+                  consentStep() + " 2. " + roleStep());
+    EXPECT_FALSE(isReady(account));
+    // Azure's answer, the operator's only signal (Synced between a failed PATCH and the next): the same whether
+    // consent or role is missing.
+    awaitItem(
+        "NetAppAccount", "anf-account",
+        [](const Json& i) {
+          return conditionText(i, "Synced").starts_with("False EncryptionKeyUnusable: Unable to use the configured encryption key");
+        },
+        30s, "Synced=False EncryptionKeyUnusable");
+    const Json app = item("CrossTenantApplication", "anf-cmk-app");
+    EXPECT_EQ(conditionText(app, "AwaitingCustomer"), "True AwaitingCustomer: The customer must: 1. " + consentStep() + " 2. " + roleStep());
+    const Json steps = app["status"]["facts"].value("customerSteps", Json::array());
+    ASSERT_EQ(steps.size(), 3u) << steps.dump(2);
+    EXPECT_EQ(steps[0].value("done", Json()), Json()) << "consent is invisible from the provider tenant";
+    EXPECT_EQ(steps[1].value("done", Json()), Json()) << "the role is invisible from the provider tenant";
+    EXPECT_EQ(steps[2].value("done", Json()), Json(true)) << "the approved connection";
+
+    // In Azure: the account's key is not in use, and no pool or volume was created with it.
+    const Json armAccount = arm_->get(kAccount, kNetAppApi);
+    EXPECT_EQ(stringAt(armAccount, "/properties/encryption/keyVaultProperties/status"), "Error") << armAccount.dump(2);
+    EXPECT_EQ(stringAt(armAccount, "/properties/provisioningState"), "Failed") << armAccount.dump(2);
+    EXPECT_EQ(arm_->call("GET", kAccount + "/capacityPools/pool1", kNetAppApi).status, 404);
+    EXPECT_EQ(arm_->call("GET", kVolume, kNetAppApi).status, 404);
+    EXPECT_TRUE(requests("PUT", "/volumes/vol1").empty());
+  }
+
+  /// The customer assigns Key Vault Crypto User on the vault: everything converges, unedited.
+  void assignTheRoleAndConverge(const std::string& principalId) {
+    assignRole(kCustomerVault, kCryptoUserRole, principalId, "0b0c0d0e-1111-4222-8333-444455556666");
+    awaitAllReady(60s, 6);
+    expectCrossTenantEncryptionInAzure();
+    EXPECT_EQ(conditionText(item("NetAppAccount", "anf-account"), "AwaitingCustomer"),
+              "False CustomerStepsDone: Azure uses the key in the customer's vault");
+    const Json app = awaitItem(
+        "CrossTenantApplication", "anf-cmk-app", [](const Json& i) { return conditionText(i, "AwaitingCustomer").starts_with("False"); },
+        30s, "AwaitingCustomer=False once the account uses the key");
+    EXPECT_EQ(conditionText(app, "AwaitingCustomer"),
+              "False CustomerStepsDone: The customer's steps are done: consent, Key Vault Crypto User, endpoint approved.");
+  }
+
+  std::string appId_;
+};
+
+TEST_F(CrossTenantOneLinkE2eTest, ConsentWithoutTheRoleIsNamedWithTheRoleAndNothingIsEncryptedUntilTheRoleIsAssigned) {
+  startWithTheConnectionApproved();
+  // Connection approved, nothing else: Azure refuses the key.
+  expectConsentAndRoleNamedAndNothingEncrypted();
+  const std::string noConsent = conditionText(item("NetAppAccount", "anf-account"), "AwaitingCustomer");
+
+  // Consent given (the service principal exists in the customer tenant), no role.
+  const std::string sp = consent();
+  ASSERT_FALSE(sp.empty());
+  awaitAFailedPatchAfterTheChange();
+  expectConsentAndRoleNamedAndNothingEncrypted();
+  EXPECT_EQ(conditionText(item("NetAppAccount", "anf-account"), "AwaitingCustomer"), noConsent)
+      << "Azure's answer is the same with and without consent: the status cannot and does not claim more";
+
+  assignTheRoleAndConverge(sp);
+}
+
+TEST_F(CrossTenantOneLinkE2eTest, ARoleOnAnotherScopeOrANonCryptoRoleIsStillNamedAsTheMissingRole) {
+  startWithTheConnectionApproved();
+  const std::string sp = consent();
+  ASSERT_FALSE(sp.empty());
+  // Key Vault Crypto User, but on the customer's virtual network, not on the vault (nor a parent of it).
+  assignRole(std::string(kCustomerSubscription) + "/resourceGroups/customer-rg/providers/Microsoft.Network/virtualNetworks/customer-vnet",
+             kCryptoUserRole, sp, "1b0c0d0e-1111-4222-8333-444455556666");
+  awaitAFailedPatchAfterTheChange();
+  expectConsentAndRoleNamedAndNothingEncrypted();
+
+  // And Reader on the vault itself: a role, at the right scope, without the key's data actions.
+  assignRole(kCustomerVault, kReaderRole, sp, "2b0c0d0e-1111-4222-8333-444455556666");
+  awaitAFailedPatchAfterTheChange();
+  expectConsentAndRoleNamedAndNothingEncrypted();
+  auto assignments = customer_->arm("GET", kCustomerVault + "/providers/Microsoft.Authorization/roleAssignments", kAuthorizationApi);
+  std::size_t ofTheApplication = 0;
+  for (const auto& a : assignments.body.value("value", Json::array()))
+    ofTheApplication += lower(stringAt(a, "/properties/principalId")) == lower(sp) ? 1 : 0;
+  EXPECT_EQ(ofTheApplication, 1u) << "Reader on the vault is the application's only assignment there: " << assignments.body.dump(2);
+
+  assignTheRoleAndConverge(sp);
+}
+
 }  // namespace
 }  // namespace anf::testing
