@@ -136,7 +136,9 @@ class CrossTenantExtension : public AccountExtension {
   /// Azure could not use the customer's key (the encryption PATCH failed: keyVaultProperties.status Error):
   /// AwaitingCustomer=True naming the customer's steps the provider tenant cannot see (admin consent, Key Vault
   /// Crypto User), from the CrossTenantApplication's status. Without a customer credential only Azure's failure
-  /// tells that one of them is missing.
+  /// tells that at least one of them is missing: its error (EncryptionKeyUnusable) is the same without consent and
+  /// with consent but without the role, so the status names both and says it cannot tell which (without consent
+  /// there is no service principal to assign the role to: both are missing).
   static std::optional<controller::Condition> customerStepsMissing(const controller::ReconcileContext& context,
                                                                    const Json& account) {
     const std::string status = account.value("/properties/encryption/keyVaultProperties/status"_json_pointer, std::string());
@@ -160,7 +162,8 @@ class CrossTenantExtension : public AccountExtension {
         .reason = "CustomerStepMissing",
         .message = "Azure could not use the key in the customer's vault (keyVaultProperties.status " + status +
                    ", provisioningState " + state +
-                   "); the provider tenant cannot see these customer steps, one of them is missing: " +
+                   "); the provider tenant cannot see these customer steps and Azure's error does not say which is "
+                   "missing (without consent the role cannot be assigned either): " +
                    customerInstructions(steps)};
   }
 

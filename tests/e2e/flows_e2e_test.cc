@@ -559,7 +559,8 @@ class CrossTenantOneLinkE2eTest : public CrossTenantE2eTest {
         "AwaitingCustomer=True on the account");
     EXPECT_EQ(conditionText(account, "AwaitingCustomer"),
               "True CustomerStepMissing: Azure could not use the key in the customer's vault (keyVaultProperties.status Error, "
-              "provisioningState Failed); the provider tenant cannot see these customer steps, one of them is missing: 1. " +
+              "provisioningState Failed); the provider tenant cannot see these customer steps and Azure's error does not say which "
+              "is missing (without consent the role cannot be assigned either): 1. " +
                   consentStep() + " 2. " + roleStep());
     EXPECT_FALSE(isReady(account));
     // Azure's answer, the operator's only signal (Synced between a failed PATCH and the next): the same whether
