@@ -1,5 +1,8 @@
 // Entra: the token endpoint (client secret; client assertion for workload identity and federated apps), OpenID
-// metadata and signing keys, instance discovery for MSAL, and the IMDS managed identity endpoint.
+// metadata and signing keys, instance discovery for MSAL, and the managed identity endpoints: IMDS (GET
+// /metadata/identity/oauth2/token) and the local endpoint of Azure Cloud Shell and the (retired) VM managed identity
+// extension (POST /oauth2/token with a form body, what MSI_ENDPOINT names; the Azure CLI's `az login --identity`
+// uses it when MSI_ENDPOINT is set).
 #include <ctime>
 
 #include "emulator/service.h"
@@ -114,6 +117,7 @@ std::expected<Json, BearerFailure> Service::verifyBearer(const std::map<std::str
 bool Service::isEntraPath(const std::string& path) const {
   auto segments = splitPath(path);
   if (segments.size() >= 3 && segments[0] == "metadata" && segments[1] == "identity") return true;
+  if (segments.size() == 2 && segments[0] == "oauth2" && segments[1] == "token") return true;  // MSI_ENDPOINT (Cloud Shell)
   if (segments.size() < 2) return false;
   const std::string& second = segments[1];
   return second == "oauth2" || second == "v2.0" || second == ".well-known" || second == "discovery";
@@ -181,8 +185,15 @@ HttpResponse Service::handleEntra(const std::string& method, const std::string& 
   auto segments = splitPath(path);
   auto json = [](int status, const Json& body) { return toHttp(Response::json(status, body)); };
   if (segments[0] == "metadata") {
-    if (segments.size() == 4 && segments[2] == "oauth2" && segments[3] == "token" && method == "GET") return imdsToken(query, http, tenantForLog);
+    if (segments.size() == 4 && segments[2] == "oauth2" && segments[3] == "token" && method == "GET") return imdsToken(query, http, tenantForLog, true);
     return json(404, {{"error", "not_found"}, {"error_description", "Unknown IMDS path"}});
+  }
+  if (segments[0] == "oauth2") {
+    // Cloud Shell's MSI_ENDPOINT (http://localhost:50342/oauth2/token), the protocol of the retired VM managed identity
+    // extension: POST, header Metadata: true, form body resource= (and client_id/object_id/msi_res_id), no
+    // api-version; the answer has IMDS's fields.
+    if (method != "POST") return json(405, {{"error", "invalid_request"}, {"error_description", "The requested method is not supported."}});
+    return imdsToken(parseQuery(http.body, false, true), http, tenantForLog, false);
   }
   const std::string& tenantName = segments[0];
   tenantForLog = tenantName;
@@ -392,7 +403,8 @@ HttpResponse Service::tokenEndpoint(const Tenant& tenant, const std::map<std::st
   return noSubject();
 }
 
-HttpResponse Service::imdsToken(const std::map<std::string, std::string>& query, const HttpRequest& http, std::string& tenantForLog) {
+HttpResponse Service::imdsToken(const std::map<std::string, std::string>& query, const HttpRequest& http, std::string& tenantForLog,
+                                bool requireApiVersion) {
   auto error = [](int status, const std::string& code, const std::string& description) {
     return toHttp(Response::json(status, {{"error", code}, {"error_description", description}}));
   };
@@ -404,7 +416,7 @@ HttpResponse Service::imdsToken(const std::map<std::string, std::string>& query,
     auto it = query.find(name);
     return it == query.end() ? std::string() : it->second;
   };
-  if (field("api-version").empty()) return error(400, "invalid_request", "Required query variable 'api-version' is missing");
+  if (requireApiVersion && field("api-version").empty()) return error(400, "invalid_request", "Required query variable 'api-version' is missing");
   std::string resource = field("resource");
   if (resource.empty()) return error(400, "invalid_request", "Required audience parameter not specified");
 

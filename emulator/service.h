@@ -145,7 +145,9 @@ class Service {
   HttpResponse handleEntra(const std::string& method, const std::string& path, const std::map<std::string, std::string>& query,
                            const HttpRequest& http, std::string& tenantForLog);
   HttpResponse tokenEndpoint(const Tenant& tenant, const std::map<std::string, std::string>& form, bool v1);
-  HttpResponse imdsToken(const std::map<std::string, std::string>& query, const HttpRequest& http, std::string& tenantForLog);
+  /// `query`: IMDS's query string, or the form body of the MSI_ENDPOINT POST (which carries no api-version).
+  HttpResponse imdsToken(const std::map<std::string, std::string>& query, const HttpRequest& http, std::string& tenantForLog,
+                         bool requireApiVersion);
   /// A signed access token for `oid`/`appId` in `tenantId`, valid `lifetime` on the emulator clock.
   std::string issueToken(const std::string& tenantId, const std::string& objectId, const std::string& appId,
                          const std::string& audience, std::chrono::seconds lifetime, const std::string& appidacr);

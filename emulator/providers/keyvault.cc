@@ -83,7 +83,9 @@ std::optional<Response> checkAccessPolicies(const Json& policies) {
 class KeyVaultProvider final : public ResourceProvider {
  public:
   std::string providerNamespace() const override { return "Microsoft.KeyVault"; }
-  std::vector<std::string> apiVersions() const override { return {"2024-11-01", "2026-02-01"}; }
+  // 2022-07-01: the Azure CLI 2.45's (Debian 12) default for Microsoft.KeyVault; a stable version whose vault,
+  // access policy and key shapes are the ones served here.
+  std::vector<std::string> apiVersions() const override { return {"2022-07-01", "2024-11-01", "2026-02-01"}; }
 
   Response handle(const Request& raw, const ArmPath& path, Context& context) override {
     const Request request = arm::withoutNulls(raw);
