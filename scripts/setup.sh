@@ -11,6 +11,12 @@ PACKAGES=(
   prometheus-cpp-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   python3-yaml python3-jsonschema
 )
+# Optional: the Azure CLI for tests/cli-az (CTest cli_az_emulator, skipped without `az`). Not installed by default:
+# Debian 12's azure-cli 2.45 pulls 67 packages, ~19 MB to download but ~650 MB installed (~1.4 GB on disk once
+# its Python is byte-compiled) and took ~4 min to unpack here, which the build image (--packages-only) should not
+# carry. Opt in with ANF_WITH_AZURE_CLI=1 scripts/setup.sh.
+OPTIONAL_PACKAGES=(azure-cli)
+[ "${ANF_WITH_AZURE_CLI:-0}" = "1" ] && PACKAGES+=("${OPTIONAL_PACKAGES[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
