@@ -193,6 +193,11 @@ std::shared_ptr<ObservationCache> Engine::passCache() const {
   return passCache_;
 }
 
+void Engine::freshPassCache() {
+  std::lock_guard lock(mutex_);
+  passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);
+}
+
 Reconciler* Engine::reconcilerFor(Kind kind) const {
   const auto it = reconcilers_.find(kind);
   return it == reconcilers_.end() ? nullptr : it->second.get();
@@ -244,7 +249,7 @@ void Engine::apply(DesiredState snapshot) {
     if (!loaded_)  // status of documents removed while the operator was down: nothing to act on
       for (const auto& s : store_.list())
         if (!next->documents.contains(s.key)) stale.push_back(s.key);
-    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);
+    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);  // mutex_ held
     desired_ = std::move(next);
     loaded_ = true;
   }
@@ -257,9 +262,9 @@ void Engine::apply(DesiredState snapshot) {
 
 void Engine::resyncNow() {
   std::vector<DocumentKey> keys;
+  freshPassCache();
   {
     std::lock_guard lock(mutex_);
-    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);
     for (const auto& [key, doc] : desired_->documents) keys.push_back(key);
     for (const auto& [key, doc] : deleting_) keys.push_back(key);
   }
@@ -427,6 +432,9 @@ Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& 
     return Next{Next::How::After, progress.retryAfter};
   }
   releaseGroup(group, doc.key);
+  // A finished operation may have changed other resources too (changeKeyVault moves every volume to the new
+  // endpoint; transitiontocmk converts them): observations cached before it are stale for everyone.
+  freshPassCache();
   st = updateStatus(doc.key, [&](StoredStatus& s) {
     s.status.operation.reset();
     s.operationGroup.clear();

@@ -129,6 +129,8 @@ class Engine {
   void scheduleResync();
   Reconciler* reconcilerFor(Kind kind) const;
   std::shared_ptr<ObservationCache> passCache() const;
+  /// Starts a new pass cache: later observations read Azure again.
+  void freshPassCache();
 
   boost::asio::io_context& io_;
   EngineOptions options_;

@@ -108,6 +108,8 @@ class VolumeReconciler final : public controller::Reconciler {
                                            const controller::FieldDiff& d) {
     if (d.path == "properties.usageThreshold") return std::nullopt;
     if (d.path == "properties.encryptionKeySource") return keySourceChange(context, settings, d);
+    if (d.path == "properties.keyVaultPrivateEndpointResourceId")
+      if (auto wait = awaitingKeyVaultChange(context, d)) return wait;
     return refused("VolumeFieldImmutable", "spec: " + d.path + " of an existing volume cannot change (" + d.observed.dump() +
                                                " -> " + d.desired.dump() + "); the volume is never replaced");
   }
@@ -225,6 +227,26 @@ class VolumeReconciler final : public controller::Reconciler {
     error.message += " (spec.keyVaultPrivateEndpointRef: " + endpoint->key.str() + " connects to " + target +
                      ", not to the account's key vault " + vault + ")";
     return error;
+  }
+
+  /// A volume declared on an endpoint that its account's key vault change lists for the volume's VNet waits for
+  /// changeKeyVault to move it there (Azure does, in place); refusing it would park the volume at this
+  /// generation although the change is on its way.
+  static std::optional<ReconcileError> awaitingKeyVaultChange(const ReconcileContext& context, const controller::FieldDiff& diff) {
+    const auto* account = accountOfVolume(context);
+    if (!account || !diff.desired.is_string()) return std::nullopt;
+    const std::string ref = specString(context.document, "/keyVaultPrivateEndpointRef");
+    const Json endpoints = account->spec.value("/encryption/keyVault/privateEndpoints"_json_pointer, Json::array());
+    for (const Json& entry : endpoints) {
+      const bool named = (!ref.empty() && entry.value("privateEndpointRef", "") == ref) ||
+                         equalsIgnoreCase(entry.value("privateEndpointId", ""), diff.desired.get<std::string>());
+      if (named)
+        return ReconcileError{.reason = "AwaitingKeyVaultChange",
+                              .message = "the volume moves to " + diff.desired.get<std::string>() + " through " +
+                                         account->key.str() + "'s key vault change (changeKeyVault), in place",
+                              .terminal = false, .retryAfter = std::chrono::milliseconds{5000}};
+    }
+    return std::nullopt;
   }
 
   ReconcileError keySourceChange(const ReconcileContext& context, const VolumeSettings& volume,

@@ -3,6 +3,8 @@
 // (success; a VNet without an endpoint is refused before sending), cross-tenant CMK with and without a
 // customer credential (every missing link named in status), and kill -9 during each long-running
 // operation without the POST being sent twice. Fixture and ARM read-back: e2e_support.h.
+#include <set>
+
 #include "tests/e2e/e2e_support.h"
 
 namespace anf::testing {
@@ -277,6 +279,30 @@ TEST_F(FlowsE2eTest, KillNineDuringChangeKeyVaultConvergesWithoutASecondPost) {
   EXPECT_EQ(lower(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keyVaultProperties/keyVaultResourceId")),
             lower(kRbacVault));
   EXPECT_EQ(requests("POST", "/changeKeyVault").size(), 1u) << "changeKeyVault was sent again after the restart";
+}
+
+// The volume's declared endpoint (the new vault's) differs from Azure's until changeKeyVault moves it. Whatever
+// order the volume and the account are reconciled in, and whatever was observed before the operation, the volume
+// is never refused (a refusal would park it until its document changes) and never written: Azure moves it.
+TEST_F(FlowsE2eTest, VolumeIsMovedByTheKeyVaultChangeNeverRefusedNorWritten) {
+  startQuickstartReady("2");
+  useManifests("change-key-vault");
+  std::set<std::string> volumeReasons;
+  const bool converged = await(
+      [&] {
+        const Json status = operator_->statusJson();
+        volumeReasons.insert(condition(findDocument(status, "Volume", "vol1"), "Ready").value("reason", ""));
+        return allReady(status, 5) &&
+               lower(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keyVaultProperties/keyVaultResourceId")) ==
+                   lower(kRbacVault);
+      },
+      60s);
+  ASSERT_TRUE(converged) << operator_->statusJson().dump(2);
+  EXPECT_FALSE(volumeReasons.contains("VolumeFieldImmutable")) << "the volume was refused during the change";
+  EXPECT_EQ(lower(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/keyVaultPrivateEndpointResourceId")),
+            lower(resourceIdOf("PrivateEndpoint", "anfkv-rbac-pe")));
+  EXPECT_TRUE(requests("PUT", "/volumes/vol1").empty() && requests("PATCH", "/volumes/vol1").empty())
+      << "the volume was written: changeKeyVault moves it";
 }
 
 // ------------------------------------------------------------------------------------------- cross-tenant

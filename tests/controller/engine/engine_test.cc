@@ -237,6 +237,36 @@ TEST(Engine, ReconcilesOfOnePassShareOneObservationCache) {
   EXPECT_EQ(lists, 2) << "a resync pass starts with a fresh cache";
 }
 
+// An operation that finishes may have changed other resources (changeKeyVault moves every volume): what the pass
+// cached before it is not used after it.
+TEST(Engine, AFinishedOperationStartsAFreshObservationCache) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> lists{0};
+  std::atomic<bool> done{false};
+  auto account = std::make_unique<ReconcilerFns>(kAccount);
+  account->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    auto volumes = c.cache.getOrLoad("pool1/volumes", [&]() -> Result<Json> {
+      ++lists;
+      return Json::array({"v1"});
+    });
+    if (!volumes) return std::unexpected(volumes.error());
+    return Observation{.exists = true, .upToDate = done.load()};
+  };
+  account->updateFn = [&](const ReconcileContext&, const Observation&) -> Result<Outcome> {
+    return Outcome{.operation = Json{{"id", "op-1"}}, .requeueAfter = 5ms, .description = "started change"};
+  };
+  OperationPollFn poll = [&](const Json&) {
+    done = true;
+    return OperationProgress{.state = OperationProgress::State::Succeeded};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(account)), poll, metrics);
+  ASSERT_TRUE(engine.start());
+  engine.apply(makeState({makeDocument(kAccount, "acct")}));
+  ASSERT_TRUE(waitReady(engine, DocumentKey{kAccount, "acct"}));
+  EXPECT_EQ(lists, 2) << "the observation after the operation lists again";
+}
+
 TEST(Engine, ObservePolicyReportsDriftAndNeverWrites) {
   IoThread io;
   Metrics metrics;
