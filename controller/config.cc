@@ -72,7 +72,7 @@ FieldSpec buildConfigSchema() {
   FieldSpec controller = object(
       "controller",
       {count("workers", 1, 256), withFormat(field("resyncPeriod"), Format::Duration),
-       object("armRateLimit", {count("readsPerSecond", 1, 1000), count("writesPerSecond", 1, 1000)}),
+       object("armRateLimit", {count("readsPerSecond", 1, 1000), count("writesPerSecond", 1, 1000), count("maxInFlight", 1, 256)}),
        count("maxDeletionsPerPass", 0, 100000), field("stateFile"),
        object("watch", {mode, withFormat(field("debounce"), Format::Duration), withFormat(field("pollInterval"), Format::Duration)})});
   FieldSpec format = field("format");
@@ -189,6 +189,7 @@ void buildConfig(const Json& in, OperatorConfig& config, const std::map<std::str
   const Json rate = controller.value("armRateLimit", Json::object());
   cc.armReadsPerSecond = rate.value("readsPerSecond", cc.armReadsPerSecond);
   cc.armWritesPerSecond = rate.value("writesPerSecond", cc.armWritesPerSecond);
+  cc.armMaxInFlight = rate.value("maxInFlight", cc.armMaxInFlight);
   cc.maxDeletionsPerPass = controller.value("maxDeletionsPerPass", cc.maxDeletionsPerPass);
   cc.stateFile = str(controller, "stateFile", cc.stateFile);
   const Json watch = controller.value("watch", Json::object());

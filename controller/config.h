@@ -82,6 +82,7 @@ struct ControllerConfig {
   std::chrono::milliseconds resyncPeriod{10 * 60 * 1000};  // with jitter
   int armReadsPerSecond = 20;                              // per subscription
   int armWritesPerSecond = 8;
+  int armMaxInFlight = 16;                                 // requests on the wire per subscription
   int maxDeletionsPerPass = 5;  // a larger sudden loss of documents is refused, not applied
   std::string stateFile = "/tmp/anf-cmk-operator/state.json";  // persisted status and operations
   WatchConfig watch;

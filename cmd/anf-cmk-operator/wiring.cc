@@ -106,6 +106,7 @@ azure::AzureConfig toAzureConfig(const controller::OperatorConfig& config) {
   for (const auto& credential : config.azure.credentials) out.credentials.push_back(toAzureCredential(credential));
   out.rateLimits.readsPerSecond = config.controller.armReadsPerSecond;
   out.rateLimits.writesPerSecond = config.controller.armWritesPerSecond;
+  out.rateLimits.maxInFlight = config.controller.armMaxInFlight;
   return out;
 }
 

@@ -33,6 +33,7 @@ TEST(OperatorConfig, DefaultsWithoutAFile) {
   EXPECT_EQ(config.controller.resyncPeriod, std::chrono::minutes(10));
   EXPECT_EQ(config.controller.armReadsPerSecond, 20);
   EXPECT_EQ(config.controller.armWritesPerSecond, 8);
+  EXPECT_EQ(config.controller.armMaxInFlight, 16);
   EXPECT_EQ(config.controller.maxDeletionsPerPass, 5);
   EXPECT_EQ(config.controller.stateFile, "/tmp/anf-cmk-operator/state.json");
   EXPECT_EQ(config.controller.watch.mode, WatchMode::Auto);
@@ -60,7 +61,7 @@ azure:
 controller:
   workers: 4
   resyncPeriod: 1h30m
-  armRateLimit: {readsPerSecond: 10, writesPerSecond: 2}
+  armRateLimit: {readsPerSecond: 10, writesPerSecond: 2, maxInFlight: 4}
   maxDeletionsPerPass: 3
   stateFile: /var/lib/anf/state.json
   watch: {mode: poll, debounce: 50ms, pollInterval: 5s}
@@ -91,6 +92,7 @@ logging: {format: text, level: debug}
   EXPECT_EQ(config->controller.resyncPeriod, std::chrono::minutes(90));
   EXPECT_EQ(config->controller.armReadsPerSecond, 10);
   EXPECT_EQ(config->controller.armWritesPerSecond, 2);
+  EXPECT_EQ(config->controller.armMaxInFlight, 4);
   EXPECT_EQ(config->controller.maxDeletionsPerPass, 3);
   EXPECT_EQ(config->controller.stateFile, "/var/lib/anf/state.json");
   EXPECT_EQ(config->controller.watch.mode, WatchMode::Poll);
