@@ -569,6 +569,87 @@ TEST_F(EmulatorCore, ImdsIssuesManagedIdentityTokens) {
   EXPECT_EQ(unknownStatus, 400) << unknown.dump();
 }
 
+// What the Azure CLI (Debian 12's azure-cli 2.45, tests/cli-az) needs beyond IMDS: the managed identity endpoint
+// that MSI_ENDPOINT names (Cloud Shell, the retired VM extension), where `az login --identity` POSTs `resource=...`
+// as a form with `Metadata: true` and no api-version; and Key Vault api-version 2022-07-01, the CLI's default.
+constexpr const char* kCliArmResource = "https://management.core.windows.net/";
+
+/// POST {base}/oauth2/token as msrestazure's get_msi_token does for `az login --identity` with MSI_ENDPOINT set.
+Reply msiToken(const EmulatorProcess& emulator, const std::string& form, bool metadataHeader = true,
+               const std::string& method = "POST") {
+  std::map<std::string, std::string> headers;
+  if (metadataHeader) headers["Metadata"] = "true";
+  return send(emulator.caFile(), method, emulator.resourceManager() + "/oauth2/token", "", form,
+              "application/x-www-form-urlencoded", headers);
+}
+
+TEST_F(EmulatorCore, MsiEndpointPostIssuesTheDefaultIdentitysTokenWithImdsFields) {
+  auto reply = msiToken(emulator(), "resource=" + percentEncode(kCliArmResource));
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  EXPECT_EQ(reply.body.value("token_type", ""), "Bearer");
+  EXPECT_EQ(reply.body.value("resource", ""), kCliArmResource);
+  ASSERT_TRUE(reply.body["expires_on"].is_string()) << "msrestazure and the CLI take int(expires_on): " << reply.body.dump();
+  EXPECT_GT(std::stoll(reply.body["expires_on"].get<std::string>()), 0);
+  auto claims = jwtClaims(reply.body.value("access_token", ""));
+  EXPECT_EQ(claims.value("tid", ""), kProviderTenant) << claims.dump();
+  EXPECT_EQ(claims.value("oid", ""), emulator().tenant("provider").principal("admin").objectId) << claims.dump();
+  EXPECT_EQ(claims.value("aud", ""), kCliArmResource) << claims.dump();
+
+  // The token is good for ARM: the CLI lists the tenant's subscriptions right after the login.
+  auto subscriptions = arm("GET", "/subscriptions?api-version=2019-11-01", reply.body.value("access_token", ""));
+  ASSERT_EQ(subscriptions.status, 200) << subscriptions.body.dump();
+  ASSERT_EQ(subscriptions.body["value"].size(), 1u) << subscriptions.body.dump();
+  EXPECT_EQ(subscriptions.body["value"][0].value("subscriptionId", ""), kProviderSubscription);
+}
+
+TEST_F(EmulatorCore, MsiEndpointWantsMetadataHeaderPostAndResource) {
+  auto noHeader = msiToken(emulator(), "resource=" + percentEncode(kCliArmResource), false);
+  EXPECT_EQ(noHeader.status, 400) << noHeader.body.dump();
+  EXPECT_EQ(noHeader.body.value("error", ""), "invalid_request");
+
+  auto noResource = msiToken(emulator(), "");
+  EXPECT_EQ(noResource.status, 400) << noResource.body.dump();
+  EXPECT_EQ(noResource.body.value("error", ""), "invalid_request");
+
+  auto get = msiToken(emulator(), "", true, "GET");
+  EXPECT_EQ(get.status, 405) << get.body.dump();
+}
+
+TEST_F(EmulatorCore, MsiEndpointClientIdSelectsAUserAssignedIdentity) {
+  auto created = arm("PUT", identityPath("cli-msi") + "?api-version=" + kIdentityApi, adminToken(emulator(), "provider"),
+                     {{"location", "eastus"}});
+  ASSERT_TRUE(created.status == 200 || created.status == 201) << created.body.dump();
+  std::string clientId = created.body["properties"].value("clientId", "");
+
+  auto reply = msiToken(emulator(), "resource=" + percentEncode(kCliArmResource) + "&client_id=" + clientId);
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  EXPECT_EQ(jwtClaims(reply.body.value("access_token", "")).value("oid", ""), created.body["properties"].value("principalId", ""));
+
+  auto unknown = msiToken(emulator(), "resource=" + percentEncode(kCliArmResource) + "&client_id=00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(unknown.status, 400) << unknown.body.dump();
+}
+
+TEST_F(EmulatorCore, KeyVaultServesTheCliApiVersion20220701) {
+  const std::string vault = providerResourceGroup("anf-rg") + "/providers/Microsoft.KeyVault/vaults/anfkv-provider";
+  std::string token = adminToken(emulator(), "provider");
+  auto got = arm("GET", vault + "?api-version=2022-07-01", token);
+  ASSERT_EQ(got.status, 200) << got.body.dump();
+  EXPECT_EQ(got.body["properties"].value("vaultUri", ""), kVaultUri);
+
+  json policy{{"properties",
+               {{"accessPolicies",
+                 {{{"tenantId", kProviderTenant},
+                   {"objectId", "30000000-0000-4000-8000-0000000000e1"},
+                   {"permissions", {{"keys", {"get", "encrypt", "decrypt"}}}}}}}}}};
+  auto added = arm("PUT", vault + "/accessPolicies/add?api-version=2022-07-01", token, policy);
+  EXPECT_EQ(added.status, 200) << added.body.dump();
+
+  // Versions Azure does not have are still refused.
+  auto unknown = arm("GET", vault + "?api-version=2022-07-02", token);
+  EXPECT_EQ(unknown.status, 400) << unknown.body.dump();
+  EXPECT_EQ(errorCode(unknown), "InvalidApiVersionParameter");
+}
+
 TEST_F(EmulatorCore, FailedOperationCarriesItsErrorOnBothPollUrls) {
   // An identity without key permissions: the request is accepted, the operation fails when it runs.
   std::string token = adminToken(emulator(), "provider");
