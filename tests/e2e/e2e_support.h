@@ -26,56 +26,82 @@ inline const std::string kNetAppApi = "2025-06-01";
 inline const std::string kKeyVaultApi = "2024-11-01";
 inline const std::string kNetworkApi = "2024-05-01";
 
-/// ARM calls as the provider admin, over HTTPS with the emulator's CA.
-class Arm {
+/// ARM and Microsoft Graph calls as the admin of any tenant of the emulator ("customer" for the customer's
+/// own steps of cross-tenant CMK), over HTTPS with the emulator's CA.
+class TenantAdmin {
  public:
-  explicit Arm(const EmulatorProcess& emulator) : emulator_(emulator) {}
+  TenantAdmin(const EmulatorProcess& emulator, std::string tenant) : emulator_(emulator), tenant_(std::move(tenant)) {}
 
   struct Response {
     int status = 0;
     Json body;
   };
 
-  Response call(const std::string& method, const std::string& path, const std::string& apiVersion, const Json& body = nullptr) {
-    auto client = makeClient(emulator_.resourceManager());
-    web::http::http_request request(method);
-    request.set_request_uri(path + "?api-version=" + apiVersion);
-    request.headers().add("Authorization", "Bearer " + token());
-    if (!body.is_null()) request.set_body(body.dump(), "application/json");
-    auto response = client.request(request).get();
-    auto text = response.extract_utf8string(true).get();
-    return {response.status_code(), text.empty() ? Json() : Json::parse(text, nullptr, false)};
+  Response arm(const std::string& method, const std::string& path, const std::string& apiVersion, const Json& body = nullptr) {
+    return call(emulator_.resourceManager(), method, path + "?api-version=" + apiVersion, body,
+                token("https%3A%2F%2Fmanagement.azure.com%2F.default", armToken_));
   }
-  Json get(const std::string& path, const std::string& apiVersion) { return call("GET", path, apiVersion).body; }
+  Response graph(const std::string& method, const std::string& path, const Json& body = nullptr) {
+    return call(emulator_.graph(), method, path, body, token("https%3A%2F%2Fgraph.microsoft.com%2F.default", graphToken_));
+  }
 
  private:
-  web::http::client::http_client makeClient(const std::string& base) const {
+  web::http::client::http_client client(const std::string& base) const {
     web::http::client::http_client_config config;
     auto ca = emulator_.caFile();
     config.set_ssl_context_callback([ca](boost::asio::ssl::context& context) { context.load_verify_file(ca); });
     return web::http::client::http_client(base, config);
   }
 
-  std::string token() {
-    if (!token_.empty()) return token_;
-    const auto tenant = emulator_.tenant("provider");
+  Response call(const std::string& base, const std::string& method, const std::string& uri, const Json& body,
+                const std::string& bearer) {
+    auto http = client(base);
+    web::http::http_request request(method);
+    request.set_request_uri(uri);
+    request.headers().add("Authorization", "Bearer " + bearer);
+    if (!body.is_null()) request.set_body(body.dump(), "application/json");
+    auto response = http.request(request).get();
+    auto text = response.extract_utf8string(true).get();
+    return {response.status_code(), text.empty() ? Json() : Json::parse(text, nullptr, false)};
+  }
+
+  std::string token(const std::string& scope, std::string& cached) {
+    if (!cached.empty()) return cached;
+    const auto tenant = emulator_.tenant(tenant_);
     const auto& admin = tenant.principal("admin");
     std::string authority = emulator_.authority();
     if (!authority.empty() && authority.back() == '/') authority.pop_back();
-    auto client = makeClient(authority);
+    auto http = client(authority);
     web::http::http_request request(web::http::methods::POST);
     request.set_request_uri("/" + tenant.tenantId + "/oauth2/v2.0/token");
     request.set_body("grant_type=client_credentials&client_id=" + admin.clientId + "&client_secret=" + admin.clientSecret +
-                         "&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+                         "&scope=" + scope,
                      "application/x-www-form-urlencoded");
-    auto response = client.request(request).get();
+    auto response = http.request(request).get();
     auto body = Json::parse(response.extract_utf8string(true).get(), nullptr, false);
-    token_ = body.is_object() ? body.value("access_token", "") : "";
-    return token_;
+    cached = body.is_object() ? body.value("access_token", "") : "";
+    return cached;
   }
 
   const EmulatorProcess& emulator_;
-  std::string token_;
+  std::string tenant_;
+  std::string armToken_;
+  std::string graphToken_;
+};
+
+/// ARM read-back as the provider admin.
+class Arm {
+ public:
+  using Response = TenantAdmin::Response;
+  explicit Arm(const EmulatorProcess& emulator) : admin_(emulator, "provider") {}
+
+  Response call(const std::string& method, const std::string& path, const std::string& apiVersion, const Json& body = nullptr) {
+    return admin_.arm(method, path, apiVersion, body);
+  }
+  Json get(const std::string& path, const std::string& apiVersion) { return call("GET", path, apiVersion).body; }
+
+ private:
+  TenantAdmin admin_;
 };
 
 /// Polls `done` until it holds or `timeout` passes; returns whether it held.
@@ -190,63 +216,5 @@ class E2eTest : public ::testing::Test {
   fs::path dir_;
 };
 
-/// ARM and Microsoft Graph calls as the admin of any tenant of the emulator ("customer" for the customer's
-/// own steps of cross-tenant CMK), over HTTPS with the emulator's CA.
-class TenantAdmin {
- public:
-  TenantAdmin(const EmulatorProcess& emulator, std::string tenant) : emulator_(emulator), tenant_(std::move(tenant)) {}
-
-  Arm::Response arm(const std::string& method, const std::string& path, const std::string& apiVersion,
-                    const Json& body = nullptr) {
-    return call(emulator_.resourceManager(), method, path + "?api-version=" + apiVersion, body,
-                token("https%3A%2F%2Fmanagement.azure.com%2F.default", armToken_));
-  }
-  Arm::Response graph(const std::string& method, const std::string& path, const Json& body = nullptr) {
-    return call(emulator_.graph(), method, path, body, token("https%3A%2F%2Fgraph.microsoft.com%2F.default", graphToken_));
-  }
-
- private:
-  web::http::client::http_client client(const std::string& base) const {
-    web::http::client::http_client_config config;
-    auto ca = emulator_.caFile();
-    config.set_ssl_context_callback([ca](boost::asio::ssl::context& context) { context.load_verify_file(ca); });
-    return web::http::client::http_client(base, config);
-  }
-
-  Arm::Response call(const std::string& base, const std::string& method, const std::string& uri, const Json& body,
-                     const std::string& bearer) {
-    auto http = client(base);
-    web::http::http_request request(method);
-    request.set_request_uri(uri);
-    request.headers().add("Authorization", "Bearer " + bearer);
-    if (!body.is_null()) request.set_body(body.dump(), "application/json");
-    auto response = http.request(request).get();
-    auto text = response.extract_utf8string(true).get();
-    return {response.status_code(), text.empty() ? Json() : Json::parse(text, nullptr, false)};
-  }
-
-  std::string token(const std::string& scope, std::string& cached) {
-    if (!cached.empty()) return cached;
-    const auto tenant = emulator_.tenant(tenant_);
-    const auto& admin = tenant.principal("admin");
-    std::string authority = emulator_.authority();
-    if (!authority.empty() && authority.back() == '/') authority.pop_back();
-    auto http = client(authority);
-    web::http::http_request request(web::http::methods::POST);
-    request.set_request_uri("/" + tenant.tenantId + "/oauth2/v2.0/token");
-    request.set_body("grant_type=client_credentials&client_id=" + admin.clientId + "&client_secret=" + admin.clientSecret +
-                         "&scope=" + scope,
-                     "application/x-www-form-urlencoded");
-    auto response = http.request(request).get();
-    auto body = Json::parse(response.extract_utf8string(true).get(), nullptr, false);
-    cached = body.is_object() ? body.value("access_token", "") : "";
-    return cached;
-  }
-
-  const EmulatorProcess& emulator_;
-  std::string tenant_;
-  std::string armToken_;
-  std::string graphToken_;
-};
 
 }  // namespace anf::testing
