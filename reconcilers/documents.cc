@@ -87,4 +87,9 @@ std::string joinKeys(const std::vector<const Document*>& documents) {
   return out;
 }
 
+bool declaresCrossTenant(const Document& account) {
+  const Json crossTenant = account.spec.value("/encryption/crossTenant"_json_pointer, Json::object());
+  return crossTenant.is_object() && !crossTenant.empty();
+}
+
 }  // namespace anf::reconcilers

@@ -54,4 +54,7 @@ std::string virtualNetworkOf(const std::string& subnetId);
 /// "Volume/a, Volume/b".
 std::string joinKeys(const std::vector<const Document*>& documents);
 
+/// A NetAppAccount whose spec.encryption.crossTenant is set: its key vault is in the customer's tenant.
+bool declaresCrossTenant(const Document& account);
+
 }  // namespace anf::reconcilers

@@ -112,8 +112,7 @@ Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
                           " on the vault to " + request.principalId;
   }
   client_.noteGrant(request.principalId);
-  outcome.facts["accessGrantedAt"] =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  outcome.facts["accessGrantedAt"] = nowUnixSeconds();
   outcome.requeueAfter = std::chrono::milliseconds{1000};  // let the grant propagate before encrypting
   return outcome;
 }

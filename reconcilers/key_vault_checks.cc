@@ -68,6 +68,10 @@ const DocumentedError* keyUnusableCondition(const Json& key, std::int64_t nowUni
   return nullptr;
 }
 
+std::int64_t nowUnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 std::optional<std::int64_t> keyExpiry(const Json& key) { return intAt(key, "/properties/attributes/exp"_json_pointer); }
 
 std::expected<void, controller::ReconcileError> checkKeyVault(const KeyVaultCheckInput& input) {

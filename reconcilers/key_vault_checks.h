@@ -36,6 +36,9 @@ struct DocumentedError;
 /// activated), or nullptr when it is usable.
 const DocumentedError* keyUnusableCondition(const Json& key, std::int64_t nowUnixSeconds);
 
+/// Now, in Unix seconds (the unit of key attributes and of the grant timestamps in status).
+std::int64_t nowUnixSeconds();
+
 /// The key's expiry (attributes.exp, Unix seconds), when it has one.
 std::optional<std::int64_t> keyExpiry(const Json& key);
 

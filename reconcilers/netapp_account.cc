@@ -23,10 +23,6 @@ using controller::ReconcileContext;
 
 constexpr std::int64_t kGrantPropagationSeconds = 600;
 
-std::int64_t nowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string at(const Json& json, const char* pointer) {
   const Json::json_pointer p{pointer};
   return json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>() : "";
@@ -53,11 +49,6 @@ struct Snapshot {
   bool crossTenant = false;           // spec.encryption.crossTenant: the vault is in the customer's tenant
   std::string federatedClientId;      // cross-tenant: the application's appId ("" while unknown)
 };
-
-bool declaresCrossTenant(const controller::Document& document) {
-  const Json::json_pointer p{"/encryption/crossTenant"};
-  return document.spec.contains(p) && document.spec.at(p).is_object() && !document.spec.at(p).empty();
-}
 
 class NetAppAccountReconciler final : public controller::Reconciler {
  public:
@@ -223,7 +214,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
       // 3. The documented checks; a failure stops here, before any write.
       const std::string declaredUri = specString(document, "/encryption/keyVault/uri");
       auto checked = checkKeyVault({.vault = s.vault, .key = s.key, .declaredUri = declaredUri,
-                                    .accountLocation = document.azure->location, .nowUnixSeconds = nowSeconds()});
+                                    .accountLocation = document.azure->location, .nowUnixSeconds = nowUnixSeconds()});
       if (!checked) return std::unexpected(checked.error());
       s.vaultUri = effectiveVaultUri(declaredUri, *s.vault);
     }
@@ -369,7 +360,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     }
     azure::RequestOptions options;
     const auto grantedAt = context.self.facts.value("accessGrantedAt", std::int64_t{0});
-    const bool recentGrant = nowSeconds() - grantedAt < kGrantPropagationSeconds;
+    const bool recentGrant = nowUnixSeconds() - grantedAt < kGrantPropagationSeconds;
     options.afterGrant = recentGrant;
     auto result = client_.patch(credentialOf(context.document), s.accountId,
                                 accountPatchBody(desiredIdentity(s), encryption), options).get();

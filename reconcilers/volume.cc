@@ -190,8 +190,7 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!vaultId || keyName.empty()) return std::nullopt;
     auto key = getIfExists(client_, credentialOf(account), vaultId->child("keys", keyName));
     if (!key || !*key) return std::nullopt;
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const DocumentedError* unusable = keyUnusableCondition(**key, now);
+    const DocumentedError* unusable = keyUnusableCondition(**key, nowUnixSeconds());
     if (!unusable) return std::nullopt;
     ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
     error.message += " (" + account.key.str() + ": key " + keyName + ": " + std::string{unusable->text} + ")";

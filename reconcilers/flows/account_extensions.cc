@@ -1,5 +1,6 @@
 #include "reconcilers/flows/account_extensions.h"
 
+#include "reconcilers/documents.h"
 #include "reconcilers/flows/cross_tenant_application.h"
 #include "reconcilers/flows/feature_registration.h"
 #include "reconcilers/flows/key_vault_change.h"
@@ -94,11 +95,6 @@ class TransitionExtension : public AccountExtension {
  private:
   std::shared_ptr<FlowAzure> azure_;
 };
-
-bool declaresCrossTenant(const controller::Document& account) {
-  const Json crossTenant = account.spec.value("/encryption/crossTenant"_json_pointer, Json::object());
-  return crossTenant.is_object() && !crossTenant.empty();
-}
 
 class CrossTenantExtension : public AccountExtension {
  public:
