@@ -402,8 +402,8 @@ void Engine::releaseGroup(const std::string& group, const DocumentKey& key) {
 }
 
 Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
-  if (error.terminal)
-    spdlog::error("{}: {} (terminal: waiting for the document to change)", error.reason, error.message);
+  if (error.parked())
+    spdlog::error("{}: {} (waiting for the document to change)", error.reason, error.message);
   else
     spdlog::warn("{}: {}", error.reason, error.message);
   const auto now = SysClock::now();
@@ -413,9 +413,9 @@ Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
       setCondition(s.status.conditions, *error.conditionType, condition::kFalse, error.reason, error.message, now);
     if (!isTrue(s.status.conditions, condition::kReady))
       setCondition(s.status.conditions, condition::kReady, condition::kFalse, error.reason, error.message, now);
-    if (error.terminal) s.parkedGeneration = doc.generation;
+    if (error.parked()) s.parkedGeneration = doc.generation;
   });
-  if (error.terminal) return Next{Next::How::Terminal};
+  if (error.parked()) return Next{Next::How::Terminal};
   return Next{Next::How::Error, error.retryAfter.value_or(milliseconds(0))};
 }
 
@@ -498,7 +498,7 @@ Engine::Next Engine::reconcileDocument(const Document& doc, const DesiredState& 
   if (rec == nullptr)
     return failed(doc, ReconcileError{.reason = std::string(reason::kNoReconciler),
                                       .message = "this operator has no reconciler for kind " + std::string(kindName(doc.key.kind)),
-                                      .terminal = true});
+                                      .errorClass = ErrorClass::NeedsDocumentChange});
   if (st.parkedGeneration) {
     if (*st.parkedGeneration == doc.generation) return Next{Next::How::Wait};
     st = updateStatus(doc.key, [](StoredStatus& s) { s.parkedGeneration.reset(); });

@@ -58,13 +58,33 @@ struct Outcome {
   std::string description;      // one line for the log: "enabled system-assigned identity"
 };
 
-/// A failure. Terminal errors are parked until the document changes (controller-runtime's TerminalError).
+/// How the engine treats a failure (STYLE.md's four classes, Azure Service Operator's error_classifier.go).
+enum class ErrorClass {
+  RetryNow,             // transient (429, 5xx, a dropped connection): per-item exponential backoff
+  RetryAfter,           // clears by itself after a known delay (a grant propagating, AnotherOperationInProgress)
+  WaitsForAzure,        // a condition in Azure that someone must change (a disabled key, a missing grant, a
+                        // pending endpoint connection): never parked, re-observed at every resync
+  NeedsDocumentChange,  // invalid parameters, a refused transition: parked until the spec changes
+};
+
+/// Azure's own account of a failure that came from an Azure response, for status (support asks for the
+/// request id).
+struct AzureErrorDetails {
+  int httpStatus = 0;
+  std::string code;
+  std::string message;    // verbatim
+  std::string requestId;  // x-ms-request-id
+};
+
+/// A failure. Only NeedsDocumentChange is parked until the document changes (controller-runtime's TerminalError).
 struct ReconcileError {
   std::string reason;   // stable CamelCase: KeyVaultKeyNotFound, AnotherOperationInProgress, ...
   std::string message;  // Azure's text verbatim plus the documented resolution
-  bool terminal = false;
+  ErrorClass errorClass = ErrorClass::RetryNow;
   std::optional<std::chrono::milliseconds> retryAfter;  // a hint (429 Retry-After, grant propagation)
   std::optional<std::string> conditionType;  // also set this condition False (e.g. "KeyVaultValid")
+  std::optional<AzureErrorDetails> azure;    // when Azure answered with this error
+  bool parked() const { return errorClass == ErrorClass::NeedsDocumentChange; }
 };
 
 template <typename T>

@@ -8,8 +8,11 @@ namespace anf::reconcilers {
 
 ReconcileError fromAzure(const azure::AzureError& error) {
   ReconcileError result = fromAzureError(error.code, error.message, !error.retryable);
+  result.azure = controller::AzureErrorDetails{.httpStatus = error.httpStatus, .code = error.code,
+                                               .message = error.message, .requestId = error.requestId};
   if (!error.retryable) return result;
-  result.terminal = false;  // a documented text that Azure sent while it still propagates a grant
+  // a documented text that Azure sent while it still propagates a grant
+  result.errorClass = error.retryAfter ? controller::ErrorClass::RetryAfter : controller::ErrorClass::RetryNow;
   result.retryAfter = error.retryAfter;
   return result;
 }
@@ -73,11 +76,11 @@ Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std
 
 ReconcileError dependencyNotReady(std::string_view what) {
   return ReconcileError{.reason = "DependencyNotReady", .message = std::string{what} + " is not known yet",
-                        .terminal = false, .retryAfter = std::chrono::milliseconds{2000}};
+                        .errorClass = controller::ErrorClass::RetryAfter, .retryAfter = std::chrono::milliseconds{2000}};
 }
 
 ReconcileError refused(std::string reason, std::string message) {
-  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .terminal = true};
+  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .errorClass = controller::ErrorClass::NeedsDocumentChange};
 }
 
 }  // namespace anf::reconcilers

@@ -71,12 +71,21 @@ const std::vector<const DocumentedError*>& documentedTableRows() {
   return rows;
 }
 
+controller::ErrorClass classOf(const DocumentedError& error) {
+  // Only these two are cured by the document alone; every other row by a change in Azure (a key enabled,
+  // created or activated, a grant or endpoint restored, the account configured), so they are re-checked.
+  if (&error == &kEncryptionKeySourceChange || &error == &kKeyVaultUriInvalid)
+    return controller::ErrorClass::NeedsDocumentChange;
+  return controller::ErrorClass::WaitsForAzure;
+}
+
 controller::ReconcileError toReconcileError(const DocumentedError& error, std::string_view detail) {
   std::string message{error.text};
   if (!detail.empty()) message += " (" + std::string{detail} + ")";
   message += kResolutionSeparator;
   message += error.resolution;
-  controller::ReconcileError result{.reason = std::string{error.reason}, .message = std::move(message), .terminal = true};
+  controller::ReconcileError result{.reason = std::string{error.reason}, .message = std::move(message),
+                                    .errorClass = classOf(error)};
   if (!error.conditionType.empty()) result.conditionType = std::string{error.conditionType};
   return result;
 }
@@ -97,7 +106,8 @@ controller::ReconcileError fromAzureError(std::string_view code, std::string_vie
     return result;
   }
   return controller::ReconcileError{
-      .reason = code.empty() ? "AzureError" : std::string{code}, .message = std::string{message}, .terminal = terminalIfUndocumented};
+      .reason = code.empty() ? "AzureError" : std::string{code}, .message = std::string{message},
+      .errorClass = terminalIfUndocumented ? controller::ErrorClass::NeedsDocumentChange : controller::ErrorClass::RetryNow};
 }
 
 namespace {

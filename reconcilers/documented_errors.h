@@ -47,7 +47,10 @@ extern const DocumentedError kRegionNotSupported;
 /// Every table row, account table first, in the page's order (not the prose requirements).
 const std::vector<const DocumentedError*>& documentedTableRows();
 
-/// The terminal ReconcileError for a documented condition: message = text + separator + resolution.
+/// How a documented condition is cured: by a change in Azure (WaitsForAzure) or only by the document.
+controller::ErrorClass classOf(const DocumentedError& error);
+
+/// The ReconcileError (classOf) for a documented condition: message = text + separator + resolution.
 /// `detail`, when given, is appended in parentheses to the text (e.g. the region name) — only for
 /// the prose requirements, never for table rows, whose text stays exact.
 controller::ReconcileError toReconcileError(const DocumentedError& error, std::string_view detail = {});

@@ -32,7 +32,7 @@ bool boolAt(const Json& j, const Json::json_pointer& p, bool fallback) {
 /// new version activated), so the checks run again after a while.
 std::unexpected<controller::ReconcileError> fail(const DocumentedError& e, std::string_view detail = {}) {
   controller::ReconcileError error = toReconcileError(e, detail);
-  error.terminal = false;
+  error.errorClass = controller::ErrorClass::WaitsForAzure;
   error.retryAfter = std::chrono::milliseconds{5000};
   return std::unexpected(std::move(error));
 }

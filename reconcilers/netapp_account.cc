@@ -368,7 +368,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
       ReconcileError error = fromAzure(result.error());
       if (recentGrant && (error.reason == "EncryptionKeyUnusable" || error.reason == "AuthorizationFailed" ||
                           error.reason == "PrincipalNotFound" || error.reason == "Forbidden")) {
-        error.terminal = false;  // the grant is still propagating
+        error.errorClass = controller::ErrorClass::RetryAfter;  // the grant is still propagating
         error.retryAfter = std::chrono::milliseconds{5000};
       }
       return std::unexpected(error);

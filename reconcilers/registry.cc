@@ -38,7 +38,7 @@ controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
         progress.state = State::Failed;
         progress.error = poll.error ? fromAzure(*poll.error) : refused("OperationFailed", "the operation failed");
         if (stored.value(std::string(kRetryOnFailure), false)) {  // e.g. cross-tenant: the customer may still do the step
-          progress.error->terminal = false;
+          progress.error->errorClass = controller::ErrorClass::WaitsForAzure;
           progress.error->retryAfter = std::chrono::seconds(10);
         }
         break;

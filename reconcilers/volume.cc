@@ -194,7 +194,7 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!unusable) return std::nullopt;
     ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
     error.message += " (" + account.key.str() + ": key " + keyName + ": " + std::string{unusable->text} + ")";
-    error.terminal = false;
+    error.errorClass = controller::ErrorClass::WaitsForAzure;
     error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
@@ -207,7 +207,7 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!state || state->empty() || *state == "Approved") return std::nullopt;
     ReconcileError error = toReconcileError(kKeyVaultUnreachable);
     error.message += " (PrivateEndpoint/" + ref + ": the connection to the key vault is " + *state + ", not Approved)";
-    error.terminal = false;
+    error.errorClass = controller::ErrorClass::WaitsForAzure;
     error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
@@ -243,7 +243,7 @@ class VolumeReconciler final : public controller::Reconciler {
         return ReconcileError{.reason = "AwaitingKeyVaultChange",
                               .message = "the volume moves to " + diff.desired.get<std::string>() + " through " +
                                          account->key.str() + "'s key vault change (changeKeyVault), in place",
-                              .terminal = false, .retryAfter = std::chrono::milliseconds{5000}};
+                              .errorClass = controller::ErrorClass::WaitsForAzure, .retryAfter = std::chrono::milliseconds{5000}};
     }
     return std::nullopt;
   }
@@ -262,7 +262,7 @@ class VolumeReconciler final : public controller::Reconciler {
             return ReconcileError{.reason = "AwaitingTransition",
                                   .message = "the volume becomes Microsoft.KeyVault through " + account->key.str() +
                                              " spec.transitionToCMK for " + vnet,
-                                  .terminal = false, .retryAfter = std::chrono::milliseconds{5000}};
+                                  .errorClass = controller::ErrorClass::WaitsForAzure, .retryAfter = std::chrono::milliseconds{5000}};
     ReconcileError error = toReconcileError(kEncryptionKeySourceChange);
     error.message += " (spec.encryptionKeySource " + diff.observed.dump() + " -> " + diff.desired.dump() +
                      ": the volume is never replaced; PMK volumes move to customer-managed keys through the "

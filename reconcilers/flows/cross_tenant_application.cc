@@ -36,7 +36,7 @@ ReconcileError retryable(std::string reason, std::string message, std::optional<
 }
 
 ReconcileError terminal(std::string reason, std::string message) {
-  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .terminal = true};
+  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .errorClass = controller::ErrorClass::NeedsDocumentChange};
 }
 
 const controller::ResourceStatus* statusOf(const ReconcileContext& context, Kind kind, const std::string& name) {

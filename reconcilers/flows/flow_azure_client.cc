@@ -29,7 +29,7 @@ std::pair<std::string, std::map<std::string, std::string>> splitQuery(const std:
 ReconcileError unsupported(std::string_view method, const std::string& path) {
   return ReconcileError{.reason = "GraphRequestUnsupported",
                         .message = "the Azure client has no Graph call for " + std::string(method) + " " + path,
-                        .terminal = true};
+                        .errorClass = controller::ErrorClass::NeedsDocumentChange};
 }
 
 Reply replyOf(const azure::ArmResult& result) {
@@ -115,7 +115,7 @@ class ClientFlowAzure : public FlowAzure {
 
  private:
   static ReconcileError bad(const std::string& path, const std::string& why) {
-    return ReconcileError{.reason = "InvalidResourceId", .message = path + ": " + why, .terminal = true};
+    return ReconcileError{.reason = "InvalidResourceId", .message = path + ": " + why, .errorClass = controller::ErrorClass::NeedsDocumentChange};
   }
 
   /// A collection path: "{parent}/{childType}" or "{scope}/providers/{Namespace}/{type}".

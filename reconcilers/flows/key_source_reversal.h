@@ -23,7 +23,7 @@ inline std::optional<controller::ReconcileError> refuseKeySourceReversal(std::st
                  ": spec.encryptionKeySource: the volume uses customer-managed keys (Microsoft.KeyVault) and cannot go "
                  "back to " + std::string(declared) +
                  "; the PMK to CMK transition is irreversible. Declare encryptionKeySource: Microsoft.KeyVault.",
-      .terminal = true};
+      .errorClass = controller::ErrorClass::NeedsDocumentChange};
 }
 
 }  // namespace anf::reconcilers::flows

@@ -92,7 +92,7 @@ Result<Json> buildChangeKeyVaultBody(const KeyVaultTarget& target, const std::ve
                    " needs one private endpoint to the new vault in every virtual network with customer-managed-key "
                    "volumes; none is given for: " +
                    join(missing) + ". Add {virtualNetworkId, privateEndpointRef} for each; nothing was sent.",
-        .terminal = true});
+        .errorClass = controller::ErrorClass::NeedsDocumentChange});
   if (!unresolved.empty())
     return std::unexpected(ReconcileError{
         .reason = "PrivateEndpointNotReady",
@@ -140,7 +140,7 @@ Result<controller::Outcome> KeyVaultChangeFlow::next(const controller::Reconcile
           .reason = "KeyVaultUriUnknown",
           .message = "spec.encryption.keyVault.uri: the vault " + target.resourceId +
                      " cannot be read to learn its URI; give spec.encryption.keyVault.uri",
-          .terminal = true});
+          .errorClass = controller::ErrorClass::NeedsDocumentChange});
   }
   auto body = buildChangeKeyVaultBody(target, vnets, keyVaultEndpointsOf(context));
   if (!body) return std::unexpected(body.error());

@@ -19,7 +19,7 @@ std::string joinLines(const std::vector<std::string>& lines) {
 }
 
 ReconcileError terminal(std::string reason, std::string message) {
-  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .terminal = true};
+  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .errorClass = controller::ErrorClass::NeedsDocumentChange};
 }
 
 Json recordedTransitions(const Json& facts) {
@@ -148,7 +148,7 @@ std::optional<ReconcileError> checkAccountCmkReady(const Json& observedAccount) 
   if (problem.empty()) return std::nullopt;
   return ReconcileError{.reason = "AccountCmkNotReady",
                         .message = "transitiontocmk waits for the account to use customer-managed keys: " + problem,
-                        .terminal = false,
+                        .errorClass = controller::ErrorClass::WaitsForAzure,
                         .retryAfter = std::chrono::seconds(30)};
 }
 

@@ -135,7 +135,7 @@ class CmkFlowsAgainstEmulator : public ::testing::Test {
       auto context = contextFor(document, cache);
       auto observation = reconcilers_.at(kind)->observe(context);
       if (!observation) {
-        if (observation.error().terminal) return observation;
+        if (observation.error().parked()) return observation;
         lastError = observation.error();
         std::this_thread::sleep_for(100ms);
         continue;
@@ -148,7 +148,7 @@ class CmkFlowsAgainstEmulator : public ::testing::Test {
       auto outcome = observation->exists ? reconcilers_.at(kind)->update(context, *observation)
                                          : reconcilers_.at(kind)->create(context, *observation);
       if (!outcome) {
-        if (outcome.error().terminal) return std::unexpected(outcome.error());
+        if (outcome.error().parked()) return std::unexpected(outcome.error());
         lastError = outcome.error();
         std::this_thread::sleep_for(100ms);
         continue;
@@ -157,7 +157,7 @@ class CmkFlowsAgainstEmulator : public ::testing::Test {
       steps_.push_back(document.key.str() + ": " + outcome->description);
       if (outcome->operation) {
         if (auto failed = awaitOperation(*outcome->operation)) {
-          if (failed->terminal) return std::unexpected(*failed);
+          if (failed->parked()) return std::unexpected(*failed);
           lastError = failed;
         }
       }
@@ -276,7 +276,7 @@ TEST_F(CmkFlowsAgainstEmulator, QuickstartSystemAssignedIdentityWithAccessPolicy
       "EncryptionKeySource cannot be changed. Resolution: No resolution. The EncryptionKeySource property of a volume "
       "can't be changed."))
       << changed.error().message;
-  EXPECT_TRUE(changed.error().terminal);
+  EXPECT_TRUE(changed.error().parked());
   EXPECT_EQ(writesTo("vol-pmk"), std::vector<std::string>{});
 
   // The endpoint CMK volumes use is never deleted, whatever its deletion policy.
@@ -429,7 +429,7 @@ TEST_P(DocumentedKeyVaultConditions, ReportKeyVaultValidFalseAndWriteNothingToTh
   ASSERT_FALSE(result) << "expected " << GetParam().reason;
   EXPECT_EQ(result.error().reason, GetParam().reason);
   EXPECT_EQ(result.error().message, GetParam().message);
-  EXPECT_FALSE(result.error().terminal);  // re-checked later, never parked: the vault and key change in Azure
+  EXPECT_FALSE(result.error().parked());  // re-checked later, never parked: the vault and key change in Azure
   EXPECT_EQ(result.error().conditionType, std::optional<std::string>{"KeyVaultValid"});
   EXPECT_EQ(writesTo("netAppAccounts"), std::vector<std::string>{});
   EXPECT_EQ(writesTo("accessPolicies"), std::vector<std::string>{});

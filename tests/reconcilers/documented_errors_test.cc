@@ -30,7 +30,7 @@ TEST(DocumentedErrors, AzureTextReachesStatusVerbatimWithTheResolution) {
   EXPECT_EQ(error.message,
             "The operation failed because the specified key vault key was not found. Resolution: When entering key "
             "URI manually, ensure that the URI is correct.");
-  EXPECT_TRUE(error.terminal);
+  EXPECT_EQ(error.errorClass, controller::ErrorClass::WaitsForAzure);  // a key can be created: re-checked, not parked
   EXPECT_EQ(error.conditionType, std::optional<std::string>{"KeyVaultValid"});
 }
 
@@ -50,8 +50,8 @@ TEST(DocumentedErrors, UndocumentedErrorsKeepCodeAndTextAndRequestedRetryability
   auto error = fromAzureError("AnotherOperationInProgress", "Another operation is in progress", false);
   EXPECT_EQ(error.reason, "AnotherOperationInProgress");
   EXPECT_EQ(error.message, "Another operation is in progress");
-  EXPECT_FALSE(error.terminal);
-  EXPECT_TRUE(fromAzureError("InvalidParameter", "bad", true).terminal);
+  EXPECT_FALSE(error.parked());
+  EXPECT_TRUE(fromAzureError("InvalidParameter", "bad", true).parked());
 }
 
 TEST(DocumentedErrors, SupportedRegionsFollowThePage) {

@@ -44,7 +44,7 @@ TEST_P(KeyVaultChecksTest, ReportsTheDocumentedTextAndResolution) {
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().reason, GetParam().reason);
   EXPECT_EQ(result.error().message, GetParam().message);
-  EXPECT_FALSE(result.error().terminal);  // re-checked later: the vault and key change without the document
+  EXPECT_FALSE(result.error().parked());  // re-checked later: the vault and key change without the document
   EXPECT_TRUE(result.error().retryAfter.has_value());
   EXPECT_EQ(result.error().conditionType, std::optional<std::string>{"KeyVaultValid"});
 }

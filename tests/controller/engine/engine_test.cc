@@ -116,7 +116,8 @@ TEST(Engine, TerminalErrorIsParkedUntilTheSpecChanges) {
   fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
     ++observes;
     if (c.document.spec.value("value", "") == "bad")
-      return std::unexpected(ReconcileError{.reason = "KeyVaultKeyNotFound", .message = "The key was not found", .terminal = true,
+      return std::unexpected(ReconcileError{.reason = "KeyVaultKeyNotFound", .message = "The key was not found",
+                                            .errorClass = ErrorClass::NeedsDocumentChange,
                                             .conditionType = "KeyVaultValid"});
     return Observation{.exists = true, .upToDate = true};
   };

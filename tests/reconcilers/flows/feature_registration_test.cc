@@ -98,7 +98,7 @@ TEST(FeatureGate, NoRecordOfTheFeatureMeansNotRegistered) {
 TEST(FeatureGate, AzureErrorsPassThrough) {
   FakeAzure azure;
   azure.on("GET", kFeaturePath, [](const testing::Call&) -> Result<Reply> {
-    return std::unexpected(ReconcileError{.reason = "AuthorizationFailed", .message = "no", .terminal = true});
+    return std::unexpected(ReconcileError{.reason = "AuthorizationFailed", .message = "no", .errorClass = controller::ErrorClass::NeedsDocumentChange});
   });
   auto wait = FeatureGate(azure).ensure(kFeature, Json::object());
   ASSERT_FALSE(wait.has_value());

@@ -61,7 +61,7 @@ TEST(ChangeKeyVaultBody, MissingEndpointIsATerminalErrorNamingTheVnet) {
   auto body = buildChangeKeyVaultBody(kTarget, {kVnet, kVnet2}, {{.virtualNetworkId = kVnet, .privateEndpointId = kPe1}});
   ASSERT_FALSE(body.has_value());
   EXPECT_EQ(body.error().reason, "MissingKeyVaultPrivateEndpoints");
-  EXPECT_TRUE(body.error().terminal);
+  EXPECT_TRUE(body.error().parked());
   EXPECT_NE(body.error().message.find(kVnet2), std::string::npos);
   EXPECT_NE(body.error().message.find("spec.encryption.keyVault.privateEndpoints"), std::string::npos);
 }

@@ -83,7 +83,7 @@ TEST(UndeclaredVolumeGuard, ListsEveryPmkVolumeOfTheVnetWithoutACmkDocument) {
        .encryptionKeySource = "Microsoft.KeyVault", .virtualNetworkId = kVnet}};
   auto error = checkUndeclaredVolumes(kVnet, observed, declared);
   ASSERT_TRUE(error.has_value());
-  EXPECT_TRUE(error->terminal);
+  EXPECT_TRUE(error->parked());
   EXPECT_EQ(error->reason, "UndeclaredVolumesInTransition");
   EXPECT_NE(error->message.find(kPoolId + "/volumes/orphan-a"), std::string::npos);
   EXPECT_NE(error->message.find(kPoolId + "/volumes/orphan-b"), std::string::npos);
@@ -106,7 +106,7 @@ TEST(Irreversibility, AVolumeDocumentAskingForPmkInATransitionedVnetIsRefused) {
       {.document = "Volume/elsewhere", .encryptionKeySource = "Microsoft.NetApp", .virtualNetworkId = kVnet2}};
   auto error = checkNoReversal(kVnet, declared);
   ASSERT_TRUE(error.has_value());
-  EXPECT_TRUE(error->terminal);
+  EXPECT_TRUE(error->parked());
   EXPECT_EQ(error->reason, "TransitionIrreversible");
   EXPECT_NE(error->message.find("Volume/stay-pmk"), std::string::npos);
   EXPECT_EQ(error->message.find("Volume/fine"), std::string::npos);
@@ -116,7 +116,7 @@ TEST(Irreversibility, AVolumeDocumentAskingForPmkInATransitionedVnetIsRefused) {
 TEST(Irreversibility, CmkVolumeCannotBeDeclaredBackToPmk) {
   auto error = refuseKeySourceReversal("Volume/v1", "Microsoft.NetApp", "Microsoft.KeyVault");
   ASSERT_TRUE(error.has_value());
-  EXPECT_TRUE(error->terminal);
+  EXPECT_TRUE(error->parked());
   EXPECT_NE(error->message.find("irreversible"), std::string::npos);
   EXPECT_FALSE(refuseKeySourceReversal("Volume/v1", "Microsoft.KeyVault", "Microsoft.KeyVault").has_value());
   EXPECT_FALSE(refuseKeySourceReversal("Volume/v1", "Microsoft.NetApp", "Microsoft.NetApp").has_value());
@@ -186,7 +186,7 @@ TEST(TransitionFlow, EndpointInAnotherVnetIsRefused) {
   auto step = world.run();
   ASSERT_FALSE(step.has_value());
   EXPECT_EQ(step.error().reason, "PrivateEndpointInWrongVnet");
-  EXPECT_TRUE(step.error().terminal);
+  EXPECT_TRUE(step.error().parked());
   EXPECT_TRUE(world.azure.writes().empty());
 }
 
@@ -198,7 +198,7 @@ TEST(TransitionFlow, PendingEndpointWaitsWithoutSending) {
   auto step = world.run();
   ASSERT_FALSE(step.has_value());
   EXPECT_EQ(step.error().reason, "PrivateEndpointNotApproved");
-  EXPECT_FALSE(step.error().terminal);
+  EXPECT_FALSE(step.error().parked());
   EXPECT_TRUE(world.azure.writes().empty());
 }
 
@@ -207,7 +207,7 @@ TEST(TransitionFlow, AccountNotYetCmkWaits) {
   auto error = checkAccountCmkReady({{"properties", {{"provisioningState", "Succeeded"}}}});
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->reason, "AccountCmkNotReady");
-  EXPECT_FALSE(error->terminal);
+  EXPECT_FALSE(error->parked());
 }
 
 TEST(TransitionFlow, ObservePlansTheVolumesAPendingVnetConverts) {
