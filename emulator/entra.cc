@@ -287,8 +287,7 @@ struct Service::TokenRequest {
 
 /// A client assertion whose signature and time range are valid.
 struct Service::Assertion {
-  std::string issuer;      // as presented
-  std::string normalized;  // normalizedIssuer()
+  std::string normalized;  // normalizedIssuer() of its issuer
   std::string subject;
   Json audience;
 };
@@ -401,7 +400,7 @@ std::expected<Service::Assertion, HttpResponse> Service::verifyAssertion(const s
     return std::unexpected(entraError(world_, 400, "invalid_client", 700024,
                                       "Client assertion is not within its valid time range. Current time: " + world_.clock.iso8601() + "."));
   }
-  return Assertion{issuer, normalized, claims->value("sub", ""), claims->contains("aud") ? (*claims)["aud"] : Json("")};
+  return Assertion{normalized, claims->value("sub", ""), claims->contains("aud") ? (*claims)["aud"] : Json("")};
 }
 
 std::expected<bool, HttpResponse> Service::federatedCredentialAccepts(const Assertion& assertion, const std::string& issuer,
