@@ -78,6 +78,49 @@ HttpResponse entraError(World& world, int status, const std::string& error, int 
                                         {"correlation_id", correlationId}}));
 }
 
+/// The value of `name` in a form or query string, or "".
+std::string field(const std::map<std::string, std::string>& form, const std::string& name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
+}
+
+bool isUserAssignedIdentity(const Json& resource) {
+  return toLower(resource.value("type", "")).ends_with("microsoft.managedidentity/userassignedidentities");
+}
+
+/// Who a managed identity token is for.
+struct ManagedIdentity {
+  std::string tenantId;
+  std::string objectId;
+  std::string clientId;
+};
+
+/// The identity an IMDS request names (client_id, object_id or msi_res_id; the last match wins), else the first
+/// principal of the first tenant; nullopt when there is none.
+std::optional<ManagedIdentity> imdsIdentity(World& world, const std::map<std::string, std::string>& query) {
+  std::string wantedClient = field(query, "client_id"), wantedObject = field(query, "object_id"), wantedResource = field(query, "msi_res_id");
+  if (wantedClient.empty() && wantedObject.empty() && wantedResource.empty()) {
+    if (world.tenants.empty() || world.tenants.front().principals.empty()) return std::nullopt;
+    const Tenant& tenant = world.tenants.front();
+    return ManagedIdentity{tenant.tenantId, tenant.principals.front().objectId, tenant.principals.front().clientId};
+  }
+  ManagedIdentity found;
+  for (Json* identity : world.withPrefix("/subscriptions/")) {
+    if (!isUserAssignedIdentity(*identity)) continue;
+    const Json& properties = identity->value("properties", Json::object());
+    if ((!wantedClient.empty() && equalsNoCase(properties.value("clientId", ""), wantedClient)) ||
+        (!wantedObject.empty() && equalsNoCase(properties.value("principalId", ""), wantedObject)) ||
+        (!wantedResource.empty() && equalsNoCase(identity->value("id", ""), wantedResource))) {
+      found = {properties.value("tenantId", ""), properties.value("principalId", ""), properties.value("clientId", "")};
+    }
+  }
+  if (found.objectId.empty()) return std::nullopt;
+  return found;
+}
+
+const std::string kCheckFederatedCredential =
+    "'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.";
+
 }  // namespace
 
 std::expected<Json, BearerFailure> Service::verifyBearer(const std::map<std::string, std::string>& headers,
@@ -200,207 +243,234 @@ HttpResponse Service::handleEntra(const std::string& method, const std::string& 
   std::string rest;
   for (std::size_t i = 1; i < segments.size(); ++i) rest += "/" + segments[i];
   if (method == "GET" && (rest == "/v2.0/.well-known/openid-configuration" || rest == "/.well-known/openid-configuration")) {
-    const Tenant* tenant = tenantByIdOrName(tenantName);
-    if (tenant == nullptr && tenantName != "common" && tenantName != "organizations") {
-      return json(400, {{"error", "invalid_tenant"},
-                        {"error_description", "AADSTS90002: Tenant '" + tenantName + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."},
-                        {"error_codes", {90002}}});
-    }
-    return json(200, openIdConfiguration(tenant ? tenant->tenantId : tenantName));
+    return openIdConfigurationOf(tenantName);
   }
-  if (method == "GET" && (rest == "/discovery/v2.0/keys" || rest == "/discovery/keys")) {
-    return json(200, {{"keys", {signer_->jwk()}}});
-  }
-  if (method == "GET" && rest == "/discovery/instance") {
-    std::string host = baseUrl_.substr(baseUrl_.find("://") + 3);
-    return json(200, {{"tenant_discovery_endpoint", baseUrl_ + "/" + tenantName + "/v2.0/.well-known/openid-configuration"},
-                      {"api-version", "1.1"},
-                      {"metadata", {{{"preferred_network", host}, {"preferred_cache", host}, {"aliases", {host}}}}}});
-  }
+  if (method == "GET" && (rest == "/discovery/v2.0/keys" || rest == "/discovery/keys")) return json(200, {{"keys", {signer_->jwk()}}});
+  if (method == "GET" && rest == "/discovery/instance") return instanceDiscovery(tenantName);
   if (method == "POST" && (rest == "/oauth2/v2.0/token" || rest == "/oauth2/token")) {
-    auto form = parseQuery(http.body, false, true);
     const Tenant* tenant = tenantByIdOrName(tenantName);
     if (tenant == nullptr) {
       return entraError(world_, 400, "invalid_request", 90002,
                         "Tenant '" + tenantName + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.");
     }
     tenantForLog = tenant->tenantId;
-    return tokenEndpoint(*tenant, form, rest == "/oauth2/token");
+    return tokenEndpoint(*tenant, parseQuery(http.body, false, true), rest == "/oauth2/token");
   }
   return json(404, {{"error", "not_found"}, {"error_description", "The emulator serves no Entra endpoint at '" + path + "'."}});
 }
 
-HttpResponse Service::tokenEndpoint(const Tenant& tenant, const std::map<std::string, std::string>& form, bool v1) {
-  auto field = [&](const std::string& name) {
-    auto it = form.find(name);
-    return it == form.end() ? std::string() : it->second;
-  };
-  auto entraError = [&](int status, const std::string& error, int code, const std::string& description) {
-    return anf::emulator::entraError(world_, status, error, code, description);
-  };
-  std::string grantType = field("grant_type");
-  if (grantType.empty()) return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
-  if (grantType != "client_credentials") {
-    return entraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '" + grantType + "'.");
+HttpResponse Service::openIdConfigurationOf(const std::string& tenantName) const {
+  const Tenant* tenant = tenantByIdOrName(tenantName);
+  if (tenant == nullptr && tenantName != "common" && tenantName != "organizations") {
+    return toHttp(Response::json(400, {{"error", "invalid_tenant"},
+                                       {"error_description", "AADSTS90002: Tenant '" + tenantName + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."},
+                                       {"error_codes", {90002}}}));
   }
-  std::string clientId = field("client_id");
-  if (clientId.empty()) return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+  return toHttp(Response::json(200, openIdConfiguration(tenant ? tenant->tenantId : tenantName)));
+}
+
+HttpResponse Service::instanceDiscovery(const std::string& tenantName) const {
+  std::string host = baseUrl_.substr(baseUrl_.find("://") + 3);
+  return toHttp(Response::json(200, {{"tenant_discovery_endpoint", baseUrl_ + "/" + tenantName + "/v2.0/.well-known/openid-configuration"},
+                                     {"api-version", "1.1"},
+                                     {"metadata", {{{"preferred_network", host}, {"preferred_cache", host}, {"aliases", {host}}}}}}));
+}
+
+/// A client credentials request whose grant type, client and resource are valid.
+struct Service::TokenRequest {
+  const Tenant& tenant;
+  bool v1;                // /oauth2/token (resource=) rather than /oauth2/v2.0/token (scope=)
+  std::string clientId;
+  std::string resource;
+  std::string audience;
+};
+
+/// A client assertion whose signature and time range are valid.
+struct Service::Assertion {
+  std::string normalized;  // normalizedIssuer() of its issuer
+  std::string subject;
+  Json audience;
+};
+
+HttpResponse Service::tokenEndpoint(const Tenant& tenant, const std::map<std::string, std::string>& form, bool v1) {
+  auto request = parseTokenRequest(tenant, form, v1);
+  if (!request) return request.error();
+  std::string secret = field(form, "client_secret");
+  std::string assertion = field(form, "client_assertion");
+  if (!secret.empty()) return clientSecretGrant(*request, secret);
+  if (assertion.empty()) {
+    return entraError(world_, 401, "invalid_client", 7000218,
+                      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  }
+  if (field(form, "client_assertion_type") != kJwtBearer) {
+    return entraError(world_, 400, "invalid_request", 50027,
+                      "JWT token is invalid or malformed: client_assertion_type must be '" + kJwtBearer + "'.");
+  }
+  auto verified = verifyAssertion(assertion);
+  if (!verified) return verified.error();
+  if (auto answer = managedIdentityAssertionGrant(*request, *verified)) return *answer;
+  if (auto answer = principalAssertionGrant(*request, *verified)) return *answer;
+  return applicationAssertionGrant(*request, *verified);
+}
+
+std::expected<Service::TokenRequest, HttpResponse> Service::parseTokenRequest(const Tenant& tenant,
+                                                                              const std::map<std::string, std::string>& form, bool v1) {
+  auto refuse = [&](const std::string& error, int code, const std::string& description) {
+    return std::unexpected(entraError(world_, 400, error, code, description));
+  };
+  std::string grantType = field(form, "grant_type");
+  if (grantType.empty()) return refuse("invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
+  if (grantType != "client_credentials") return refuse("unsupported_grant_type", 70003, "The app requested an unsupported grant type '" + grantType + "'.");
+  std::string clientId = field(form, "client_id");
+  if (clientId.empty()) return refuse("invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
   std::string resource;
   if (v1) {
-    resource = field("resource");
-    if (resource.empty()) return entraError(400, "invalid_request", 50001, "The resource principal named was not found in the tenant.");
+    resource = field(form, "resource");
+    if (resource.empty()) return refuse("invalid_request", 50001, "The resource principal named was not found in the tenant.");
   } else {
-    std::string scope = field("scope");
-    if (scope.empty()) return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
+    std::string scope = field(form, "scope");
+    if (scope.empty()) return refuse("invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
     if (!scope.ends_with("/.default") || scope.find(' ') != std::string::npos) {
-      return entraError(400, "invalid_scope", 1002012,
-                        "The provided value for scope " + scope +
-                            " is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
+      return refuse("invalid_scope", 1002012,
+                    "The provided value for scope " + scope +
+                        " is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
     }
     resource = scope.substr(0, scope.size() - std::string("/.default").size());
   }
-  std::string audience = audienceFor(resource);
-  auto success = [&](const std::string& objectId, const std::string& appId, const std::string& appidacr) {
-    std::string token = issueToken(tenant.tenantId, objectId, appId, audience, kTokenLifetime, appidacr);
-    Json body{{"token_type", "Bearer"}, {"expires_in", kTokenLifetime.count()}, {"ext_expires_in", kTokenLifetime.count()}, {"access_token", token}};
-    if (v1) {
-      body["expires_on"] = std::to_string(world_.clock.unixSeconds() + kTokenLifetime.count());
-      body["resource"] = resource;
-    }
-    HttpResponse response = toHttp(Response::json(200, body));
-    response.headers["Cache-Control"] = "no-store, no-cache";
-    return response;
-  };
-  auto notFoundInDirectory = [&] {
-    return entraError(400, "unauthorized_client", 700016,
-                      "Application with identifier '" + clientId + "' was not found in the directory '" + tenant.name +
-                          "'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any "
-                          "user in the tenant. You may have sent your authentication request to the wrong tenant.");
-  };
+  return TokenRequest{tenant, v1, clientId, resource, audienceFor(resource)};
+}
 
-  // Client secret: the tenant's principals.
-  std::string secret = field("client_secret");
-  std::string assertion = field("client_assertion");
-  if (!secret.empty()) {
-    for (const auto& principal : tenant.principals) {
-      if (!equalsNoCase(principal.clientId, clientId)) continue;
-      if (principal.clientSecret != secret) {
-        return entraError(401, "invalid_client", 7000215,
-                          "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client "
-                          "secret ID, for a secret added to app '" + principal.clientId + "'.");
-      }
-      return success(principal.objectId, principal.clientId, "1");
-    }
-    return notFoundInDirectory();
+HttpResponse Service::tokenResponse(const TokenRequest& request, const std::string& objectId, const std::string& appId,
+                                    const std::string& appidacr) {
+  std::string token = issueToken(request.tenant.tenantId, objectId, appId, request.audience, kTokenLifetime, appidacr);
+  Json body{{"token_type", "Bearer"}, {"expires_in", kTokenLifetime.count()}, {"ext_expires_in", kTokenLifetime.count()}, {"access_token", token}};
+  if (request.v1) {
+    body["expires_on"] = std::to_string(world_.clock.unixSeconds() + kTokenLifetime.count());
+    body["resource"] = request.resource;
   }
-  if (assertion.empty()) {
-    return entraError(401, "invalid_client", 7000218,
-                      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-  }
-  if (field("client_assertion_type") != kJwtBearer) {
-    return entraError(400, "invalid_request", 50027, "JWT token is invalid or malformed: client_assertion_type must be '" + kJwtBearer + "'.");
-  }
+  HttpResponse response = toHttp(Response::json(200, body));
+  response.headers["Cache-Control"] = "no-store, no-cache";
+  return response;
+}
 
-  // Client assertion: verify it against its issuer's key, then find a federated credential that accepts it.
+HttpResponse Service::clientNotInDirectory(const TokenRequest& request) {
+  return entraError(world_, 400, "unauthorized_client", 700016,
+                    "Application with identifier '" + request.clientId + "' was not found in the directory '" + request.tenant.name +
+                        "'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any "
+                        "user in the tenant. You may have sent your authentication request to the wrong tenant.");
+}
+
+HttpResponse Service::clientSecretGrant(const TokenRequest& request, const std::string& secret) {
+  for (const auto& principal : request.tenant.principals) {
+    if (!equalsNoCase(principal.clientId, request.clientId)) continue;
+    if (principal.clientSecret != secret) {
+      return entraError(world_, 401, "invalid_client", 7000215,
+                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client "
+                        "secret ID, for a secret added to app '" + principal.clientId + "'.");
+    }
+    return tokenResponse(request, principal.objectId, principal.clientId, "1");
+  }
+  return clientNotInDirectory(request);
+}
+
+std::expected<Service::Assertion, HttpResponse> Service::verifyAssertion(const std::string& assertion) {
   auto unverified = unverifiedJwtClaims(assertion);
-  if (!unverified) return entraError(400, "invalid_request", 50027, "JWT token is invalid or malformed.");
+  if (!unverified) return std::unexpected(entraError(world_, 400, "invalid_request", 50027, "JWT token is invalid or malformed."));
   std::string issuer = unverified->value("iss", "");
-  std::optional<Json> claims;
   std::string normalized = normalizedIssuer(issuer, baseUrl_);
+  auto external = [&](const ExternalIssuer& e) { return normalizedIssuer(e.issuer, baseUrl_) == normalized; };
   bool ownIssuer = normalized == toLower(workloadIdentityIssuer());
   for (const auto& tenantEntry : world_.tenants) ownIssuer = ownIssuer || normalized == toLower(issuerOf(tenantEntry.tenantId));
+  std::optional<Json> claims;
   if (ownIssuer) {
     claims = signer_->verify(assertion);
   } else {
-    for (const auto& external : externalIssuers_) {
-      if (normalizedIssuer(external.issuer, baseUrl_) == normalized) claims = verifyJwtWithPublicKey(assertion, external.publicKeyPem);
+    for (const auto& candidate : externalIssuers_) {
+      if (external(candidate)) claims = verifyJwtWithPublicKey(assertion, candidate.publicKeyPem);
     }
-    if (!claims && std::ranges::none_of(externalIssuers_, [&](const ExternalIssuer& e) { return normalizedIssuer(e.issuer, baseUrl_) == normalized; })) {
-      return entraError(400, "invalid_client", 700211,
-                        "No matching federated identity record found for presented assertion issuer '" + issuer +
-                            "'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.");
+    if (!claims && std::ranges::none_of(externalIssuers_, external)) {
+      return std::unexpected(entraError(world_, 400, "invalid_client", 700211,
+                                        "No matching federated identity record found for presented assertion issuer '" + issuer +
+                                            kCheckFederatedCredential));
     }
   }
-  if (!claims) return entraError(401, "invalid_client", 700027, "Client assertion failed signature validation.");
+  if (!claims) return std::unexpected(entraError(world_, 401, "invalid_client", 700027, "Client assertion failed signature validation."));
   std::int64_t now = world_.clock.unixSeconds();
   if (claims->value("exp", std::int64_t{0}) < now || claims->value("nbf", std::int64_t{0}) > now + 300) {
-    return entraError(400, "invalid_client", 700024, "Client assertion is not within its valid time range. Current time: " + world_.clock.iso8601() + ".");
+    return std::unexpected(entraError(world_, 400, "invalid_client", 700024,
+                                      "Client assertion is not within its valid time range. Current time: " + world_.clock.iso8601() + "."));
   }
-  std::string subject = claims->value("sub", "");
-  Json assertionAudience = claims->contains("aud") ? (*claims)["aud"] : Json("");
-  auto matches = [&](const std::string& ficIssuer, const std::string& ficSubject, const Json& ficAudiences) -> std::optional<HttpResponse> {
-    if (normalizedIssuer(ficIssuer, baseUrl_) != normalized || ficSubject != subject) return std::nullopt;
-    if (!audienceMatches(assertionAudience, ficAudiences.is_array() ? ficAudiences : Json::array({kTokenExchangeAudience}))) {
-      return entraError(400, "invalid_client", 700212,
-                        "No matching federated identity record found for presented assertion audience '" + assertionAudience.dump() +
-                            "'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.");
-    }
-    return HttpResponse{};
-  };
-  auto noSubject = [&] {
-    return entraError(400, "invalid_client", 700213,
-                      "No matching federated identity record found for presented assertion subject '" + subject +
-                          "'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.");
-  };
+  return Assertion{normalized, claims->value("sub", ""), claims->contains("aud") ? (*claims)["aud"] : Json("")};
+}
 
-  // 1. A user-assigned managed identity of this tenant with a federated identity credential (workload identity).
+std::expected<bool, HttpResponse> Service::federatedCredentialAccepts(const Assertion& assertion, const std::string& issuer,
+                                                                     const std::string& subject, const Json& audiences) {
+  if (normalizedIssuer(issuer, baseUrl_) != assertion.normalized || subject != assertion.subject) return false;
+  if (!audienceMatches(assertion.audience, audiences.is_array() ? audiences : Json::array({kTokenExchangeAudience}))) {
+    return std::unexpected(entraError(world_, 400, "invalid_client", 700212,
+                                      "No matching federated identity record found for presented assertion audience '" +
+                                          assertion.audience.dump() + kCheckFederatedCredential));
+  }
+  return true;
+}
+
+HttpResponse Service::noFederatedSubject(const Assertion& assertion) {
+  return entraError(world_, 400, "invalid_client", 700213,
+                    "No matching federated identity record found for presented assertion subject '" + assertion.subject +
+                        kCheckFederatedCredential);
+}
+
+std::optional<HttpResponse> Service::managedIdentityAssertionGrant(const TokenRequest& request, const Assertion& assertion) {
   for (Json* identity : world_.withPrefix("/subscriptions/")) {
     const Json& properties = identity->value("properties", Json::object());
-    if (!toLower(identity->value("type", "")).ends_with("microsoft.managedidentity/userassignedidentities") ||
-        !equalsNoCase(properties.value("clientId", ""), clientId)) {
-      continue;
-    }
-    if (!equalsNoCase(properties.value("tenantId", tenant.tenantId), tenant.tenantId)) return notFoundInDirectory();
+    if (!isUserAssignedIdentity(*identity) || !equalsNoCase(properties.value("clientId", ""), request.clientId)) continue;
+    if (!equalsNoCase(properties.value("tenantId", request.tenant.tenantId), request.tenant.tenantId)) return clientNotInDirectory(request);
     for (Json* credential : world_.children(identity->value("id", ""), "federatedIdentityCredentials")) {
       const Json& fic = credential->value("properties", Json::object());
-      if (auto matched = matches(fic.value("issuer", ""), fic.value("subject", ""), fic.value("audiences", Json::array()))) {
-        if (matched->status != 200) return *matched;
-        return success(properties.value("principalId", ""), properties.value("clientId", ""), "2");
-      }
+      auto accepted = federatedCredentialAccepts(assertion, fic.value("issuer", ""), fic.value("subject", ""), fic.value("audiences", Json::array()));
+      if (!accepted) return accepted.error();
+      if (*accepted) return tokenResponse(request, properties.value("principalId", ""), properties.value("clientId", ""), "2");
     }
-    return noSubject();
+    return noFederatedSubject(assertion);
   }
-  // 2. A principal of the world: accepts the emulator's workload identity issuer for any subject, and the federated
-  //    credentials of its Graph application.
-  for (const auto& principal : tenant.principals) {
-    if (!equalsNoCase(principal.clientId, clientId)) continue;
-    if (normalized == toLower(workloadIdentityIssuer())) {
-      if (!audienceMatches(assertionAudience, Json::array({kTokenExchangeAudience}))) {
-        return entraError(400, "invalid_client", 700212,
-                          "No matching federated identity record found for presented assertion audience '" + assertionAudience.dump() + "'.");
-      }
-      return success(principal.objectId, principal.clientId, "2");
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> Service::principalAssertionGrant(const TokenRequest& request, const Assertion& assertion) {
+  for (const auto& principal : request.tenant.principals) {
+    if (!equalsNoCase(principal.clientId, request.clientId) || assertion.normalized != toLower(workloadIdentityIssuer())) continue;
+    if (!audienceMatches(assertion.audience, Json::array({kTokenExchangeAudience}))) {
+      return entraError(world_, 400, "invalid_client", 700212,
+                        "No matching federated identity record found for presented assertion audience '" + assertion.audience.dump() + "'.");
     }
+    return tokenResponse(request, principal.objectId, principal.clientId, "2");
   }
-  // 3. A Graph application (multitenant for other tenants) with a service principal in this tenant.
-  Json* application = nullptr;
-  for (Json* candidate : world_.withPrefix("/tenants/")) {
-    std::string id = toLower(candidate->value("id", ""));
-    if (id.find("/applications/") != std::string::npos && id.find("/federatedidentitycredentials/") == std::string::npos &&
-        candidate->value("appId", "") == clientId) {
-      application = candidate;
-    }
-  }
-  if (application == nullptr) return notFoundInDirectory();
+  return std::nullopt;
+}
+
+HttpResponse Service::applicationAssertionGrant(const TokenRequest& request, const Assertion& assertion) {
+  const auto applications = graphApplicationsWithAppId(world_, request.clientId);
+  if (applications.empty()) return clientNotInDirectory(request);
+  const Json& application = *applications.back();
   Json* servicePrincipal = nullptr;
-  for (Json* candidate : world_.withPrefix("/tenants/" + tenant.tenantId + "/servicePrincipals/")) {
-    if (candidate->value("appId", "") == clientId) servicePrincipal = candidate;
+  for (Json* candidate : world_.withPrefix("/tenants/" + request.tenant.tenantId + "/servicePrincipals/")) {
+    if (candidate->value("appId", "") == request.clientId) servicePrincipal = candidate;
   }
   if (servicePrincipal == nullptr) {
-    bool home = equalsNoCase(application->value("tenantId", ""), tenant.tenantId);
-    bool multitenant = application->value("signInAudience", "AzureADMyOrg") != "AzureADMyOrg";
-    if (!home && !multitenant) return notFoundInDirectory();
-    return entraError(400, "invalid_client", 7000229,
-                      "The client application " + clientId + " is missing service principal in the tenant " + tenant.tenantId +
+    bool home = equalsNoCase(application.value("tenantId", ""), request.tenant.tenantId);
+    bool multitenant = application.value("signInAudience", "AzureADMyOrg") != "AzureADMyOrg";
+    if (!home && !multitenant) return clientNotInDirectory(request);
+    return entraError(world_, 400, "invalid_client", 7000229,
+                      "The client application " + request.clientId + " is missing service principal in the tenant " + request.tenant.tenantId +
                           ". See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119");
   }
-  for (Json* credential : world_.children(application->value("id", ""), "federatedIdentityCredentials")) {
-    if (auto matched = matches(credential->value("issuer", ""), credential->value("subject", ""), credential->value("audiences", Json::array()))) {
-      if (matched->status != 200) return *matched;
-      return success(servicePrincipal->value("objectId", ""), clientId, "2");
-    }
+  for (Json* credential : world_.children(application.value("id", ""), "federatedIdentityCredentials")) {
+    auto accepted = federatedCredentialAccepts(assertion, credential->value("issuer", ""), credential->value("subject", ""),
+                                               credential->value("audiences", Json::array()));
+    if (!accepted) return accepted.error();
+    if (*accepted) return tokenResponse(request, servicePrincipal->value("objectId", ""), request.clientId, "2");
   }
-  return noSubject();
+  return noFederatedSubject(assertion);
 }
 
 HttpResponse Service::imdsToken(const std::map<std::string, std::string>& query, const HttpRequest& http, std::string& tenantForLog,
@@ -412,42 +482,16 @@ HttpResponse Service::imdsToken(const std::map<std::string, std::string>& query,
   if (metadata == http.headers.end() || !equalsNoCase(metadata->second, "true")) {
     return error(400, "invalid_request", "Required metadata header not specified");
   }
-  auto field = [&](const std::string& name) {
-    auto it = query.find(name);
-    return it == query.end() ? std::string() : it->second;
-  };
-  if (requireApiVersion && field("api-version").empty()) return error(400, "invalid_request", "Required query variable 'api-version' is missing");
-  std::string resource = field("resource");
+  if (requireApiVersion && field(query, "api-version").empty()) return error(400, "invalid_request", "Required query variable 'api-version' is missing");
+  std::string resource = field(query, "resource");
   if (resource.empty()) return error(400, "invalid_request", "Required audience parameter not specified");
-
-  std::string tenantId, objectId, clientId;
-  std::string wantedClient = field("client_id"), wantedObject = field("object_id"), wantedResource = field("msi_res_id");
-  if (!wantedClient.empty() || !wantedObject.empty() || !wantedResource.empty()) {
-    for (Json* identity : world_.withPrefix("/subscriptions/")) {
-      if (!toLower(identity->value("type", "")).ends_with("microsoft.managedidentity/userassignedidentities")) continue;
-      const Json& properties = identity->value("properties", Json::object());
-      if ((!wantedClient.empty() && equalsNoCase(properties.value("clientId", ""), wantedClient)) ||
-          (!wantedObject.empty() && equalsNoCase(properties.value("principalId", ""), wantedObject)) ||
-          (!wantedResource.empty() && equalsNoCase(identity->value("id", ""), wantedResource))) {
-        tenantId = properties.value("tenantId", "");
-        objectId = properties.value("principalId", "");
-        clientId = properties.value("clientId", "");
-      }
-    }
-    if (objectId.empty()) return error(400, "invalid_request", "Identity not found");
-  } else if (!world_.tenants.empty() && !world_.tenants.front().principals.empty()) {
-    const Tenant& tenant = world_.tenants.front();
-    tenantId = tenant.tenantId;
-    objectId = tenant.principals.front().objectId;
-    clientId = tenant.principals.front().clientId;
-  } else {
-    return error(400, "invalid_request", "Identity not found");
-  }
-  tenantForLog = tenantId;
+  auto identity = imdsIdentity(world_, query);
+  if (!identity) return error(400, "invalid_request", "Identity not found");
+  tenantForLog = identity->tenantId;
   std::int64_t now = world_.clock.unixSeconds();
-  std::string token = issueToken(tenantId, objectId, clientId, audienceFor(resource), kImdsTokenLifetime, "2");
+  std::string token = issueToken(identity->tenantId, identity->objectId, identity->clientId, audienceFor(resource), kImdsTokenLifetime, "2");
   return toHttp(Response::json(200, {{"access_token", token},
-                                     {"client_id", clientId},
+                                     {"client_id", identity->clientId},
                                      {"expires_in", std::to_string(kImdsTokenLifetime.count())},
                                      {"expires_on", std::to_string(now + kImdsTokenLifetime.count())},
                                      {"ext_expires_in", std::to_string(kImdsTokenLifetime.count())},

@@ -55,220 +55,273 @@ HttpResponse graphError(int status, const std::string& code, const std::string& 
                                           {"innerError", {{"date", now}, {"request-id", world.newGuid()}, {"client-request-id", world.newGuid()}}}}}}));
 }
 
+HttpResponse methodNotAllowed(World& world) { return graphError(405, "Request_BadRequest", "Method not allowed.", world); }
+
+HttpResponse notFound(World& world, const std::string& id) {
+  return graphError(404, "Request_ResourceNotFound",
+                    "Resource '" + id + "' does not exist or one of its queried reference-property objects are not present.", world);
+}
+
+/// Graph's 401 for a refused bearer token.
+HttpResponse unauthenticated(const BearerFailure& failure, World& world) {
+  using Kind = BearerFailure::Kind;
+  const Kind kind = failure.kind;
+  std::string message = kind == Kind::Missing || kind == Kind::Malformed ? "Access token is empty."
+                        : kind == Kind::Expired                           ? "Lifetime validation failed, the token is expired."
+                        : kind == Kind::WrongAudience                     ? "Access token validation failure. Invalid audience."
+                                                                          : "Access token validation failure.";
+  return graphError(401, "InvalidAuthenticationToken", message, world);
+}
+
+/// A Graph view with its "@odata.context" as answered for one entity.
+HttpResponse entity(int status, const Json& stored, const std::string& context) {
+  Json view = graphView(stored);
+  view["@odata.context"] = kGraphMetadata + context + "/$entity";
+  return toHttp(Response::json(status, view));
+}
+
+/// An authenticated Graph request: the caller's tenant, its JSON body and $filter.
+struct GraphCall {
+  World& world;
+  const std::string& method;
+  std::string tenantId;
+  std::string tenantRoot;  // "/tenants/{tid}"
+  Json body;
+  std::optional<Filter> filter;
+  std::string baseUrl;
+};
+
+/// /v1.0/{applications|servicePrincipals}[/{id} | (appId='{appId}')][/federatedIdentityCredentials[/{id}]]
+struct GraphRoute {
+  bool applications = false;
+  bool byAppId = false;
+  std::string key;  // the object id or appId; empty for the collection
+  bool credentials = false;
+  std::string credentialKey;  // the credential id or name; empty for the collection
+  std::string collection;     // "applications" or "servicePrincipals"
+};
+
+std::optional<GraphRoute> parseRoute(const std::string& path) {
+  static const std::regex kRoute(R"(^/v1\.0/(applications|servicePrincipals)(?:/([^/()]+)|\((appId)='([^']*)'\))?(?:/(federatedIdentityCredentials)(?:/([^/]+))?)?/?$)",
+                                 std::regex::icase);
+  std::smatch match;
+  if (!std::regex_match(path, match, kRoute)) return std::nullopt;
+  GraphRoute route;
+  route.applications = equalsNoCase(match[1].str(), "applications");
+  route.byAppId = match[3].matched;
+  route.key = route.byAppId ? match[4].str() : match[2].str();
+  route.credentials = match[5].matched;
+  route.credentialKey = match[6].str();
+  route.collection = route.applications ? "applications" : "servicePrincipals";
+  return route;
+}
+
+/// The direct children of `prefix` that pass the $filter, as a Graph collection.
+HttpResponse listObjects(const GraphCall& call, const std::string& prefix, const std::string& context) {
+  Json value = Json::array();
+  for (Json* object : call.world.withPrefix(prefix)) {
+    std::string rest = object->value("id", "").substr(prefix.size());
+    if (rest.find('/') != std::string::npos) continue;
+    Json view = graphView(*object);
+    if (passes(view, call.filter)) value.push_back(view);
+  }
+  return toHttp(Response::json(200, {{"@odata.context", kGraphMetadata + context}, {"value", value}}));
+}
+
+HttpResponse createApplication(const GraphCall& call) {
+  std::string displayName = call.body.value("displayName", "");
+  if (displayName.empty()) {
+    return graphError(400, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'Application'.", call.world);
+  }
+  std::string audience = call.body.value("signInAudience", "AzureADMyOrg");
+  if (std::ranges::none_of(kSignInAudiences, [&](const std::string& known) { return known == audience; })) {
+    return graphError(400, "Request_BadRequest", "Invalid value specified for property 'signInAudience' of resource 'Application'.", call.world);
+  }
+  std::string objectId = call.world.newGuid();
+  const Tenant* tenant = call.world.tenantById(call.tenantId);
+  Json application = call.body;
+  application["id"] = call.tenantRoot + "/applications/" + objectId;
+  application["objectId"] = objectId;
+  application["tenantId"] = call.tenantId;
+  application["appId"] = call.world.newGuid();
+  application["displayName"] = displayName;
+  application["signInAudience"] = audience;
+  application["createdDateTime"] = call.world.clock.iso8601().substr(0, 19) + "Z";
+  application["publisherDomain"] = (tenant ? tenant->name : call.tenantId) + ".onmicrosoft.com";
+  if (!application.contains("identifierUris")) application["identifierUris"] = Json::array();
+  HttpResponse created = entity(201, call.world.put(application), "applications");
+  created.headers["Location"] = call.baseUrl + "/v1.0/directoryObjects/" + objectId + "/Microsoft.DirectoryServices.Application";
+  return created;
+}
+
+/// Service principal for an application: in the caller's tenant (admin consent for a multitenant app).
+HttpResponse createServicePrincipal(const GraphCall& call) {
+  std::string appId = call.body.value("appId", "");
+  Json* application = nullptr;
+  for (Json* candidate : graphApplicationsWithAppId(call.world, appId)) {
+    bool home = equalsNoCase(candidate->value("tenantId", ""), call.tenantId);
+    if (home || candidate->value("signInAudience", "AzureADMyOrg") != "AzureADMyOrg") application = candidate;
+  }
+  if (appId.empty() || application == nullptr) {
+    return graphError(400, "Request_BadRequest",
+                      "The appId '" + appId + "' of the service principal does not reference a valid application object.", call.world);
+  }
+  for (Json* existing : call.world.withPrefix(call.tenantRoot + "/servicePrincipals/")) {
+    if (existing->value("appId", "") == appId) {
+      return graphError(409, "Request_MultipleObjectsWithSameKeyValue",
+                        "The service principal cannot be created, updated, or restored because the service principal name " + appId +
+                            " is already in use.",
+                        call.world);
+    }
+  }
+  std::string objectId = call.world.newGuid();
+  Json servicePrincipal{{"id", call.tenantRoot + "/servicePrincipals/" + objectId},
+                        {"objectId", objectId},
+                        {"tenantId", call.tenantId},
+                        {"appId", appId},
+                        {"appOwnerOrganizationId", application->value("tenantId", "")},
+                        {"appDisplayName", application->value("displayName", "")},
+                        {"displayName", application->value("displayName", "")},
+                        {"servicePrincipalType", "Application"},
+                        {"accountEnabled", true},
+                        {"signInAudience", application->value("signInAudience", "AzureADMyOrg")},
+                        {"servicePrincipalNames", {appId}},
+                        {"createdDateTime", call.world.clock.iso8601().substr(0, 19) + "Z"}};
+  return entity(201, call.world.put(servicePrincipal), "servicePrincipals");
+}
+
+/// GET lists a collection, POST creates in it.
+HttpResponse collectionMethods(const GraphCall& call, const GraphRoute& route) {
+  if (call.method == "GET") return listObjects(call, call.tenantRoot + "/" + route.collection + "/", route.collection);
+  if (call.method != "POST") return methodNotAllowed(call.world);
+  return route.applications ? createApplication(call) : createServicePrincipal(call);
+}
+
+/// The application or service principal the route names, by object id or appId; nullptr when there is none.
+Json* findObject(const GraphCall& call, const GraphRoute& route) {
+  const std::string collection = call.tenantRoot + "/" + route.collection + "/";
+  if (!route.byAppId) return call.world.find(collection + route.key);
+  Json* object = nullptr;
+  for (Json* candidate : call.world.withPrefix(collection)) {
+    if (candidate->value("appId", "") != route.key) continue;
+    if (route.applications && !candidate->contains("signInAudience")) continue;  // a credential under an application
+    object = candidate;
+    if (route.applications) break;
+  }
+  return object;
+}
+
+/// GET or DELETE (with everything below it) of one application or service principal.
+HttpResponse objectMethods(const GraphCall& call, const GraphRoute& route, const Json& object) {
+  if (call.method == "GET") return entity(200, object, route.collection);
+  if (call.method != "DELETE") return methodNotAllowed(call.world);
+  const std::string objectWorldId = object.value("id", "");
+  for (Json* child : call.world.withPrefix(objectWorldId + "/")) call.world.erase(child->value("id", ""));
+  call.world.erase(objectWorldId);
+  return toHttp(Response::empty(204));
+}
+
+HttpResponse createCredential(const GraphCall& call, const Json& application, const std::string& prefix, const std::string& context) {
+  const Json& body = call.body;
+  std::string name = body.value("name", "");
+  std::string issuer = body.value("issuer", "");
+  std::string subject = body.value("subject", "");
+  Json audiences = body.value("audiences", Json::array());
+  if (name.empty() || issuer.empty() || subject.empty() || !audiences.is_array() || audiences.empty()) {
+    return graphError(400, "Request_BadRequest", "The properties 'name', 'issuer', 'subject' and 'audiences' are required.", call.world);
+  }
+  auto existing = call.world.withPrefix(prefix);
+  for (Json* credential : existing) {
+    if (equalsNoCase(credential->value("name", ""), name)) {
+      return graphError(409, "Request_BadRequest", "FederatedIdentityCredential with name " + name + " already exists.", call.world);
+    }
+    if (credential->value("issuer", "") == issuer && credential->value("subject", "") == subject) {
+      return graphError(409, "Request_BadRequest",
+                        "FederatedIdentityCredential with issuer " + issuer + " and subject " + subject + " already exists.", call.world);
+    }
+  }
+  if (existing.size() >= kMaxFederatedCredentials) {
+    return graphError(400, "Request_BadRequest",
+                      "Cannot add more than " + std::to_string(kMaxFederatedCredentials) + " federated identity credentials to an application.",
+                      call.world);
+  }
+  std::string credentialId = call.world.newGuid();
+  Json credential{{"id", prefix + credentialId},
+                  {"objectId", credentialId},
+                  {"applicationObjectId", application.value("objectId", "")},
+                  {"name", name},
+                  {"issuer", issuer},
+                  {"subject", subject},
+                  {"audiences", audiences},
+                  {"description", body.value("description", Json(nullptr))}};
+  return entity(201, call.world.put(credential), context);
+}
+
+/// A single credential under `prefix` by id, or by name ("name='x'" is Graph's alternate key); nullptr when none.
+Json* findCredential(World& world, const std::string& prefix, const std::string& key) {
+  if (Json* credential = world.find(prefix + key)) return credential;
+  std::string byName = key;
+  static const std::regex kNameKey(R"(^\(name='([^']*)'\)$|^name='([^']*)'$)");
+  if (std::smatch nameMatch; std::regex_match(key, nameMatch, kNameKey)) byName = nameMatch[1].matched ? nameMatch[1].str() : nameMatch[2].str();
+  Json* credential = nullptr;
+  for (Json* candidate : world.withPrefix(prefix)) {
+    if (equalsNoCase(candidate->value("name", ""), byName)) credential = candidate;
+  }
+  return credential;
+}
+
+/// /applications/{id}/federatedIdentityCredentials[/{id}]: GET and POST on the collection, GET and DELETE on one.
+HttpResponse credentialMethods(const GraphCall& call, const GraphRoute& route, const Json& application) {
+  const std::string prefix = application.value("id", "") + "/federatedIdentityCredentials/";
+  const std::string context = "applications('" + application.value("objectId", "") + "')/federatedIdentityCredentials";
+  if (route.credentialKey.empty()) {
+    if (call.method == "GET") return listObjects(call, prefix, context);
+    if (call.method != "POST") return methodNotAllowed(call.world);
+    return createCredential(call, application, prefix, context);
+  }
+  Json* credential = findCredential(call.world, prefix, route.credentialKey);
+  if (credential == nullptr) return notFound(call.world, route.credentialKey);
+  if (call.method == "GET") return toHttp(Response::json(200, graphView(*credential)));
+  if (call.method != "DELETE") return methodNotAllowed(call.world);
+  call.world.erase(credential->value("id", ""));
+  return toHttp(Response::empty(204));
+}
+
 }  // namespace
+
+std::vector<Json*> graphApplicationsWithAppId(World& world, const std::string& appId) {
+  std::vector<Json*> applications;
+  for (Json* candidate : world.withPrefix("/tenants/")) {
+    std::string id = toLower(candidate->value("id", ""));
+    if (id.find("/applications/") == std::string::npos || id.find("/federatedidentitycredentials/") != std::string::npos) continue;
+    if (candidate->value("appId", "") == appId) applications.push_back(candidate);
+  }
+  return applications;
+}
 
 HttpResponse Service::handleGraph(const std::string& method, const std::string& path, const std::map<std::string, std::string>& query,
                                   const HttpRequest& http, std::string& tenantForLog) {
   auto claims = verifyBearer(http.headers, {"https://graph.microsoft.com", "https://graph.microsoft.com/", "00000003-0000-0000-c000-000000000000"});
-  if (!claims) {
-    using Kind = BearerFailure::Kind;
-    Kind kind = claims.error().kind;
-    std::string message = kind == Kind::Missing || kind == Kind::Malformed ? "Access token is empty."
-                          : kind == Kind::Expired                           ? "Lifetime validation failed, the token is expired."
-                          : kind == Kind::WrongAudience                     ? "Access token validation failure. Invalid audience."
-                                                                            : "Access token validation failure.";
-    return graphError(401, "InvalidAuthenticationToken", message, world_);
-  }
-  std::string tenantId = claims->value("tid", "");
-  tenantForLog = tenantId;
-  Json body;
+  if (!claims) return unauthenticated(claims.error(), world_);
+  GraphCall call{.world = world_, .method = method, .tenantId = claims->value("tid", ""), .baseUrl = baseUrl_};
+  call.tenantRoot = "/tenants/" + call.tenantId;
+  tenantForLog = call.tenantId;
   if (http.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-    body = Json::parse(http.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return graphError(400, "BadRequest", "Unable to read JSON request payload.", world_);
+    call.body = Json::parse(http.body, nullptr, false);
+    if (call.body.is_discarded() || !call.body.is_object()) return graphError(400, "BadRequest", "Unable to read JSON request payload.", world_);
   }
   auto filter = parseFilter(query);
   if (!filter) return graphError(400, "Request_UnsupportedQuery", filter.error(), world_);
+  call.filter = *filter;
 
-  std::string tenantRoot = "/tenants/" + tenantId;
-  auto list = [&](const std::string& prefix, const std::string& context, bool direct) {
-    Json value = Json::array();
-    for (Json* object : world_.withPrefix(prefix)) {
-      std::string rest = object->value("id", "").substr(prefix.size());
-      if (direct && rest.find('/') != std::string::npos) continue;
-      Json view = graphView(*object);
-      if (passes(view, *filter)) value.push_back(view);
-    }
-    return toHttp(Response::json(200, {{"@odata.context", kGraphMetadata + context}, {"value", value}}));
-  };
-  auto notFound = [&](const std::string& id) {
-    return graphError(404, "Request_ResourceNotFound",
-                      "Resource '" + id + "' does not exist or one of its queried reference-property objects are not present.", world_);
-  };
-  // Resolves "applications/{id}" or "applications(appId='{appId}')" to the stored application.
-  auto findApplication = [&](const std::string& key, bool byAppId) -> Json* {
-    if (!byAppId) return world_.find(tenantRoot + "/applications/" + key);
-    for (Json* application : world_.withPrefix(tenantRoot + "/applications/")) {
-      if (application->value("appId", "") == key && application->contains("signInAudience")) return application;
-    }
-    return nullptr;
-  };
-
-  static const std::regex kRoute(R"(^/v1\.0/(applications|servicePrincipals)(?:/([^/()]+)|\((appId)='([^']*)'\))?(?:/(federatedIdentityCredentials)(?:/([^/]+))?)?/?$)",
-                                 std::regex::icase);
-  std::smatch match;
-  if (!std::regex_match(path, match, kRoute)) {
-    return graphError(400, "BadRequest", "Resource not found for the segment '" + path.substr(path.rfind('/') + 1) + "'.", world_);
-  }
-  bool applications = equalsNoCase(match[1].str(), "applications");
-  bool byAppId = match[3].matched;
-  std::string key = byAppId ? match[4].str() : match[2].str();
-  bool credentials = match[5].matched;
-  std::string credentialKey = match[6].str();
-  std::string collection = applications ? "applications" : "servicePrincipals";
-
-  if (key.empty() && !credentials) {
-    if (method == "GET") return list(tenantRoot + "/" + collection + "/", collection, true);
-    if (method != "POST") return graphError(405, "Request_BadRequest", "Method not allowed.", world_);
-    if (applications) {
-      std::string displayName = body.value("displayName", "");
-      if (displayName.empty()) {
-        return graphError(400, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'Application'.", world_);
-      }
-      std::string audience = body.value("signInAudience", "AzureADMyOrg");
-      if (std::ranges::none_of(kSignInAudiences, [&](const std::string& known) { return known == audience; })) {
-        return graphError(400, "Request_BadRequest", "Invalid value specified for property 'signInAudience' of resource 'Application'.", world_);
-      }
-      std::string objectId = world_.newGuid();
-      Json application = body;
-      application["id"] = tenantRoot + "/applications/" + objectId;
-      application["objectId"] = objectId;
-      application["tenantId"] = tenantId;
-      application["appId"] = world_.newGuid();
-      application["displayName"] = displayName;
-      application["signInAudience"] = audience;
-      application["createdDateTime"] = world_.clock.iso8601().substr(0, 19) + "Z";
-      application["publisherDomain"] = (world_.tenantById(tenantId) ? world_.tenantById(tenantId)->name : tenantId) + ".onmicrosoft.com";
-      if (!application.contains("identifierUris")) application["identifierUris"] = Json::array();
-      Json view = graphView(world_.put(application));
-      view["@odata.context"] = kGraphMetadata + "applications/$entity";
-      HttpResponse created = toHttp(Response::json(201, view));
-      created.headers["Location"] = baseUrl_ + "/v1.0/directoryObjects/" + objectId + "/Microsoft.DirectoryServices.Application";
-      return created;
-    }
-    // Service principal for an application: in the caller's tenant (admin consent for a multitenant app).
-    std::string appId = body.value("appId", "");
-    Json* application = nullptr;
-    for (Json* candidate : world_.withPrefix("/tenants/")) {
-      std::string id = toLower(candidate->value("id", ""));
-      if (id.find("/applications/") == std::string::npos || id.find("/federatedidentitycredentials/") != std::string::npos) continue;
-      if (candidate->value("appId", "") != appId) continue;
-      bool home = equalsNoCase(candidate->value("tenantId", ""), tenantId);
-      if (home || candidate->value("signInAudience", "AzureADMyOrg") != "AzureADMyOrg") application = candidate;
-    }
-    if (appId.empty() || application == nullptr) {
-      return graphError(400, "Request_BadRequest",
-                        "The appId '" + appId + "' of the service principal does not reference a valid application object.", world_);
-    }
-    for (Json* existing : world_.withPrefix(tenantRoot + "/servicePrincipals/")) {
-      if (existing->value("appId", "") == appId) {
-        return graphError(409, "Request_MultipleObjectsWithSameKeyValue",
-                          "The service principal cannot be created, updated, or restored because the service principal name " + appId +
-                              " is already in use.",
-                          world_);
-      }
-    }
-    std::string objectId = world_.newGuid();
-    Json servicePrincipal{{"id", tenantRoot + "/servicePrincipals/" + objectId},
-                          {"objectId", objectId},
-                          {"tenantId", tenantId},
-                          {"appId", appId},
-                          {"appOwnerOrganizationId", application->value("tenantId", "")},
-                          {"appDisplayName", application->value("displayName", "")},
-                          {"displayName", application->value("displayName", "")},
-                          {"servicePrincipalType", "Application"},
-                          {"accountEnabled", true},
-                          {"signInAudience", application->value("signInAudience", "AzureADMyOrg")},
-                          {"servicePrincipalNames", {appId}},
-                          {"createdDateTime", world_.clock.iso8601().substr(0, 19) + "Z"}};
-    Json view = graphView(world_.put(servicePrincipal));
-    view["@odata.context"] = kGraphMetadata + "servicePrincipals/$entity";
-    return toHttp(Response::json(201, view));
-  }
-
-  Json* object = nullptr;
-  if (applications) {
-    object = findApplication(key, byAppId);
-  } else if (byAppId) {
-    for (Json* candidate : world_.withPrefix(tenantRoot + "/servicePrincipals/")) {
-      if (candidate->value("appId", "") == key) object = candidate;
-    }
-  } else {
-    object = world_.find(tenantRoot + "/servicePrincipals/" + key);
-  }
-  if (object == nullptr) return notFound(key);
-  std::string objectWorldId = object->value("id", "");
-
-  if (!credentials) {
-    if (method == "GET") {
-      Json view = graphView(*object);
-      view["@odata.context"] = kGraphMetadata + collection + "/$entity";
-      return toHttp(Response::json(200, view));
-    }
-    if (method == "DELETE") {
-      for (Json* child : world_.withPrefix(objectWorldId + "/")) world_.erase(child->value("id", ""));
-      world_.erase(objectWorldId);
-      return toHttp(Response::empty(204));
-    }
-    return graphError(405, "Request_BadRequest", "Method not allowed.", world_);
-  }
-  if (!applications) return graphError(400, "BadRequest", "Resource not found for the segment 'federatedIdentityCredentials'.", world_);
-
-  std::string credentialsPrefix = objectWorldId + "/federatedIdentityCredentials/";
-  std::string context = "applications('" + object->value("objectId", "") + "')/federatedIdentityCredentials";
-  if (credentialKey.empty()) {
-    if (method == "GET") return list(credentialsPrefix, context, true);
-    if (method != "POST") return graphError(405, "Request_BadRequest", "Method not allowed.", world_);
-    std::string name = body.value("name", "");
-    std::string issuer = body.value("issuer", "");
-    std::string subject = body.value("subject", "");
-    Json audiences = body.value("audiences", Json::array());
-    if (name.empty() || issuer.empty() || subject.empty() || !audiences.is_array() || audiences.empty()) {
-      return graphError(400, "Request_BadRequest", "The properties 'name', 'issuer', 'subject' and 'audiences' are required.", world_);
-    }
-    auto existing = world_.withPrefix(credentialsPrefix);
-    for (Json* credential : existing) {
-      if (equalsNoCase(credential->value("name", ""), name)) {
-        return graphError(409, "Request_BadRequest", "FederatedIdentityCredential with name " + name + " already exists.", world_);
-      }
-      if (credential->value("issuer", "") == issuer && credential->value("subject", "") == subject) {
-        return graphError(409, "Request_BadRequest",
-                          "FederatedIdentityCredential with issuer " + issuer + " and subject " + subject + " already exists.", world_);
-      }
-    }
-    if (existing.size() >= kMaxFederatedCredentials) {
-      return graphError(400, "Request_BadRequest",
-                        "Cannot add more than " + std::to_string(kMaxFederatedCredentials) + " federated identity credentials to an application.", world_);
-    }
-    std::string credentialId = world_.newGuid();
-    Json credential{{"id", credentialsPrefix + credentialId},
-                    {"objectId", credentialId},
-                    {"applicationObjectId", object->value("objectId", "")},
-                    {"name", name},
-                    {"issuer", issuer},
-                    {"subject", subject},
-                    {"audiences", audiences},
-                    {"description", body.value("description", Json(nullptr))}};
-    Json view = graphView(world_.put(credential));
-    view["@odata.context"] = kGraphMetadata + context + "/$entity";
-    return toHttp(Response::json(201, view));
-  }
-  // A single credential by id, or by name ("name='x'" is Graph's alternate key).
-  Json* credential = world_.find(credentialsPrefix + credentialKey);
-  std::string byName = credentialKey;
-  static const std::regex kNameKey(R"(^\(name='([^']*)'\)$|^name='([^']*)'$)");
-  if (std::smatch nameMatch; std::regex_match(credentialKey, nameMatch, kNameKey)) byName = nameMatch[1].matched ? nameMatch[1].str() : nameMatch[2].str();
-  if (credential == nullptr) {
-    for (Json* candidate : world_.withPrefix(credentialsPrefix)) {
-      if (equalsNoCase(candidate->value("name", ""), byName)) credential = candidate;
-    }
-  }
-  if (credential == nullptr) return notFound(credentialKey);
-  if (method == "GET") return toHttp(Response::json(200, graphView(*credential)));
-  if (method == "DELETE") {
-    world_.erase(credential->value("id", ""));
-    return toHttp(Response::empty(204));
-  }
-  return graphError(405, "Request_BadRequest", "Method not allowed.", world_);
+  auto route = parseRoute(path);
+  if (!route) return graphError(400, "BadRequest", "Resource not found for the segment '" + path.substr(path.rfind('/') + 1) + "'.", world_);
+  if (route->key.empty() && !route->credentials) return collectionMethods(call, *route);
+  Json* object = findObject(call, *route);
+  if (object == nullptr) return notFound(world_, route->key);
+  if (!route->credentials) return objectMethods(call, *route, *object);
+  if (!route->applications) return graphError(400, "BadRequest", "Resource not found for the segment 'federatedIdentityCredentials'.", world_);
+  return credentialMethods(call, *route, *object);
 }
 
 }  // namespace anf::emulator

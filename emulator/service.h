@@ -144,7 +144,34 @@ class Service {
   bool isEntraPath(const std::string& path) const;
   HttpResponse handleEntra(const std::string& method, const std::string& path, const std::map<std::string, std::string>& query,
                            const HttpRequest& http, std::string& tenantForLog);
+  HttpResponse openIdConfigurationOf(const std::string& tenantName) const;
+  HttpResponse instanceDiscovery(const std::string& tenantName) const;
+  /// The token endpoint: a client secret, else a client assertion tried against (1) a user-assigned managed
+  /// identity's federated credentials, (2) a principal of the world (the workload identity issuer, any subject),
+  /// (3) a Graph application's federated credentials with a service principal in `tenant`.
   HttpResponse tokenEndpoint(const Tenant& tenant, const std::map<std::string, std::string>& form, bool v1);
+  struct TokenRequest;  // entra.cc
+  struct Assertion;     // entra.cc
+  /// grant_type, client_id and resource (v1) or scope (v2), or Entra's refusal.
+  std::expected<TokenRequest, HttpResponse> parseTokenRequest(const Tenant& tenant, const std::map<std::string, std::string>& form,
+                                                              bool v1);
+  HttpResponse tokenResponse(const TokenRequest& request, const std::string& objectId, const std::string& appId,
+                             const std::string& appidacr);
+  HttpResponse clientNotInDirectory(const TokenRequest& request);
+  HttpResponse clientSecretGrant(const TokenRequest& request, const std::string& secret);
+  /// The assertion's signature (the emulator's key or an external issuer's) and time range, or Entra's refusal.
+  std::expected<Assertion, HttpResponse> verifyAssertion(const std::string& assertion);
+  /// Whether a federated credential accepts the assertion: false when issuer or subject differ, a refusal when only
+  /// the audience does.
+  std::expected<bool, HttpResponse> federatedCredentialAccepts(const Assertion& assertion, const std::string& issuer,
+                                                               const std::string& subject, const Json& audiences);
+  HttpResponse noFederatedSubject(const Assertion& assertion);
+  /// (1) of tokenEndpoint; nullopt when the client is no user-assigned managed identity.
+  std::optional<HttpResponse> managedIdentityAssertionGrant(const TokenRequest& request, const Assertion& assertion);
+  /// (2) of tokenEndpoint; nullopt when the client is no principal or the issuer is not the workload identity one.
+  std::optional<HttpResponse> principalAssertionGrant(const TokenRequest& request, const Assertion& assertion);
+  /// (3) of tokenEndpoint.
+  HttpResponse applicationAssertionGrant(const TokenRequest& request, const Assertion& assertion);
   /// `query`: IMDS's query string, or the form body of the MSI_ENDPOINT POST (which carries no api-version).
   HttpResponse imdsToken(const std::map<std::string, std::string>& query, const HttpRequest& http, std::string& tenantForLog,
                          bool requireApiVersion);
@@ -195,5 +222,8 @@ using ServicePtr = std::unique_ptr<Service>;
 
 /// Response -> HttpResponse (JSON body, Content-Type).
 HttpResponse toHttp(const Response& response);
+
+/// The Graph applications of every tenant whose appId is `appId`, in world order (graph.cc).
+std::vector<Json*> graphApplicationsWithAppId(World& world, const std::string& appId);
 
 }  // namespace anf::emulator

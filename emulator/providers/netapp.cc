@@ -235,6 +235,52 @@ std::function<std::optional<Json>(World&)> deleteWhenDone(const std::string& id)
   };
 }
 
+/// A capacity pool or a volume: its parent's type, its segment below the parent, its type, and the segment of
+/// the children that must be gone before it is deleted (nullptr: none).
+struct ChildResource {
+  const char* parentType;
+  const char* segment;
+  const char* type;
+  const char* nested;
+};
+
+/// What pools and volumes answer alike: the parent must exist; the collection lists the children; the resource
+/// answers GET, refuses other methods than PUT, PATCH and DELETE, PATCH of a missing one (DELETE of it: 204) and any
+/// write while an operation runs on it; DELETE starts the operation that removes it once no `nested` child is left.
+/// Returns that answer, or nullopt for a PUT or PATCH to go on with, `parent` and `existing` (nullptr when new) set.
+std::optional<Response> childRequest(const Request& request, const ArmPath& path, Context& context, const ChildResource& child,
+                                     Json*& parent, Json*& existing) {
+  World& world = context.world();
+  std::string parentId = path.isCollection() ? path.resourceId() : arm::parentId(path.resourceId());
+  parent = arm::findTyped(world, parentId, child.parentType);
+  if (parent == nullptr) return arm::parentNotFound(parentId);
+  if (path.isCollection()) {
+    if (request.method != "GET") return arm::methodNotAllowed(request);
+    std::vector<Json> items;
+    for (Json* item : world.children(parentId, child.segment)) items.push_back(arm::publicView(*item));
+    return arm::listPage(request, std::move(items));
+  }
+  std::string id = path.resourceId();
+  existing = arm::findTyped(world, id, child.type);
+  if (auto failed = arm::checkPreconditions(request, existing)) return *failed;
+  if (request.method == "GET") return existing ? arm::ok(*existing) : arm::resourceNotFound(child.type, id);
+  if (request.method != "PUT" && request.method != "PATCH" && request.method != "DELETE") return arm::methodNotAllowed(request);
+  if (!existing && request.method != "PUT") {
+    return request.method == "DELETE" ? Response::empty(204) : arm::resourceNotFound(child.type, id);
+  }
+  if (context.operationInProgress(id)) return anotherOperation(id);
+  if (request.method != "DELETE") return std::nullopt;
+  if (child.nested != nullptr && !world.children(id, child.nested).empty()) {
+    return Response::error(409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted.");
+  }
+  (*existing)["properties"]["provisioningState"] = "Deleting";
+  LongRunningOperation operation = operationFor(*existing, LongRunningOperation::Poll::Location, 202);
+  operation.initialBody = nullptr;
+  operation.finalBody = nullptr;
+  operation.complete = deleteWhenDone(id);
+  return context.startOperation(std::move(operation));
+}
+
 // ---------------------------------------------------------------- accounts
 
 /// Registers a newly enabled system-assigned identity as a principal, or removes a disabled one.
@@ -681,35 +727,12 @@ class NetAppProvider final : public ResourceProvider {
 
   Response pools(const Request& request, const ArmPath& path, Context& context) {
     World& world = context.world();
-    std::string accountId = path.isCollection() ? path.resourceId() : arm::parentId(path.resourceId());
-    Json* account = arm::findTyped(world, accountId, kAccountType);
-    if (account == nullptr) return arm::parentNotFound(accountId);
-    if (path.isCollection()) {
-      if (request.method != "GET") return arm::methodNotAllowed(request);
-      std::vector<Json> items;
-      for (Json* pool : world.children(accountId, "capacityPools")) items.push_back(arm::publicView(*pool));
-      return arm::listPage(request, std::move(items));
+    Json* account = nullptr;
+    Json* existing = nullptr;
+    if (auto answered = childRequest(request, path, context, {kAccountType, "capacityPools", kPoolType, "volumes"}, account, existing)) {
+      return *answered;
     }
     std::string id = path.resourceId();
-    Json* existing = arm::findTyped(world, id, kPoolType);
-    if (auto failed = arm::checkPreconditions(request, existing)) return *failed;
-    if (request.method == "GET") return existing ? arm::ok(*existing) : arm::resourceNotFound(kPoolType, id);
-    if (request.method != "PUT" && request.method != "PATCH" && request.method != "DELETE") return arm::methodNotAllowed(request);
-    if (!existing && request.method != "PUT") {
-      return request.method == "DELETE" ? Response::empty(204) : arm::resourceNotFound(kPoolType, id);
-    }
-    if (context.operationInProgress(id)) return anotherOperation(id);
-    if (request.method == "DELETE") {
-      if (!world.children(id, "volumes").empty()) {
-        return Response::error(409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted.");
-      }
-      (*existing)["properties"]["provisioningState"] = "Deleting";
-      LongRunningOperation operation = operationFor(*existing, LongRunningOperation::Poll::Location, 202);
-      operation.initialBody = nullptr;
-      operation.finalBody = nullptr;
-      operation.complete = deleteWhenDone(id);
-      return context.startOperation(std::move(operation));
-    }
     if (auto bad = arm::checkObjectBody(request)) return *bad;
     if (auto bad = arm::checkName(path.names[1], R"(^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,63}$)", kPoolType)) return *bad;
     Json requested = request.body.value("properties", Json::object());
@@ -768,32 +791,12 @@ class NetAppProvider final : public ResourceProvider {
 
   Response volumes(const Request& request, const ArmPath& path, Context& context) {
     World& world = context.world();
-    std::string poolId = path.isCollection() ? path.resourceId() : arm::parentId(path.resourceId());
-    Json* pool = arm::findTyped(world, poolId, kPoolType);
-    if (pool == nullptr) return arm::parentNotFound(poolId);
-    if (path.isCollection()) {
-      if (request.method != "GET") return arm::methodNotAllowed(request);
-      std::vector<Json> items;
-      for (Json* volume : world.children(poolId, "volumes")) items.push_back(arm::publicView(*volume));
-      return arm::listPage(request, std::move(items));
+    Json* pool = nullptr;
+    Json* existing = nullptr;
+    if (auto answered = childRequest(request, path, context, {kPoolType, "volumes", kVolumeType, nullptr}, pool, existing)) {
+      return *answered;
     }
     std::string id = path.resourceId();
-    Json* existing = arm::findTyped(world, id, kVolumeType);
-    if (auto failed = arm::checkPreconditions(request, existing)) return *failed;
-    if (request.method == "GET") return existing ? arm::ok(*existing) : arm::resourceNotFound(kVolumeType, id);
-    if (request.method != "PUT" && request.method != "PATCH" && request.method != "DELETE") return arm::methodNotAllowed(request);
-    if (!existing && request.method != "PUT") {
-      return request.method == "DELETE" ? Response::empty(204) : arm::resourceNotFound(kVolumeType, id);
-    }
-    if (context.operationInProgress(id)) return anotherOperation(id);
-    if (request.method == "DELETE") {
-      (*existing)["properties"]["provisioningState"] = "Deleting";
-      LongRunningOperation operation = operationFor(*existing, LongRunningOperation::Poll::Location, 202);
-      operation.initialBody = nullptr;
-      operation.finalBody = nullptr;
-      operation.complete = deleteWhenDone(id);
-      return context.startOperation(std::move(operation));
-    }
     if (auto bad = arm::checkObjectBody(request)) return *bad;
     if (auto bad = arm::checkName(path.names[2], R"(^[a-zA-Z][a-zA-Z0-9\-_]{0,63}$)", kVolumeType)) return *bad;
     std::string accountId = accountIdOf(id);

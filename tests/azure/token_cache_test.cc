@@ -70,10 +70,18 @@ TEST(TokenCache, RefreshesAheadOfExpiryWhileServingTheValidToken) {
   EXPECT_EQ(f.cache->fetches(), 2) << "one background refresh";
   EXPECT_EQ(f.cache->get("a").get().value().token, "t1");
   EXPECT_EQ(f.cache->fetches(), 2) << "still one refresh in flight";
+  // The refresh's continuation stores t2 on a pool thread. Once t1 has expired, a caller gets the refresh in flight
+  // or the stored t2, whichever the continuation has reached (no timing involved): either way t2 replaces t1 without
+  // another fetch. The clock moves first, so the continuation never reads it while the test writes it.
+  f.now += 2min;  // t1 (valid for 1 h from the first fetch) has expired
   f.source->complete(1, {"t2", f.now + 1h});
-  f.now += 1min;
-  for (int i = 0; i < 100 && f.cache->get("a").get().value().token != "t2"; ++i) std::this_thread::sleep_for(1ms);
-  EXPECT_EQ(f.cache->get("a").get().value().token, "t2");
+  auto refreshed = f.cache->get("a");
+  ASSERT_EQ(f.cache->fetches(), 2) << "a third fetch instead of the refresh's token";  // else get() would wait for ever
+  EXPECT_EQ(refreshed.get().value().token, "t2");
+  auto stored = f.cache->get("a");
+  ASSERT_TRUE(stored.is_done()) << "t2 is not stored";
+  EXPECT_EQ(stored.get().value().token, "t2");
+  EXPECT_EQ(f.cache->fetches(), 2);
 }
 
 TEST(TokenCache, ExpiredTokenMakesCallersWaitForTheRefresh) {

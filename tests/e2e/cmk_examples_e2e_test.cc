@@ -266,7 +266,7 @@ TEST_P(ExampleTest, ReachesReadyAndAzureHoldsTheDocumentedSetup) {
   // PassCache::getOrLoad is not single-flight.)
   if (example.volumes.size() < 2) return;
   emulator_->control("DELETE", "/_emulator/requests");
-  std::this_thread::sleep_for(3500ms);  // at least one resync (3 s)
+  awaitTwoPasses("Volume");
   const auto reads = requestLog(false);
   const auto count = [&](const std::string& pattern) {
     const std::regex wanted(pattern);
@@ -352,7 +352,7 @@ TEST_F(CmkE2eTest, ObservePolicyReportsDriftAndWritesNothing) {
   EXPECT_NE(message.find("keyName"), std::string::npos) << message;
   EXPECT_NE(message.find("observe"), std::string::npos) << message;
 
-  std::this_thread::sleep_for(3500ms);  // more than a resync period (3 s)
+  awaitTwoPasses("NetAppAccount");
   EXPECT_EQ(accountKeyName(), "anf-key") << "observe wrote the account";
   EXPECT_TRUE(writesInRequestLog().empty()) << "writes under reconcile-policy observe: " << ::testing::PrintToString(writesInRequestLog());
   EXPECT_EQ(conditionField(findDocument(operator_->statusJson(), "NetAppAccount", "anf-account"), "Ready", "reason"), "DriftDetected");
@@ -389,7 +389,7 @@ TEST_F(CmkE2eTest, ObservePolicyOnAMissingVolumeReportsItAndCreatesNothing) {
   EXPECT_NE(conditionField(item, "Ready", "message").find("does not exist"), std::string::npos) << item.dump(2);
   for (const auto& [kind, name] : {std::pair{"NetAppAccount", "anf-account"}, {"PrivateEndpoint", "anfkv-provider-pe"}, {"CapacityPool", "pool1"}})
     awaitDocument(kind, name, isReady, 30s);
-  std::this_thread::sleep_for(3500ms);  // more than a resync period (3 s)
+  awaitTwoPasses("Volume");
   EXPECT_EQ(arm_->call("GET", kPool + "/volumes/vol1", kNetAppApi).status, 404) << "observe created the volume";
 }
 
@@ -568,7 +568,7 @@ TEST_P(ErrorRowTest, ShowsTheDocumentedMessageAndResolutionAndLeavesNothingParti
   }
 
   // Nothing partial in Azure.
-  std::this_thread::sleep_for(1s);
+  awaitTwoPasses(row.kind);
   if (row.kind == "NetAppAccount") {
     const auto response = arm_->call("GET", kAccount, kNetAppApi);
     if (row.name != "KeyTheIdentityCannotUse") {

@@ -196,6 +196,24 @@ class E2eTest : public ::testing::Test {
     ASSERT_TRUE(ready) << "not all Ready within " << timeout.count() << " s; last status:\n" << last.dump(2);
   }
 
+  /// What a negative assertion waits for instead of a fixed sleep: two more finished reconciliations of every
+  /// document of `kind` than when called (controller_runtime_reconcile_total, counted after a reconcile's writes).
+  /// The first may have been in flight at the call; the second began after it, so whatever that pass would write
+  /// is in the emulator's request log once this returns. Documents that are Ready pass once a resync each, so
+  /// the count of a kind's documents times two stands for two passes of each. Fails the test on timeout.
+  void awaitTwoPasses(const std::string& kind, std::chrono::seconds timeout = 30s) {
+    const Json list = operator_->statusJson();
+    long documents = 0;
+    for (const auto& item : list.is_object() ? list.value("items", Json::array()) : Json::array())
+      documents += item.value("kind", "") == kind ? 1 : 0;
+    const long before = operator_->reconciles(kind);
+    ASSERT_GE(before, 0) << "the operator's /metrics does not answer";
+    const long wanted = before + 2 * std::max(documents, 1L);
+    long now = before;
+    EXPECT_TRUE(await([&] { return (now = operator_->reconciles(kind)) >= wanted; }, timeout))
+        << kind << ": " << now - before << " reconciliations within " << timeout.count() << " s, " << wanted - before << " awaited";
+  }
+
   std::string resourceIdOf(const std::string& kind, const std::string& name) {
     auto item = findDocument(operator_->statusJson(), kind, name);
     return item.is_object() ? item["azure"].value("resourceId", "") : "";

@@ -83,11 +83,17 @@ class FlowsE2eTest : public E2eTest {
         90s);
   }
 
-  /// kill -9 of the operator once `method ...suffix` is in the emulator's request log (and its operation in
-  /// the operator's state file).
+  /// kill -9 of the operator once `method ...suffix` is in the emulator's request log and a document's status
+  /// holds its operation (the status store writes the state file in the same update, so the journal has it).
   void killNineAfter(const std::string& method, const std::string& suffix) {
     ASSERT_TRUE(await([&] { return !requests(method, suffix).empty(); }, 90s)) << tail(operator_->log());
-    std::this_thread::sleep_for(300ms);
+    const auto holdsOperation = [](const Json& list) {
+      for (const auto& item : list.is_object() ? list.value("items", Json::array()) : Json::array())
+        if (item.contains("status") && item["status"].contains("operation")) return true;
+      return false;
+    };
+    ASSERT_TRUE(await([&] { return holdsOperation(operator_->statusJson()); }, 30s)) << "no document holds the operation of "
+                                                                                    << method << " " << suffix;
     operator_->kill(SIGKILL);
   }
 
@@ -188,7 +194,7 @@ TEST_F(FlowsE2eTest, TransitionWaitsForTheMigrationFeatureWithoutPosting) {
   EXPECT_NE(conditionText(account, "FeatureRegistered").find("Microsoft.NetApp/ANFMigratePmkToCmk"), std::string::npos);
   EXPECT_FALSE(isReady(account));
   EXPECT_EQ(requests("POST", "/features/ANFMigratePmkToCmk/register").size(), 1u);
-  std::this_thread::sleep_for(3s);
+  awaitTwoPasses("NetAppAccount");
   EXPECT_TRUE(requests("POST", "/transitiontocmk").empty()) << "transitiontocmk was sent before the feature was Registered";
   EXPECT_EQ(stringAt(arm_->get(kVolume, kNetAppApi), "/properties/encryptionKeySource"), "Microsoft.NetApp");
 }
@@ -462,7 +468,7 @@ TEST_F(CrossTenantE2eTest, FeatureNotRegisteredYetIsNamedAndNothingIsEncrypted) 
       << account.dump(2);
   EXPECT_FALSE(isReady(account));
   EXPECT_EQ(requests("POST", "/features/ANFCrossTenantCMK/register").size(), 1u);
-  std::this_thread::sleep_for(3s);
+  awaitTwoPasses("NetAppAccount");
   EXPECT_NE(stringAt(arm_->get(kAccount, kNetAppApi), "/properties/encryption/keySource"), "Microsoft.KeyVault");
   EXPECT_TRUE(requests("PATCH", "/netAppAccounts/anf-account").empty()) << "the account was patched before the feature";
 }

@@ -3,6 +3,7 @@
 //
 //   auto op = anf::testing::OperatorProcess::start(dir, {"--log-level", "debug"});
 //   op->statusJson();   // GET http://127.0.0.1:<status>/api/v1/resources
+//   op->reconciles("NetAppAccount");  // finished reconciliations of a kind, from GET /metrics
 //   op->kill(SIGKILL);  // a crash; start() again on the same dir reuses its state file
 //
 // The working dir holds operator.yaml, manifests/ and state.json (see writeOperatorConfig); each start
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -105,6 +107,33 @@ class OperatorProcess {
     return pid_ > 0;
   }
 
+  /// Reconciliations of `kind` finished so far: controller_runtime_reconcile_total{controller=kind} summed over its
+  /// results (counted once a reconcile has made its writes); -1 when /metrics does not answer.
+  long reconciles(const std::string& kind) const {
+    std::string text;
+    try {
+      web::http::client::http_client_config config;
+      config.set_timeout(std::chrono::seconds(2));
+      web::http::client::http_client client("http://127.0.0.1:" + std::to_string(metricsPort_), config);
+      auto response = client.request(web::http::methods::GET, "/metrics").get();
+      if (response.status_code() != 200) return -1;
+      text = response.extract_utf8string(true).get();
+    } catch (const std::exception&) {
+      return -1;
+    }
+    const std::string series = "controller_runtime_reconcile_total{";
+    const std::string label = "controller=\"" + kind + "\"";
+    long total = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with(series)) continue;
+      const auto close = line.find('}');
+      if (close == std::string::npos || line.substr(0, close).find(label) == std::string::npos) continue;
+      total += std::lround(std::stod(line.substr(close + 1)));
+    }
+    return total;
+  }
+
   /// Sends `signal`; SIGTERM waits up to 5 s then SIGKILLs; the process is reaped either way.
   void kill(int signal) {
     if (pid_ <= 0) return;
@@ -134,9 +163,10 @@ class OperatorProcess {
 
   void launch() {
     statusPort_ = freePort();
+    metricsPort_ = freePort();
     std::vector<std::string> args{ANF_BINARY, "run", "--config", (dir_ / "operator.yaml").string(),
                                   "--manifests", (dir_ / "manifests").string(), "--state-file", (dir_ / "state.json").string(),
-                                  "--metrics-addr", "127.0.0.1:" + std::to_string(freePort()),
+                                  "--metrics-addr", "127.0.0.1:" + std::to_string(metricsPort_),
                                   "--health-addr", "127.0.0.1:" + std::to_string(freePort()),
                                   "--status-addr", statusAddress(), "--log-format", "text", "--log-level", "debug"};
     std::vector<char*> argv;
@@ -164,6 +194,7 @@ class OperatorProcess {
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   int statusPort_ = 0;
+  int metricsPort_ = 0;
 };
 
 }  // namespace anf::testing
