@@ -194,6 +194,7 @@ TEST(EngineErrors, AFailedOperationThatWaitsForAzureIsRepairedAtResync) {
   ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, kKey, condition::kSynced) == "EncryptionKeyUnusable"; }, 5s));
   ASSERT_TRUE(engine.waitIdle(5s));
   EXPECT_EQ(azure.updates, 1);
+  EXPECT_EQ(retries(metrics), 0) << "waits for Azure: not retried with backoff, not parked";
   EXPECT_FALSE(engine.statuses().get(kKey)->status.operation.has_value());
 
   failOperation = false;  // the access policy is back
