@@ -3,6 +3,7 @@
 // looked at again at each resync. And what an Azure error leaves in status.
 #include <utility>
 
+#include "controller/status_client.h"
 #include "controller/status_store.h"
 #include "tests/controller/engine/fakes.h"
 
@@ -225,6 +226,9 @@ TEST(EngineErrors, AzureErrorDetailsAreInStatusUntilReady) {
   EXPECT_EQ(azureError.at("requestId"), "req-123");
   EXPECT_EQ(findCondition(st->status.conditions, condition::kSynced)->message, "The key is disabled. Resolution: enable the key");
   EXPECT_EQ(fromStateJson(toStateJson(*st))->status.azureError->requestId, "req-123") << "kept in the state file";
+  const std::string table = formatStatusTable(Json{{"items", Json::array({api})}}, std::chrono::system_clock::now());
+  EXPECT_NE(table.find("The key is disabled. Resolution: enable the key (HTTP 400 KeyVaultKeyDisabled, x-ms-request-id req-123)"),
+            std::string::npos) << table;
 
   azure.set(std::nullopt, true);
   engine.resyncNow();
