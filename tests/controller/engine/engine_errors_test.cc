@@ -11,15 +11,7 @@ namespace anf::controller {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::IoThread;
-using testing::ReconcilerFns;
-using testing::conditionReason;
-using testing::conditionStatus;
-using testing::fastOptions;
-using testing::makeDocument;
-using testing::makeState;
-using testing::seriesValue;
-using testing::waitReady;
+using namespace testing;  // the engine fakes (fakes.h)
 
 constexpr Kind kAccount = Kind::NetAppAccount;
 const DocumentKey kKey{kAccount, "acct"};

@@ -11,14 +11,7 @@ namespace anf::controller {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::IoThread;
-using testing::ReconcilerFns;
-using testing::conditionReason;
-using testing::conditionStatus;
-using testing::fastOptions;
-using testing::makeDocument;
-using testing::makeState;
-using testing::seriesValue;
+using namespace testing;  // the engine fakes (fakes.h)
 
 constexpr Kind kAccount = Kind::NetAppAccount;
 constexpr Kind kPool = Kind::CapacityPool;
