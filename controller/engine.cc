@@ -262,8 +262,10 @@ void Engine::apply(DesiredState snapshot) {
       deleting_.erase(key);
       const auto prev = desired_->documents.find(key);
       if (prev == desired_->documents.end() || prev->second.generation != doc.generation ||
-          prev->second.reconcilePolicy != doc.reconcilePolicy || prev->second.deletionPolicy != doc.deletionPolicy)
+          prev->second.reconcilePolicy != doc.reconcilePolicy || prev->second.deletionPolicy != doc.deletionPolicy) {
+        parkedInPass_.erase(key);  // a changed document is never held back by its last refusal
         toQueue.push_back(key);
+      }
     }
     metrics_.setManifestErrors(static_cast<int>(next->errors.size()) + (refused ? 1 : 0));
     std::string errors;

@@ -17,13 +17,14 @@
 //   document removed                 -> remove() only with deletionPolicy Delete, else forget it
 // A failure is handled by its ErrorClass in one place (retryPolicy): RetryNow backs off per key;
 // RetryAfter comes back after exactly its delay; WaitsForAzure is never parked (back at its retryAfter
-// when given, and at every resync); NeedsDocumentChange is parked until the spec changes or the next
-// resync pass, which observes again (level-based: nothing is parked for ever while Azure can change).
-// A failure other than RetryNow/RetryAfter sets Ready=False; status keeps Azure's details (azureError)
+// when given, and at every resync); NeedsDocumentChange is parked until the document (spec or a policy)
+// changes or the next resync pass, which observes again and may resend the write once (level-based:
+// nothing is parked for ever while Azure can change). RetryNow and RetryAfter keep a Ready=True observed
+// at this generation; any other failure sets Ready=False. Status keeps Azure's details (azureError)
 // until the next success. Failed long-running operations go through the same classes.
 // Statuses restored from the state file are a journal (status_store.h): Ready=Unknown until observed.
 // Writes of one mutation group (a NetApp account) never overlap, including their long-running
-// operations; a key waiting for its group is parked and queued again when the group is released.
+// operations; a key waiting for its group is queued again when the group is released.
 //
 // Threads: `workers` threads take keys from the WorkQueue (blocking); delays, operation polls and
 // resyncs are Asio steady_timers on the caller's io_context, so no worker ever sleeps.

@@ -158,6 +158,21 @@ TEST(EngineErrors, NeedsDocumentChangeIsParkedButEachResyncLooksAgain) {
   EXPECT_EQ(azure.updates, 3);
 }
 
+TEST(EngineErrors, AParkedDocumentWhosePolicyChangesIsNotHeldBack) {
+  IoThread io;
+  Metrics metrics;
+  ErrorAzure azure;
+  azure.set(ReconcileError{.reason = "InvalidParameter", .message = "refused", .errorClass = ErrorClass::NeedsDocumentChange});
+  Engine engine(io.io, fastOptions(), testing::reconcilers(azure.reconciler()), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  auto doc = makeDocument(kAccount, "acct");
+  engine.apply(makeState({doc}));
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, kKey, condition::kSynced) == "InvalidParameter"; }, 5s));
+  doc.reconcilePolicy = ReconcilePolicy::Skip;  // same spec, same generation: only the annotation changed
+  engine.apply(makeState({doc}));
+  EXPECT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, kKey, condition::kReady) == "ReconcileSkipped"; }, 5s));
+}
+
 // A failed long-running operation goes through the same classes: one that waits for Azure is repaired at the
 // next resync (the rekey whose access policy was removed while the PATCH ran).
 TEST(EngineErrors, AFailedOperationThatWaitsForAzureIsRepairedAtResync) {
