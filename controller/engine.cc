@@ -393,6 +393,7 @@ void Engine::eraseStatus(const DocumentKey& key) {
   }
   if (!old) return;
   if (old->status.operation) releaseGroup(old->operationGroup, key);  // an operation nobody will poll
+  if (key.kind == Kind::NetAppAccount) metrics_.forgetKeyExpiry(key.name);
   readinessChanged(key, false);
 }
 
@@ -416,8 +417,12 @@ void Engine::recordFacts(const Document& doc, const Json& facts) {
   // The account's facts (reconcilers/netapp_account.h): keyExpiry in Unix seconds, keyVault {name, keyName}.
   const auto expiry = facts.find("keyExpiry");
   const auto vault = facts.find("keyVault");
-  if (expiry != facts.end() && expiry->is_number() && vault != facts.end() && vault->is_object())
-    metrics_.setKeyExpiry(vault->value("name", ""), vault->value("keyName", ""), expiry->get<double>());
+  if (vault != facts.end() && vault->is_object()) {
+    if (expiry != facts.end() && expiry->is_number())
+      metrics_.setKeyExpiry(doc.key.name, vault->value("name", ""), vault->value("keyName", ""), expiry->get<double>());
+    else
+      metrics_.forgetKeyExpiry(doc.key.name);  // a key without expiry has no series
+  }
   if (const auto it = facts.find("keyVaultStatus"); it != facts.end() && it->is_string())
     metrics_.setKeyVaultStatus(doc.key.name, it->get<std::string>());
 }

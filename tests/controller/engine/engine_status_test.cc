@@ -140,12 +140,13 @@ TEST(EngineStatus, KeyExpiryOfTheAccountReachesTheMetric) {
   IoThread io;
   Metrics metrics;
   auto fns = std::make_unique<ReconcilerFns>(kAccount);
-  fns->observeFn = [](const ReconcileContext&) -> Result<Observation> {
+  std::atomic<bool> rekeyed{false};
+  fns->observeFn = [&](const ReconcileContext&) -> Result<Observation> {
     Observation o{.exists = true, .upToDate = true};
     o.facts["keyVault"] = {{"resourceId", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1"},
                            {"name", "kv1"},
-                           {"keyName", "key1"}};
-    o.facts["keyExpiry"] = 1798761600;
+                           {"keyName", rekeyed ? "key2" : "key1"}};
+    o.facts["keyExpiry"] = rekeyed ? 1830297600 : 1798761600;
     return o;
   };
   Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
@@ -154,6 +155,15 @@ TEST(EngineStatus, KeyExpiryOfTheAccountReachesTheMetric) {
   ASSERT_TRUE(testing::waitReady(engine, {kAccount, "acct"}));
   const std::string text = metrics.text();
   EXPECT_EQ(seriesValue(text, "anf_cmk_key_expiry_timestamp_seconds{key=\"key1\",vault=\"kv1\"}"), 1798761600.0) << text;
+
+  rekeyed = true;  // after a rekey only the key in use counts for the expiry alert
+  engine.resyncNow();
+  ASSERT_TRUE(engine.statuses().waitFor([&] {
+    return engine.statuses().get({kAccount, "acct"})->status.facts["keyVault"].value("keyName", "") == "key2";
+  }, 5s));
+  const std::string after = metrics.text();
+  EXPECT_EQ(seriesValue(after, "anf_cmk_key_expiry_timestamp_seconds{key=\"key2\",vault=\"kv1\"}"), 1830297600.0) << after;
+  EXPECT_FALSE(seriesValue(after, "anf_cmk_key_expiry_timestamp_seconds{key=\"key1\",vault=\"kv1\"}")) << after;
 }
 
 }  // namespace
