@@ -32,6 +32,7 @@ inline constexpr std::string_view kReconcileSkipped = "ReconcileSkipped";
 inline constexpr std::string_view kDependenciesReady = "DependenciesReady";
 inline constexpr std::string_view kDependencyNotReady = "DependencyNotReady";
 inline constexpr std::string_view kDependencyNotFound = "DependencyNotFound";
+inline constexpr std::string_view kDependencyBlocked = "DependencyBlocked";  // `plan`: a reference cannot be planned
 inline constexpr std::string_view kWaitingForDependencies = "WaitingForDependencies";
 inline constexpr std::string_view kNoReconciler = "NoReconciler";
 inline constexpr std::string_view kTooManyDeletions = "TooManyDeletions";
@@ -39,6 +40,8 @@ inline constexpr std::string_view kManifestErrors = "ManifestErrors";
 inline constexpr std::string_view kManifestsLoaded = "ManifestsLoaded";
 inline constexpr std::string_view kOperationInProgress = "OperationInProgress";
 inline constexpr std::string_view kOperationFailed = "OperationFailed";
+/// Ready/Synced=Unknown: restored from the state file, not yet observed in Azure by this process.
+inline constexpr std::string_view kNotYetObserved = "NotYetObserved";
 }  // namespace reason
 
 /// RFC 3339 UTC with seconds: "2026-11-23T09:00:51Z".

@@ -1,6 +1,9 @@
 #include "controller/config.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -23,6 +26,16 @@ FieldSpec field(std::string name, FieldType type = FieldType::String) { return {
 FieldSpec object(std::string name, std::vector<FieldSpec> fields) {
   return {.name = std::move(name), .type = FieldType::Object, .fields = std::move(fields)};
 }
+FieldSpec described(FieldSpec f, std::string description) {
+  f.description = std::move(description);
+  return f;
+}
+
+constexpr const char* kStateFileDescription =
+    "Journal of status and in-flight long-running operations, to resume them after a restart; never a source of "
+    "truth: Ready is reported only after this process observed Azure. Default, one per installation: "
+    "<temp dir>/anf-cmk-operator/<config file stem>-<hash of the absolute config and manifests paths>/state.json.";
+
 FieldSpec withFormat(FieldSpec f, Format format) {
   f.format = format;
   return f;
@@ -73,7 +86,7 @@ FieldSpec buildConfigSchema() {
       "controller",
       {count("workers", 1, 256), withFormat(field("resyncPeriod"), Format::Duration),
        object("armRateLimit", {count("readsPerSecond", 1, 1000), count("writesPerSecond", 1, 1000), count("maxInFlight", 1, 256)}),
-       count("maxDeletionsPerPass", 0, 100000), field("stateFile"),
+       count("maxDeletionsPerPass", 0, 100000), described(field("stateFile"), kStateFileDescription),
        object("watch", {mode, withFormat(field("debounce"), Format::Duration), withFormat(field("pollInterval"), Format::Duration)})});
   FieldSpec format = field("format");
   format.enumValues = {"json", "text"};
@@ -302,6 +315,38 @@ ConfigResult loadConfigText(std::string_view text, const std::string& fileName, 
   if (errors.empty()) checkCredentials(config, fileName, errors);
   if (!errors.empty()) return std::unexpected(errors);
   return config;
+}
+
+namespace {
+
+std::string absolute(const std::string& path) {
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(path, ec);
+  auto normal = (ec ? std::filesystem::path(path) : abs).lexically_normal();
+  return (normal.has_filename() ? normal : normal.parent_path()).string();  // "dir/" is "dir"
+}
+
+/// FNV-1a, 64 bits: stable across builds and runs (std::hash is not promised to be).
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+std::filesystem::path defaultStateFile(const std::string& configPath, std::vector<std::string> manifestPaths) {
+  for (auto& p : manifestPaths) p = absolute(p);
+  std::sort(manifestPaths.begin(), manifestPaths.end());
+  std::string identity = configPath.empty() ? "" : absolute(configPath);
+  for (const auto& p : manifestPaths) identity += '\n' + p;
+  const std::string stem = configPath.empty() ? "default" : std::filesystem::path(configPath).stem().string();
+  std::error_code ec;
+  auto tmp = std::filesystem::temp_directory_path(ec);
+  if (ec) tmp = "/tmp";
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(identity)));
+  return tmp / "anf-cmk-operator" / (stem + "-" + hash) / "state.json";
 }
 
 ConfigResult loadConfigFile(const std::string& path, const Environment& environment) {

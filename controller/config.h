@@ -5,6 +5,7 @@
 // AZURE_AUTHORITY_HOST) configures the default credential when the file does not.
 #include <chrono>
 #include <expected>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -84,7 +85,9 @@ struct ControllerConfig {
   int armWritesPerSecond = 8;
   int armMaxInFlight = 16;                                 // requests on the wire per subscription
   int maxDeletionsPerPass = 5;  // a larger sudden loss of documents is refused, not applied
-  std::string stateFile = "/tmp/anf-cmk-operator/state.json";  // persisted status and operations
+  /// The journal of status and in-flight operations (status_store.h). Empty: defaultStateFile() of this
+  /// installation (cmd/ fills it in from --config and --manifests).
+  std::string stateFile;
   WatchConfig watch;
 };
 
@@ -123,6 +126,12 @@ ConfigResult loadConfigText(std::string_view text, const std::string& fileName,
                             const Environment& environment = processEnvironment());
 /// Reads and loads a configuration file.
 ConfigResult loadConfigFile(const std::string& path, const Environment& environment = processEnvironment());
+
+/// The state file of one installation when neither the configuration nor --state-file names one:
+/// <temp dir>/anf-cmk-operator/<config file stem or "default">-<16 hex digits>/state.json, the digits a
+/// hash of the absolute configuration path and the sorted absolute manifests paths. Two daemons on one
+/// host with different configurations or manifests never share a state file; one restarted keeps its own.
+std::filesystem::path defaultStateFile(const std::string& configPath, std::vector<std::string> manifestPaths);
 
 /// The schema of operator.yaml (also published as manifests/schema/OperatorConfig.json).
 const FieldSpec& configSchema();

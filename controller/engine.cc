@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/conditions.h"
+#include "controller/decision.h"
 #include "controller/logging.h"
 
 namespace anf::controller {
@@ -38,12 +39,13 @@ void PassCache::invalidate(const std::string& key) {
 /// What to do with a key after a reconcile (controller-runtime's Result/error handling).
 struct Engine::Next {
   enum class How {
-    Done,         // success: forget backoff, nothing queued (resync comes back)
-    Wait,         // parked (dependency, mutation group, terminal at this generation): woken by an event
-    After,        // requeueAfter / operation poll: forget backoff, queue after `delay`
-    RateLimited,  // requeue with backoff (a write happened; look again)
-    Error,        // retryable error: backoff, at least `delay` (Retry-After hint)
-    Terminal,     // parked until the spec changes
+    Done,              // success: forget backoff, nothing queued (the resync comes back)
+    Wait,              // waits for an event (a reference Ready, the mutation group released): nothing queued
+    After,             // requeueAfter / operation poll: forget backoff, queue after `delay`
+    RateLimited,       // a write happened: requeue with backoff to look again
+    Backoff,           // RetryNow: per-item exponential backoff, at least `delay` (a Retry-After hint)
+    ErrorAfter,        // RetryAfter, WaitsForAzure with a hint: forget backoff, queue after exactly `delay`
+    ErrorUntilResync,  // WaitsForAzure without a hint, NeedsDocumentChange: nothing queued; the resync looks again
   } how = How::Done;
   milliseconds delay{0};
 
@@ -51,11 +53,21 @@ struct Engine::Next {
     switch (how) {
       case How::After: return result::kRequeueAfter;
       case How::RateLimited: return result::kRequeue;
-      case How::Error:
-      case How::Terminal: return result::kError;
+      case How::Backoff:
+      case How::ErrorAfter:
+      case How::ErrorUntilResync: return result::kError;
       default: return result::kSuccess;
     }
   }
+};
+
+/// A create, update or remove about to be sent, and how its progress reads in status.
+struct Engine::WriteRequest {
+  std::string group;  // the reconciler's mutation group
+  std::string action;  // create, update, remove (stored with an operation)
+  std::string_view progressReason;  // Ready=False reason while it runs
+  std::string message;  // when the outcome has no description
+  std::function<Result<Outcome>()> call;
 };
 
 struct Engine::Timers {
@@ -90,6 +102,21 @@ class StatusView {
  private:
   const StatusStore& store_;
   std::map<DocumentKey, ResourceStatus> seen_;
+};
+
+/// What a ReconcileContext refers to, alive for one reconcile.
+class ContextHolder {
+ public:
+  ContextHolder(const StatusStore& store, std::shared_ptr<ObservationCache> cache, ResourceStatus self)
+      : view_(store), cache_(std::move(cache)), self_(std::move(self)) {}
+  ReconcileContext context(const Document& doc, const DesiredState& desired, bool dryRun) {
+    return ReconcileContext{doc, [this](const DocumentKey& k) { return view_.get(k); }, desired, *cache_, self_, dryRun};
+  }
+
+ private:
+  StatusView view_;
+  std::shared_ptr<ObservationCache> cache_;
+  ResourceStatus self_;
 };
 
 void mergeFacts(Json& into, const Json& facts) {
@@ -235,8 +262,10 @@ void Engine::apply(DesiredState snapshot) {
       deleting_.erase(key);
       const auto prev = desired_->documents.find(key);
       if (prev == desired_->documents.end() || prev->second.generation != doc.generation ||
-          prev->second.reconcilePolicy != doc.reconcilePolicy || prev->second.deletionPolicy != doc.deletionPolicy)
+          prev->second.reconcilePolicy != doc.reconcilePolicy || prev->second.deletionPolicy != doc.deletionPolicy) {
+        parkedInPass_.erase(key);  // a changed document is never held back by its last refusal
         toQueue.push_back(key);
+      }
     }
     metrics_.setManifestErrors(static_cast<int>(next->errors.size()) + (refused ? 1 : 0));
     std::string errors;
@@ -265,6 +294,7 @@ void Engine::resyncNow() {
   freshPassCache();
   {
     std::lock_guard lock(mutex_);
+    ++pass_;  // a document parked in an earlier pass is looked at again
     for (const auto& [key, doc] : desired_->documents) keys.push_back(key);
     for (const auto& [key, doc] : deleting_) keys.push_back(key);
   }
@@ -326,11 +356,16 @@ void Engine::finish(const DocumentKey& key, const Next& n) {
     case Next::How::RateLimited:
       queue_.addRateLimited(key);
       break;
-    case Next::How::Error:
+    case Next::How::Backoff:
       metrics_.reconcileError(key.kind);
       queue_.addRateLimited(key, n.delay);
       break;
-    case Next::How::Terminal:
+    case Next::How::ErrorAfter:
+      metrics_.reconcileError(key.kind);
+      queue_.forget(key);
+      queue_.addAfter(key, n.delay);
+      break;
+    case Next::How::ErrorUntilResync:
       metrics_.reconcileError(key.kind);
       queue_.forget(key);
       break;
@@ -352,8 +387,13 @@ StoredStatus Engine::updateStatus(const DocumentKey& key, const std::function<vo
 void Engine::eraseStatus(const DocumentKey& key) {
   const auto old = store_.get(key);
   store_.erase(key);
+  {
+    std::lock_guard lock(mutex_);
+    parkedInPass_.erase(key);
+  }
   if (!old) return;
   if (old->status.operation) releaseGroup(old->operationGroup, key);  // an operation nobody will poll
+  if (key.kind == Kind::NetAppAccount) metrics_.forgetKeyExpiry(key.name);
   readinessChanged(key, false);
 }
 
@@ -374,8 +414,15 @@ void Engine::readinessChanged(const DocumentKey& key, bool ready) {
 
 void Engine::recordFacts(const Document& doc, const Json& facts) {
   if (!facts.is_object()) return;
-  if (const auto it = facts.find("keyExpiry"); it != facts.end() && it->is_object() && it->contains("expiresOn"))
-    metrics_.setKeyExpiry(it->value("vault", ""), it->value("key", ""), it->value("expiresOn", 0.0));
+  // The account's facts (reconcilers/netapp_account.h): keyExpiry in Unix seconds, keyVault {name, keyName}.
+  const auto expiry = facts.find("keyExpiry");
+  const auto vault = facts.find("keyVault");
+  if (vault != facts.end() && vault->is_object()) {
+    if (expiry != facts.end() && expiry->is_number())
+      metrics_.setKeyExpiry(doc.key.name, vault->value("name", ""), vault->value("keyName", ""), expiry->get<double>());
+    else
+      metrics_.forgetKeyExpiry(doc.key.name);  // a key without expiry has no series
+  }
   if (const auto it = facts.find("keyVaultStatus"); it != facts.end() && it->is_string())
     metrics_.setKeyVaultStatus(doc.key.name, it->get<std::string>());
 }
@@ -401,22 +448,53 @@ void Engine::releaseGroup(const std::string& group, const DocumentKey& key) {
   for (const auto& w : waiters) queue_.add(w);
 }
 
+Engine::Next Engine::retryPolicy(const ReconcileError& error) {
+  switch (error.errorClass) {
+    case ErrorClass::RetryNow: return Next{Next::How::Backoff, error.retryAfter.value_or(milliseconds(0))};
+    case ErrorClass::RetryAfter:
+      return error.retryAfter ? Next{Next::How::ErrorAfter, *error.retryAfter} : Next{Next::How::Backoff};
+    case ErrorClass::WaitsForAzure:
+      return error.retryAfter ? Next{Next::How::ErrorAfter, *error.retryAfter} : Next{Next::How::ErrorUntilResync};
+    case ErrorClass::NeedsDocumentChange: return Next{Next::How::ErrorUntilResync};
+  }
+  return Next{Next::How::Backoff};
+}
+
 Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
   if (error.parked())
-    spdlog::error("{}: {} (waiting for the document to change)", error.reason, error.message);
+    spdlog::error("{}: {} (not resent before the document changes or the next resync)", error.reason, error.message);
   else
     spdlog::warn("{}: {}", error.reason, error.message);
   const auto now = SysClock::now();
+  const bool transient = error.errorClass == ErrorClass::RetryNow || error.errorClass == ErrorClass::RetryAfter;
   updateStatus(doc.key, [&](StoredStatus& s) {
     setCondition(s.status.conditions, condition::kSynced, condition::kFalse, error.reason, error.message, now);
     if (error.conditionType)
       setCondition(s.status.conditions, *error.conditionType, condition::kFalse, error.reason, error.message, now);
-    if (!isTrue(s.status.conditions, condition::kReady))
+    // A transient failure does not undo what this process observed at this generation; anything else does.
+    const bool stillReady = transient && isTrue(s.status.conditions, condition::kReady) && s.status.generation == doc.generation;
+    if (!stillReady)
       setCondition(s.status.conditions, condition::kReady, condition::kFalse, error.reason, error.message, now);
+    s.status.azureError = error.azure;
     if (error.parked()) s.parkedGeneration = doc.generation;
   });
-  if (error.parked()) return Next{Next::How::Terminal};
-  return Next{Next::How::Error, error.retryAfter.value_or(milliseconds(0))};
+  if (error.parked()) {
+    std::lock_guard lock(mutex_);
+    parkedInPass_[doc.key] = pass_;
+  }
+  return retryPolicy(error);
+}
+
+bool Engine::parkedInThisPass(const Document& doc, StoredStatus& st) {
+  if (!st.parkedGeneration) return false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = parkedInPass_.find(doc.key);
+    if (*st.parkedGeneration == doc.generation && it != parkedInPass_.end() && it->second == pass_) return true;
+    parkedInPass_.erase(doc.key);
+  }
+  st = updateStatus(doc.key, [](StoredStatus& s) { s.parkedGeneration.reset(); });
+  return false;
 }
 
 Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& succeeded) {
@@ -448,142 +526,146 @@ Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& 
   return Next{Next::How::Done};
 }
 
-Engine::Next Engine::dependencyGate(const Document& doc, const DesiredState& desired, bool& blocked) {
-  blocked = false;
-  if (doc.references.empty()) return Next{Next::How::Done};
-  std::string why;
-  std::string_view code;
-  for (const auto& ref : doc.references) {
-    if (!desired.documents.contains(ref.target)) {
-      code = reason::kDependencyNotFound;
-      why = ref.target.str() + " (" + ref.fieldPath + ") is not declared in the manifests";
-      break;
-    }
-    const auto st = store_.get(ref.target);
-    if (!st || !st->status.ready) {
-      code = reason::kDependencyNotReady;
-      why = "waiting for " + ref.target.str() + " (" + ref.fieldPath + ") to be Ready";
-      break;
-    }
-  }
+ReferenceState Engine::referenceState(const DocumentKey& key) const {
+  const auto st = store_.get(key);
+  return st && st->status.ready ? ReferenceState::Ready : ReferenceState::NotReady;
+}
+
+Engine::Next Engine::skipped(const Document& doc) {
   const auto now = SysClock::now();
-  if (code.empty()) {
-    updateStatus(doc.key, [&](StoredStatus& s) {
-      setCondition(s.status.conditions, condition::kDependenciesReady, condition::kTrue, reason::kDependenciesReady, "", now);
-    });
-    return Next{Next::How::Done};
-  }
-  blocked = true;
-  spdlog::debug("{}", why);
   updateStatus(doc.key, [&](StoredStatus& s) {
-    setCondition(s.status.conditions, condition::kDependenciesReady, condition::kFalse, code, why, now);
-    setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kWaitingForDependencies, why, now);
+    setCondition(s.status.conditions, condition::kReady, condition::kUnknown, reason::kReconcileSkipped,
+                 "reconcile-policy skip: the operator leaves this resource alone", now);
+    setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "", now);
+    s.status.generation = doc.generation;
   });
-  return Next{Next::How::Wait};
+  return Next{Next::How::Done};
+}
+
+Engine::Next Engine::blocked(const Document& doc, const Decision& decision) {
+  if (decision.reason == reason::kNoReconciler)
+    return failed(doc, ReconcileError{.reason = decision.reason, .message = decision.message,
+                                      .errorClass = ErrorClass::NeedsDocumentChange});
+  spdlog::debug("{}", decision.message);
+  const auto now = SysClock::now();
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    setCondition(s.status.conditions, condition::kDependenciesReady, condition::kFalse, decision.reason, decision.message, now);
+    setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kWaitingForDependencies, decision.message, now);
+  });
+  return Next{Next::How::Wait};  // woken when the reference becomes Ready
+}
+
+void Engine::dependenciesReady(const Document& doc) {
+  if (doc.references.empty()) return;
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    setCondition(s.status.conditions, condition::kDependenciesReady, condition::kTrue, reason::kDependenciesReady, "", SysClock::now());
+  });
+}
+
+void Engine::recordObservation(const Document& doc, const Observation& observed, Decision::Action action) {
+  recordFacts(doc, observed.facts);
+  const auto now = SysClock::now();
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    mergeFacts(s.status.facts, observed.facts);
+    for (const auto& c : observed.conditions) setCondition(s.status.conditions, c, now);
+    if (action == Decision::Action::NoChange) {
+      setCondition(s.status.conditions, condition::kReady, condition::kTrue, reason::kAvailable, "", now);
+    } else if (action == Decision::Action::ReportDrift) {
+      setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kDriftDetected,
+                   observed.exists ? "Azure differs in " + joinPaths(observed.diff) + " (reconcile-policy observe: not corrected)"
+                                   : "the resource does not exist in Azure (reconcile-policy observe: not created)",
+                   now);
+    } else {
+      return;
+    }
+    synced(s, doc, now);
+  });
+}
+
+void Engine::synced(StoredStatus& s, const Document& doc, SysClock::time_point now) {
+  setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "", now);
+  s.status.generation = doc.generation;
+  s.status.azureError.reset();
+}
+
+Engine::Next Engine::startWrite(const Document& doc, const WriteRequest& write) {
+  if (!acquireGroup(write.group, doc.key)) return Next{Next::How::Wait};
+  auto outcome = write.call();
+  if (!outcome) {
+    releaseGroup(write.group, doc.key);
+    return failed(doc, outcome.error());
+  }
+  spdlog::info("{}{}", write.action, outcome->description.empty() ? "" : ": " + outcome->description);
+  recordFacts(doc, outcome->facts);
+  const std::string message = outcome->description.empty() ? write.message : outcome->description;
+  const auto now = SysClock::now();
+  updateStatus(doc.key, [&](StoredStatus& s) {
+    mergeFacts(s.status.facts, outcome->facts);
+    setCondition(s.status.conditions, condition::kReady, condition::kFalse, write.progressReason, message, now);
+    if (write.action != "remove") synced(s, doc, now);
+    if (outcome->operation) {
+      s.status.operation = *outcome->operation;
+      s.operationGroup = write.group;
+      s.operationAction = write.action;
+    }
+  });
+  if (outcome->operation) return Next{Next::How::After, outcome->requeueAfter.value_or(options_.defaultPollInterval)};
+  releaseGroup(write.group, doc.key);
+  if (outcome->requeueAfter) return Next{Next::How::After, *outcome->requeueAfter};
+  return Next{Next::How::RateLimited};
 }
 
 Engine::Next Engine::reconcileDocument(const Document& doc, const DesiredState& desired) {
-  const auto now = SysClock::now();
   StoredStatus st = updateStatus(doc.key, [&](StoredStatus& s) { s.source = doc.source; });
-  if (doc.reconcilePolicy == ReconcilePolicy::Skip) {
-    updateStatus(doc.key, [&](StoredStatus& s) {
-      setCondition(s.status.conditions, condition::kReady, condition::kUnknown, reason::kReconcileSkipped,
-                   "reconcile-policy skip: the operator leaves this resource alone", now);
-      setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSkipped, "", now);
-      s.status.generation = doc.generation;
-    });
-    return Next{Next::How::Done};
-  }
-  Reconciler* rec = reconcilerFor(doc.key.kind);
-  if (rec == nullptr)
-    return failed(doc, ReconcileError{.reason = std::string(reason::kNoReconciler),
-                                      .message = "this operator has no reconciler for kind " + std::string(kindName(doc.key.kind)),
-                                      .errorClass = ErrorClass::NeedsDocumentChange});
-  if (st.parkedGeneration) {
-    if (*st.parkedGeneration == doc.generation) return Next{Next::How::Wait};
-    st = updateStatus(doc.key, [](StoredStatus& s) { s.parkedGeneration.reset(); });
-  }
+  if (parkedInThisPass(doc, st)) return Next{Next::How::Wait};
   if (st.status.operation) {
     bool succeeded = false;
     Next polled = pollOperation(doc, st, succeeded);
     if (!succeeded) return polled;
   }
-  bool blocked = false;
-  if (Next gate = dependencyGate(doc, desired, blocked); blocked) return gate;
+  Reconciler* rec = reconcilerFor(doc.key.kind);
+  DecisionInput input{.document = doc, .desired = desired,
+                      .referenceState = [this](const DocumentKey& k) { return referenceState(k); },
+                      .hasReconciler = rec != nullptr};
+  const Decision first = decide(input);
+  if (first.action == Decision::Action::Skip) return skipped(doc);
+  if (first.action == Decision::Action::Blocked) return blocked(doc, first);
+  dependenciesReady(doc);
 
-  StatusView view(store_);
-  auto statusOf = [&view](const DocumentKey& k) { return view.get(k); };
-  const auto cache = passCache();
-  const bool observeOnly = doc.reconcilePolicy == ReconcilePolicy::Observe;
-  const ResourceStatus self = st.status;
-  const ReconcileContext ctx{doc, statusOf, desired, *cache, self, observeOnly};
-
+  ContextHolder holder(store_, passCache(), st.status);
+  const ReconcileContext ctx = holder.context(doc, desired, doc.reconcilePolicy == ReconcilePolicy::Observe);
   auto observed = rec->observe(ctx);
   if (!observed) return failed(doc, observed.error());
-  recordFacts(doc, observed->facts);
-  const bool upToDate = observed->exists && observed->upToDate;
-  updateStatus(doc.key, [&](StoredStatus& s) {
-    mergeFacts(s.status.facts, observed->facts);
-    for (const auto& c : observed->conditions) setCondition(s.status.conditions, c, now);
-    if (!observeOnly && !upToDate) return;
-    if (upToDate) {
-      setCondition(s.status.conditions, condition::kReady, condition::kTrue, reason::kAvailable, "", now);
-    } else {
-      setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kDriftDetected,
-                   observed->exists ? "Azure differs in " + joinPaths(observed->diff) + " (reconcile-policy observe: not corrected)"
-                                    : "the resource does not exist in Azure (reconcile-policy observe: not created)",
-                   now);
-    }
-    setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "", now);
-    s.status.generation = doc.generation;
-  });
-  if (upToDate || observeOnly) return Next{Next::How::Done};
+  input.observed = &*observed;
+  const Decision::Action action = decide(input).action;
+  recordObservation(doc, *observed, action);
+  if (action != Decision::Action::Create && action != Decision::Action::Update) return Next{Next::How::Done};
 
-  const bool creating = !observed->exists;
-  const std::string group = rec->mutationGroup(ctx);
-  if (!acquireGroup(group, doc.key)) return Next{Next::How::Wait};
-  const bool drift = !creating && st.status.generation == doc.generation && st.status.ready;
-  auto outcome = creating ? rec->create(ctx, *observed) : rec->update(ctx, *observed);
-  if (!outcome) {
-    releaseGroup(group, doc.key);
-    return failed(doc, outcome.error());
-  }
-  if (drift) {
+  const bool creating = action == Decision::Action::Create;
+  if (!creating && st.status.generation == doc.generation && st.status.ready) {
     metrics_.driftCorrected(doc.key.kind);
     spdlog::info("drift corrected in {}", joinPaths(observed->diff));
   }
-  spdlog::info("{}{}", creating ? "create" : "update", outcome->description.empty() ? "" : ": " + outcome->description);
-  recordFacts(doc, outcome->facts);
-  const std::string_view progressReason = creating ? reason::kCreating : reason::kUpdating;
-  const std::string message = outcome->description.empty() ? (creating ? "creating" : "updating " + joinPaths(observed->diff))
-                                                           : outcome->description;
-  updateStatus(doc.key, [&](StoredStatus& s) {
-    mergeFacts(s.status.facts, outcome->facts);
-    setCondition(s.status.conditions, condition::kReady, condition::kFalse, progressReason, message, now);
-    setCondition(s.status.conditions, condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "", now);
-    s.status.generation = doc.generation;
-    if (outcome->operation) {
-      s.status.operation = *outcome->operation;
-      s.operationGroup = group;
-      s.operationAction = creating ? "create" : "update";
-    }
-  });
-  if (outcome->operation) return Next{Next::How::After, outcome->requeueAfter.value_or(options_.defaultPollInterval)};
-  releaseGroup(group, doc.key);
-  if (outcome->requeueAfter) return Next{Next::How::After, *outcome->requeueAfter};
-  return Next{Next::How::RateLimited};
+  return startWrite(doc, WriteRequest{
+                             .group = rec->mutationGroup(ctx),
+                             .action = creating ? "create" : "update",
+                             .progressReason = creating ? reason::kCreating : reason::kUpdating,
+                             .message = creating ? "creating" : "updating " + joinPaths(observed->diff),
+                             .call = [&] { return creating ? rec->create(ctx, *observed) : rec->update(ctx, *observed); }});
+}
+
+void Engine::forgetDocument(const DocumentKey& key) {
+  eraseStatus(key);
+  std::lock_guard lock(mutex_);
+  deleting_.erase(key);
 }
 
 Engine::Next Engine::reconcileDeletion(const Document& doc, const DesiredState& desired) {
-  auto forgetDocument = [&] {
-    eraseStatus(doc.key);
-    std::lock_guard lock(mutex_);
-    deleting_.erase(doc.key);
-  };
   Reconciler* rec = reconcilerFor(doc.key.kind);
-  if (doc.deletionPolicy != DeletionPolicy::Delete || doc.reconcilePolicy != ReconcilePolicy::Manage || rec == nullptr) {
+  DecisionInput input{.document = doc, .desired = desired, .hasReconciler = rec != nullptr, .removed = true};
+  if (decide(input).action == Decision::Action::Forget) {
     spdlog::info("document removed; the Azure resource is retained (deletionPolicy Retain or reconcile-policy not manage)");
-    forgetDocument();
+    forgetDocument(doc.key);
     return Next{Next::How::Done};
   }
   StoredStatus st = store_.get(doc.key).value_or(StoredStatus{.key = doc.key});
@@ -594,42 +676,25 @@ Engine::Next Engine::reconcileDeletion(const Document& doc, const DesiredState& 
     if (!succeeded) return polled;
     if (removing) {
       spdlog::info("deleted from Azure");
-      forgetDocument();
+      forgetDocument(doc.key);
       return Next{Next::How::Done};
     }
   }
-  StatusView view(store_);
-  auto statusOf = [&view](const DocumentKey& k) { return view.get(k); };
-  const auto cache = passCache();
-  const ResourceStatus self = st.status;
-  const ReconcileContext ctx{doc, statusOf, desired, *cache, self, false};
+  ContextHolder holder(store_, passCache(), st.status);
+  const ReconcileContext ctx = holder.context(doc, desired, false);
   auto observed = rec->observe(ctx);
   if (!observed) return failed(doc, observed.error());
-  if (!observed->exists) {
+  input.observed = &*observed;
+  if (decide(input).action == Decision::Action::Forget) {
     spdlog::info("deleted from Azure");
-    forgetDocument();
+    forgetDocument(doc.key);
     return Next{Next::How::Done};
   }
-  const std::string group = rec->mutationGroup(ctx);
-  if (!acquireGroup(group, doc.key)) return Next{Next::How::Wait};
-  auto outcome = rec->remove(ctx, *observed);
-  if (!outcome) {
-    releaseGroup(group, doc.key);
-    return failed(doc, outcome.error());
-  }
-  spdlog::info("remove{}", outcome->description.empty() ? "" : ": " + outcome->description);
-  const auto now = SysClock::now();
-  updateStatus(doc.key, [&](StoredStatus& s) {
-    setCondition(s.status.conditions, condition::kReady, condition::kFalse, reason::kDeleting, "deleting", now);
-    if (outcome->operation) {
-      s.status.operation = *outcome->operation;
-      s.operationGroup = group;
-      s.operationAction = "remove";
-    }
-  });
-  if (outcome->operation) return Next{Next::How::After, outcome->requeueAfter.value_or(options_.defaultPollInterval)};
-  releaseGroup(group, doc.key);
-  return Next{Next::How::RateLimited};
+  return startWrite(doc, WriteRequest{.group = rec->mutationGroup(ctx),
+                                      .action = "remove",
+                                      .progressReason = reason::kDeleting,
+                                      .message = "deleting",
+                                      .call = [&] { return rec->remove(ctx, *observed); }});
 }
 
 }  // namespace anf::controller

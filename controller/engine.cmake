@@ -5,6 +5,7 @@ add_library(anf_controller STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/status_store.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/metrics.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/logging.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/decision.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/engine.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/servers.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/plan.cc

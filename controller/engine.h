@@ -3,16 +3,28 @@
 // reconcilers and records what happened (controller-runtime's controller + crossplane's managed
 // reconciler in one).
 //
-// Per document key, a worker runs the decision tree:
-//   reconcile-policy skip            -> nothing (Ready=Unknown, ReconcileSkipped)
-//   terminal error at this generation -> nothing until the spec changes (parked)
+// Per document key, a worker runs these steps (Engine::reconcileDocument):
+//   parked at this generation in this resync pass -> nothing (a refused write is resent at most once per pass)
 //   long-running operation in status -> poll it once; still running: come back at Retry-After
-//   a reference not Ready            -> DependenciesReady=False naming it; woken when it becomes Ready
-//   observe(); policy observe        -> report (Ready=False, DriftDetected, when Azure differs), never write
-//   !exists -> create; !upToDate -> update; else Ready=True
+//   decide() (controller/decision.h, the tree `plan` runs too) before observing:
+//     reconcile-policy skip          -> Ready=Unknown, ReconcileSkipped; Azure untouched
+//     no reconciler for the kind     -> NeedsDocumentChange
+//     a reference not Ready          -> DependenciesReady=False naming it; woken when it becomes Ready
+//   observe(), then decide() with the observation:
+//     exists and matches             -> Ready=True (the only way to Ready=True: observed by this process)
+//     differs under policy observe   -> Ready=False, DriftDetected; never written
+//     missing -> create(); differs -> update(), under the reconciler's mutation group
 //   document removed                 -> remove() only with deletionPolicy Delete, else forget it
+// A failure is handled by its ErrorClass in one place (retryPolicy): RetryNow backs off per key;
+// RetryAfter comes back after exactly its delay; WaitsForAzure is never parked (back at its retryAfter
+// when given, and at every resync); NeedsDocumentChange is parked until the document (spec or a policy)
+// changes or the next resync pass, which observes again and may resend the write once (level-based:
+// nothing is parked for ever while Azure can change). RetryNow and RetryAfter keep a Ready=True observed
+// at this generation; any other failure sets Ready=False. Status keeps Azure's details (azureError)
+// until the next success. Failed long-running operations go through the same classes.
+// Statuses restored from the state file are a journal (status_store.h): Ready=Unknown until observed.
 // Writes of one mutation group (a NetApp account) never overlap, including their long-running
-// operations; a key waiting for its group is parked and queued again when the group is released.
+// operations; a key waiting for its group is queued again when the group is released.
 //
 // Threads: `workers` threads take keys from the WorkQueue (blocking); delays, operation polls and
 // resyncs are Asio steady_timers on the caller's io_context, so no worker ever sleeps.
@@ -29,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "controller/decision.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/status_store.h"
@@ -92,7 +105,7 @@ class Engine {
   /// at once: then the whole deletion is refused (operator Synced=False, TooManyDeletions) and the
   /// vanished documents are kept as they were. Thread-safe.
   void apply(DesiredState snapshot);
-  /// Starts a resync pass now: a fresh ObservationCache and every document queued.
+  /// Starts a resync pass now: a fresh ObservationCache and every document queued, parked ones included.
   void resyncNow();
   /// Stops intake (queue shut down, timers cancelled) and waits up to `grace` for in-flight reconciles.
   /// Returns true when all finished (the workers are then joined).
@@ -112,13 +125,34 @@ class Engine {
  private:
   struct Next;
   struct Timers;
+  struct WriteRequest;
   void workerLoop();
   void process(const DocumentKey& key);
+  /// The steps of one document that is in the manifests (see the top of this file).
   Next reconcileDocument(const Document& doc, const DesiredState& desired);
+  /// The steps of a document that left the manifests.
   Next reconcileDeletion(const Document& doc, const DesiredState& desired);
+  /// True when a NeedsDocumentChange at this generation was met in this resync pass; otherwise clears it.
+  bool parkedInThisPass(const Document& doc, StoredStatus& st);
+  /// Polls the stored operation once; `succeeded` when it finished well and the reconcile goes on.
   Next pollOperation(const Document& doc, StoredStatus& st, bool& succeeded);
-  Next dependencyGate(const Document& doc, const DesiredState& desired, bool& blocked);
+  /// decide()'s view of a reference: Ready only when this process observed it Ready.
+  ReferenceState referenceState(const DocumentKey& key) const;
+  Next skipped(const Document& doc);
+  /// A Blocked decision: a missing reconciler fails; a reference waits (DependenciesReady=False).
+  Next blocked(const Document& doc, const Decision& decision);
+  void dependenciesReady(const Document& doc);
+  /// Facts and conditions of an observation; Ready for NoChange and ReportDrift.
+  void recordObservation(const Document& doc, const Observation& observed, Decision::Action action);
+  /// Sends a write under its mutation group and records its progress (or failure).
+  Next startWrite(const Document& doc, const WriteRequest& write);
+  /// Status and retry of a failure, by its ErrorClass.
   Next failed(const Document& doc, const ReconcileError& error);
+  /// The requeue of each ErrorClass: the one place the engine decides retries.
+  static Next retryPolicy(const ReconcileError& error);
+  /// Synced=True at this generation; Azure's last error is cleared.
+  static void synced(StoredStatus& s, const Document& doc, std::chrono::system_clock::time_point now);
+  void forgetDocument(const DocumentKey& key);
   void finish(const DocumentKey& key, const Next& next);
   StoredStatus updateStatus(const DocumentKey& key, const std::function<void(StoredStatus&)>& change);
   void eraseStatus(const DocumentKey& key);
@@ -148,6 +182,8 @@ class Engine {
   std::map<std::string, DocumentKey> groupHolders_;
   std::map<std::string, std::set<DocumentKey>> groupWaiters_;
   std::shared_ptr<ObservationCache> passCache_;
+  std::uint64_t pass_ = 1;  // resync passes started (resyncNow)
+  std::map<DocumentKey, std::uint64_t> parkedInPass_;  // NeedsDocumentChange met in this pass
   bool loaded_ = false;
 
   std::vector<std::thread> workers_;

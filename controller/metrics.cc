@@ -97,8 +97,22 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Gauge>& manifestErrors;
   prometheus::Family<prometheus::Gauge>& keyExpiry;
   prometheus::Family<prometheus::Gauge>& keyVaultStatus;
-  std::mutex mutex;  // guards keyVaultStatuses
+  std::mutex mutex;  // guards keyVaultStatuses, keyInUse and keyUsers
   std::map<std::string, std::set<std::string>> keyVaultStatuses;
+  std::map<std::string, prometheus::Labels> keyInUse;           // account -> {vault, key}
+  std::map<prometheus::Labels, std::set<std::string>> keyUsers;  // {vault, key} -> accounts
+  /// The account no longer uses its key: the series goes when no other account uses that key. Mutex held.
+  void releaseKey(const std::string& account) {
+    const auto it = keyInUse.find(account);
+    if (it == keyInUse.end()) return;
+    auto& users = keyUsers[it->second];
+    users.erase(account);
+    if (users.empty()) {
+      keyExpiry.Remove(&keyExpiry.Add(it->second));
+      keyUsers.erase(it->second);
+    }
+    keyInUse.erase(it);
+  }
 };
 
 Metrics::Metrics() : Metrics(std::make_shared<prometheus::Registry>()) {}
@@ -166,8 +180,19 @@ void Metrics::driftCorrected(Kind kind) { families_->driftCorrected.Add({{"kind"
 
 void Metrics::setManifestErrors(int count) { families_->manifestErrors.Add({}).Set(count); }
 
-void Metrics::setKeyExpiry(const std::string& vault, const std::string& key, double unixSeconds) {
-  families_->keyExpiry.Add({{"vault", vault}, {"key", key}}).Set(unixSeconds);
+void Metrics::setKeyExpiry(const std::string& account, const std::string& vault, const std::string& key, double unixSeconds) {
+  const prometheus::Labels labels{{"vault", vault}, {"key", key}};
+  std::lock_guard lock(families_->mutex);
+  if (const auto it = families_->keyInUse.find(account); it != families_->keyInUse.end() && it->second != labels)
+    families_->releaseKey(account);  // a rekey or a vault change: the old key's expiry no longer matters
+  families_->keyInUse[account] = labels;
+  families_->keyUsers[labels].insert(account);
+  families_->keyExpiry.Add(labels).Set(unixSeconds);
+}
+
+void Metrics::forgetKeyExpiry(const std::string& account) {
+  std::lock_guard lock(families_->mutex);
+  families_->releaseKey(account);
 }
 
 void Metrics::setKeyVaultStatus(const std::string& account, const std::string& status) {

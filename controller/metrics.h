@@ -52,8 +52,11 @@ class Metrics {
   void driftCorrected(Kind kind);
   /// anf_cmk_manifest_errors: manifest problems in the current snapshot (incl. a refused deletion pass).
   void setManifestErrors(int count);
-  /// anf_cmk_key_expiry_timestamp_seconds{vault,key}.
-  void setKeyExpiry(const std::string& vault, const std::string& key, double unixSeconds);
+  /// anf_cmk_key_expiry_timestamp_seconds{vault,key} of the key `account` uses; the series of a key no
+  /// account uses any more (after a rekey) is removed, so the expiry alert never fires for it.
+  void setKeyExpiry(const std::string& account, const std::string& vault, const std::string& key, double unixSeconds);
+  /// `account` is gone: its key's series goes unless another account uses that key.
+  void forgetKeyExpiry(const std::string& account);
   /// anf_cmk_key_vault_status{account,status}: 1 for `status`, 0 for the account's other statuses seen.
   void setKeyVaultStatus(const std::string& account, const std::string& status);
 

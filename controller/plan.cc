@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "controller/decision.h"
 #include "controller/engine.h"
 
 namespace anf::controller {
@@ -19,6 +20,18 @@ bool before(const DocumentKey& a, const DocumentKey& b) {
 }
 
 std::string quoted(const Json& value) { return value.is_null() ? "(none)" : value.dump(); }
+
+/// What decide()'s final action means in the plan.
+PlannedChange::Action planned(Decision::Action action) {
+  switch (action) {
+    case Decision::Action::Skip: return PlannedChange::Action::Skip;
+    case Decision::Action::Blocked: return PlannedChange::Action::Blocked;
+    case Decision::Action::ReportDrift: return PlannedChange::Action::Drift;
+    case Decision::Action::Create: return PlannedChange::Action::Create;
+    case Decision::Action::Update: return PlannedChange::Action::Update;
+    default: return PlannedChange::Action::NoChange;
+  }
+}
 
 }  // namespace
 
@@ -67,40 +80,20 @@ Plan makePlan(const DesiredState& desired, const std::vector<ReconcilerPtr>& rec
   for (const auto& r : reconcilers) byKind[r->kind()] = r.get();
   std::map<DocumentKey, ResourceStatus> observed;  // what this plan found, for statusOf
   std::map<DocumentKey, PlannedChange::Action> actions;
+  auto referenceState = [&](const DocumentKey& k) {
+    const auto a = actions.find(k);
+    if (a == actions.end() || a->second == PlannedChange::Action::Blocked) return ReferenceState::Blocked;
+    return a->second == PlannedChange::Action::Create ? ReferenceState::WillBeCreated : ReferenceState::Ready;
+  };
   PassCache cache;
   Plan plan;
   for (const auto& key : dependencyOrder(desired)) {
     const Document& doc = desired.documents.at(key);
+    Reconciler* rec = byKind.contains(key.kind) ? byKind[key.kind] : nullptr;
     PlannedChange change{.key = key};
-    auto decide = [&]() {
-      if (doc.reconcilePolicy == ReconcilePolicy::Skip) return void(change.action = PlannedChange::Action::Skip);
-      for (const auto& ref : doc.references) {
-        const auto a = actions.find(ref.target);
-        if (a == actions.end() && !desired.documents.contains(ref.target)) {
-          change.action = PlannedChange::Action::Blocked;
-          change.reason = "DependencyNotFound";
-          change.message = ref.target.str() + " (" + ref.fieldPath + ") is not declared in the manifests";
-          return;
-        }
-        if (a == actions.end() || a->second == PlannedChange::Action::Blocked) {
-          change.action = PlannedChange::Action::Blocked;
-          change.reason = "DependencyBlocked";
-          change.message = ref.target.str() + " (" + ref.fieldPath + ") cannot be planned";
-          return;
-        }
-        if (a->second == PlannedChange::Action::Create) {
-          change.action = PlannedChange::Action::Create;
-          change.after = ref.target;
-          return;
-        }
-      }
-      Reconciler* rec = byKind.contains(key.kind) ? byKind[key.kind] : nullptr;
-      if (rec == nullptr) {
-        change.action = PlannedChange::Action::Blocked;
-        change.reason = "NoReconciler";
-        change.message = "no reconciler for kind " + std::string(kindName(key.kind));
-        return;
-      }
+    DecisionInput input{.document = doc, .desired = desired, .referenceState = referenceState, .hasReconciler = rec != nullptr};
+    Decision decision = decide(input);
+    if (decision.action == Decision::Action::Observe) {
       const ResourceStatus self;
       const ReconcileContext ctx{doc,
                                  [&](const DocumentKey& k) -> const ResourceStatus* {
@@ -110,21 +103,22 @@ Plan makePlan(const DesiredState& desired, const std::vector<ReconcilerPtr>& rec
                                  desired, cache, self, true};
       auto obs = rec->observe(ctx);
       if (!obs) {
-        change.action = PlannedChange::Action::Blocked;
-        change.reason = obs.error().reason;
-        change.message = obs.error().message;
-        return;
+        decision = Decision{.action = Decision::Action::Blocked, .reason = obs.error().reason, .message = obs.error().message};
+      } else {
+        observed[key] = ResourceStatus{.generation = doc.generation, .ready = obs->exists && obs->upToDate,
+                                       .facts = obs->facts, .conditions = obs->conditions};
+        change.notes = obs->planNotes;
+        change.diff = obs->diff;
+        input.observed = &*obs;
+        decision = decide(input);
       }
-      observed[key] = ResourceStatus{.generation = doc.generation, .ready = obs->exists && obs->upToDate, .facts = obs->facts,
-                                     .conditions = obs->conditions, .operation = std::nullopt};
-      change.notes = obs->planNotes;
-      change.diff = obs->diff;
-      const bool observeOnly = doc.reconcilePolicy == ReconcilePolicy::Observe;
-      if (obs->exists && obs->upToDate) change.action = PlannedChange::Action::NoChange;
-      else if (observeOnly) change.action = PlannedChange::Action::Drift;
-      else change.action = obs->exists ? PlannedChange::Action::Update : PlannedChange::Action::Create;
-    };
-    decide();
+    }
+    change.action = decision.after ? PlannedChange::Action::Create : planned(decision.action);
+    change.after = decision.after;
+    if (change.action == PlannedChange::Action::Blocked) {
+      change.reason = decision.reason;
+      change.message = decision.message;
+    }
     actions[key] = change.action;
     plan.changes.push_back(std::move(change));
   }

@@ -97,6 +97,8 @@ struct ResourceStatus {
   Json facts = Json::object();  // resourceId, principalId, clientId, ...
   std::vector<Condition> conditions;
   std::optional<Json> operation;  // in-flight long-running operation
+  /// What Azure answered for the last failure (SPEC §5 azureError); cleared by the next success.
+  std::optional<AzureErrorDetails> azureError;
 };
 
 /// Shares one LIST of a parent per pass between reconcilers (all volumes of a pool), so that a resync

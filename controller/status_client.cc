@@ -23,6 +23,16 @@ std::string oneLine(std::string text) {
   return text;
 }
 
+/// " (HTTP 400 KeyVaultKeyDisabled, x-ms-request-id 1234)": what Azure support asks for, after the message.
+std::string azureErrorSuffix(const Json& status) {
+  const auto e = status.find("azureError");
+  if (e == status.end() || !e->is_object()) return "";
+  std::string out = " (HTTP " + std::to_string(e->value("httpStatus", 0));
+  if (const std::string code = e->value("code", ""); !code.empty()) out += " " + code;
+  if (const std::string id = e->value("requestId", ""); !id.empty()) out += ", x-ms-request-id " + id;
+  return out + ")";
+}
+
 }  // namespace
 
 std::expected<Json, std::string> fetchStatus(const std::string& address, const std::string& kind, const std::string& name) {
@@ -55,15 +65,18 @@ std::string shortAge(std::chrono::seconds age) {
 std::string formatStatusTable(const Json& list, std::chrono::system_clock::time_point now) {
   std::vector<std::array<std::string, 6>> rows{{"KIND", "NAME", "READY", "REASON", "AGE", "MESSAGE"}};
   for (const auto& item : list.value("items", Json::array())) {
-    const Json conditions = item.contains("status") ? item["status"].value("conditions", Json::array()) : Json::array();
+    const Json status = item.value("status", Json::object());
+    const Json conditions = status.value("conditions", Json::array());
     const Json* ready = conditionOf(conditions, condition::kReady);
     const Json* synced = conditionOf(conditions, condition::kSynced);
     const Json* shown = synced && synced->value("status", "") == condition::kFalse ? synced : ready;
     std::string age = "-";
     if (auto since = parseRfc3339(item.value("firstSeen", "")))
       age = shortAge(std::chrono::duration_cast<std::chrono::seconds>(now - *since));
+    std::string message = shown ? shown->value("message", "") : "";
+    if (shown && shown->value("status", "") == condition::kFalse) message += azureErrorSuffix(status);
     rows.push_back({item.value("kind", ""), item.value("name", ""), ready ? ready->value("status", "Unknown") : "Unknown",
-                    shown ? shown->value("reason", "") : "", age, oneLine(shown ? shown->value("message", "") : "")});
+                    shown ? shown->value("reason", "") : "", age, oneLine(message)});
   }
   std::array<std::size_t, 6> width{};
   for (const auto& row : rows)

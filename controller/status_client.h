@@ -19,7 +19,8 @@ std::expected<Json, std::string> fetchStatus(const std::string& address, const s
 std::string shortAge(std::chrono::seconds age);
 
 /// The table of a status list. READY is the Ready condition's status; REASON and MESSAGE come from
-/// Synced when it is False (the last reconcile failed), else from Ready. Operator-level conditions
+/// Synced when it is False (the last reconcile failed), else from Ready; a False one's MESSAGE ends with
+/// Azure's HTTP status, code and x-ms-request-id when status has an azureError. Operator-level conditions
 /// that are not True follow the table as "operator: Type=False Reason: message" lines.
 std::string formatStatusTable(const Json& list, std::chrono::system_clock::time_point now);
 

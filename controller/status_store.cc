@@ -23,6 +23,24 @@ std::vector<Condition> conditionsFrom(const Json& json) {
   return out;
 }
 
+Json azureErrorJson(const AzureErrorDetails& e) {
+  return Json{{"code", e.code}, {"message", e.message}, {"httpStatus", e.httpStatus}, {"requestId", e.requestId}};
+}
+
+std::optional<AzureErrorDetails> azureErrorFrom(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  return AzureErrorDetails{.httpStatus = j.value("httpStatus", 0), .code = j.value("code", ""),
+                           .message = j.value("message", ""), .requestId = j.value("requestId", "")};
+}
+
+/// A restored entry until this process observes it: what it claimed is not believed.
+void distrust(StoredStatus& e, std::chrono::system_clock::time_point now) {
+  for (std::string_view type : {condition::kReady, condition::kSynced})
+    setCondition(e.status.conditions, type, condition::kUnknown, reason::kNotYetObserved,
+                 "restored from the state file; not yet observed in Azure by this process", now);
+  e.status.ready = false;
+}
+
 }  // namespace
 
 Json toStateJson(const StoredStatus& e) {
@@ -40,6 +58,7 @@ Json toStateJson(const StoredStatus& e) {
     j["operationAction"] = e.operationAction;
   }
   if (e.parkedGeneration) j["parkedGeneration"] = *e.parkedGeneration;
+  if (e.status.azureError) j["azureError"] = azureErrorJson(*e.status.azureError);
   return j;
 }
 
@@ -62,6 +81,7 @@ std::optional<StoredStatus> fromStateJson(const Json& j) {
     e.operationAction = j.value("operationAction", "");
   }
   if (j.contains("parkedGeneration")) e.parkedGeneration = j.value("parkedGeneration", "");
+  if (j.contains("azureError")) e.status.azureError = azureErrorFrom(j["azureError"]);
   return e;
 }
 
@@ -71,6 +91,7 @@ Json toApiJson(const StoredStatus& e) {
               {"conditions", conditionsJson(e.status.conditions)},
               {"facts", e.status.facts}};
   if (e.status.operation) status["operation"] = {{"action", e.operationAction}, {"state", *e.status.operation}};
+  if (e.status.azureError) status["azureError"] = azureErrorJson(*e.status.azureError);
   return Json{{"kind", kindName(e.key.kind)},
               {"name", e.key.name},
               {"source", {{"file", e.source.file}, {"line", e.source.line}}},
@@ -89,10 +110,14 @@ std::expected<void, std::string> StatusStore::load() {
   Json json = Json::parse(in, nullptr, false);
   if (json.is_discarded() || !json.is_object())
     return std::unexpected("state file " + stateFile_.string() + " is not valid JSON");
+  const auto now = std::chrono::system_clock::now();
   std::lock_guard lock(mutex_);
   entries_.clear();
   for (const auto& item : json.value("resources", Json::array()))
-    if (auto e = fromStateJson(item)) entries_[e->key] = std::move(*e);
+    if (auto e = fromStateJson(item)) {
+      distrust(*e, now);
+      entries_[e->key] = std::move(*e);
+    }
   return {};
 }
 

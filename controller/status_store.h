@@ -2,6 +2,11 @@
 // Status per document (SPEC §5), kept in memory and persisted atomically (write to a temporary file,
 // then rename) to a JSON state file, so that after a restart the engine resumes polling a long-running
 // operation instead of starting it again, and conditions keep their lastTransitionTime.
+//
+// The state file is a journal, never a source of truth: load() keeps what resumes work (the operation,
+// its group and action, firstSeen, facts, conditions with their lastTransitionTime) but not what was
+// believed: Ready and Synced come back Unknown (NotYetObserved) and `ready` false, so nothing counts as
+// Ready (dependency gates, statusOf, metrics) until this process has observed the document in Azure.
 #include <chrono>
 #include <condition_variable>
 #include <expected>
@@ -23,7 +28,8 @@ struct StoredStatus {
   SourceLocation source;
   ResourceStatus status;
   std::string firstSeen;  // RFC 3339; the AGE column of `status`
-  /// A terminal error is parked at this generation: the document is not retried until its spec changes.
+  /// A NeedsDocumentChange error was met at this generation: the engine does not resend the refused
+  /// write before the next resync pass or a spec change.
   std::optional<std::string> parkedGeneration;
   /// With status.operation: the mutation group it holds and what it does (create, update, remove).
   std::string operationGroup;
@@ -34,7 +40,8 @@ struct StoredStatus {
 Json toStateJson(const StoredStatus& entry);
 std::optional<StoredStatus> fromStateJson(const Json& json);
 /// The status API's JSON of one entry (SPEC §5): kind, name, source {file, line}, azure.resourceId,
-/// firstSeen, status {observedGeneration, ready, conditions, facts, operation?}.
+/// firstSeen, status {observedGeneration, ready, conditions, facts, operation?, azureError?}; azureError is
+/// {code, message (Azure's, verbatim), httpStatus, requestId (x-ms-request-id)}.
 Json toApiJson(const StoredStatus& entry);
 
 /// Thread-safe store of StoredStatus by document key.
@@ -43,7 +50,8 @@ class StatusStore {
   /// Empty `stateFile`: memory only.
   explicit StatusStore(std::filesystem::path stateFile = {});
 
-  /// Reads the state file when it exists (a missing file is an empty store, not an error).
+  /// Reads the state file when it exists (a missing file is an empty store, not an error); restored
+  /// entries are not Ready (see above).
   std::expected<void, std::string> load();
 
   std::optional<StoredStatus> get(const DocumentKey& key) const;

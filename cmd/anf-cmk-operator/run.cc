@@ -60,8 +60,10 @@ Command runCommand() {
           {.name = "metrics-addr", .valueName = "ADDR", .help = "Prometheus metrics listen address", .defaultValue = ":8080"},
           {.name = "health-addr", .valueName = "ADDR", .help = "health probes listen address", .defaultValue = ":8081"},
           {.name = "status-addr", .valueName = "ADDR", .help = "status API listen address", .defaultValue = "127.0.0.1:8082"},
-          {.name = "state-file", .valueName = "FILE", .help = "where status and in-flight operations persist",
-           .defaultValue = "/tmp/anf-cmk-operator/state.json"},
+          {.name = "state-file", .valueName = "FILE",
+           .help = "journal of in-flight operations (never trusted for Ready); one per installation",
+           .defaultValue = "controller.stateFile, else $TMPDIR/anf-cmk-operator/<config stem>-<hash of the config and "
+                           "manifests paths>/state.json"},
           {.name = "log-level", .valueName = "LEVEL", .help = "trace, debug, info, warn, error", .defaultValue = "info"},
           {.name = "log-format", .valueName = "FORMAT", .help = "json or text", .defaultValue = "json"},
       }};

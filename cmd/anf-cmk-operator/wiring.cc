@@ -87,6 +87,8 @@ std::expected<controller::OperatorConfig, std::string> loadOperatorConfig(const 
   config.server.health = flagOr(args, "health-addr", config.server.health);
   config.server.status = flagOr(args, "status-addr", config.server.status);
   config.controller.stateFile = flagOr(args, "state-file", config.controller.stateFile);
+  if (config.controller.stateFile.empty())  // one journal per installation, never one shared by the host
+    config.controller.stateFile = controller::defaultStateFile(args.has("config") ? args.get("config") : "", args.all("manifests")).string();
   config.logging.level = flagOr(args, "log-level", config.logging.level);
   config.logging.format = flagOr(args, "log-format", config.logging.format);
   if (config.logging.format != "json" && config.logging.format != "text")

@@ -108,7 +108,8 @@ TEST(Engine, RetryableErrorsBackOffThenSucceed) {
   EXPECT_EQ(conditionStatus(engine, key, condition::kSynced), "True");
 }
 
-TEST(Engine, TerminalErrorIsParkedUntilTheSpecChanges) {
+// Observe refuses the spec: parked (no backoff), looked at again by each resync, unparked by a spec change.
+TEST(Engine, NeedsDocumentChangeIsParkedUntilTheSpecChanges) {
   IoThread io;
   Metrics metrics;
   std::atomic<int> observes{0};
@@ -128,13 +129,14 @@ TEST(Engine, TerminalErrorIsParkedUntilTheSpecChanges) {
   ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, key, condition::kSynced) == "KeyVaultKeyNotFound"; }, 5s));
   EXPECT_EQ(conditionStatus(engine, key, "KeyVaultValid"), "False");
   ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(observes, 1) << "not retried with backoff";
   engine.resyncNow();
   ASSERT_TRUE(engine.waitIdle(5s));
-  EXPECT_EQ(observes, 1) << "a parked document is not retried by resync";
+  EXPECT_EQ(observes, 2) << "level-based: a resync looks at Azure again";
 
   engine.apply(makeState({makeDocument(kAccount, "acct", "good")}));
   ASSERT_TRUE(waitReady(engine, key));
-  EXPECT_EQ(observes, 2);
+  EXPECT_EQ(observes, 3);
   EXPECT_EQ(conditionStatus(engine, key, condition::kSynced), "True");
 }
 

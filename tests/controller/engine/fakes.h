@@ -165,6 +165,13 @@ inline bool waitReady(const Engine& engine, const DocumentKey& key, std::chrono:
   return engine.statuses().waitFor([&] { return conditionStatus(engine, key, condition::kReady) == "True"; }, timeout);
 }
 
+/// The value of one series in the Prometheus text (`name{labels}` as printed), or nullopt when absent.
+inline std::optional<double> seriesValue(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 inline std::filesystem::path tempDir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = "anf-engine-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" + std::to_string(::getpid());

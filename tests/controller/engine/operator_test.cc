@@ -92,5 +92,20 @@ TEST(Operator, PlanOnceExitCodesAndFormats) {
   std::filesystem::remove_all(dir);
 }
 
+// Issue 13: every daemon on a host used /tmp/anf-cmk-operator/state.json, so a second installation restored
+// the first one's statuses. The default now belongs to one installation (its config and manifests).
+TEST(DefaultStateFile, BelongsToOneInstallation) {
+  const auto mine = defaultStateFile("/etc/anf/a/operator.yaml", {"/srv/manifests", "/srv/extra"});
+  EXPECT_EQ(mine.filename(), "state.json");
+  EXPECT_EQ(mine.parent_path().parent_path().filename(), "anf-cmk-operator");
+  EXPECT_TRUE(mine.parent_path().filename().string().starts_with("operator-")) << mine;
+  EXPECT_NE(mine, std::filesystem::path("/tmp/anf-cmk-operator/state.json"));
+  EXPECT_EQ(mine, defaultStateFile("/etc/anf/a/../a/operator.yaml", {"/srv/extra", "/srv/manifests/"}))
+      << "the same installation finds its journal again after a restart";
+  EXPECT_NE(mine, defaultStateFile("/etc/anf/b/operator.yaml", {"/srv/manifests", "/srv/extra"})) << "another config";
+  EXPECT_NE(mine, defaultStateFile("/etc/anf/a/operator.yaml", {"/srv/other"})) << "other manifests";
+  EXPECT_NE(defaultStateFile("", {"/srv/one"}), defaultStateFile("", {"/srv/two"})) << "no config: the manifests decide";
+}
+
 }  // namespace
 }  // namespace anf::controller

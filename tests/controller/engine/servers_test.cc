@@ -48,7 +48,10 @@ class ServersTest : public ::testing::Test {
       Observation o{.exists = true, .upToDate = true};
       o.facts = {{"resourceId", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.NetApp/netAppAccounts/" + c.document.key.name},
                  {"keyVaultStatus", "InUse"},
-                 {"keyExpiry", {{"vault", "anfkv-provider"}, {"key", "anf-key"}, {"expiresOn", 1893456000}}}};
+                 // the account reconciler's shape (reconcilers/netapp_account.h)
+                 {"keyVault", {{"resourceId", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/anfkv-provider"},
+                               {"name", "anfkv-provider"}, {"keyName", "anf-key"}}},
+                 {"keyExpiry", 1893456000}};
       o.conditions.push_back({.type = "KeyVaultValid", .status = "True", .reason = "KeyVaultChecksPassed"});
       return o;
     };

@@ -35,7 +35,7 @@ TEST(OperatorConfig, DefaultsWithoutAFile) {
   EXPECT_EQ(config.controller.armWritesPerSecond, 8);
   EXPECT_EQ(config.controller.armMaxInFlight, 16);
   EXPECT_EQ(config.controller.maxDeletionsPerPass, 5);
-  EXPECT_EQ(config.controller.stateFile, "/tmp/anf-cmk-operator/state.json");
+  EXPECT_EQ(config.controller.stateFile, "") << "unset: defaultStateFile() of the installation";
   EXPECT_EQ(config.controller.watch.mode, WatchMode::Auto);
   EXPECT_EQ(config.controller.watch.debounce, std::chrono::milliseconds(200));
   EXPECT_EQ(config.server.metrics, ":8080");
