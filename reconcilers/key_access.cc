@@ -83,8 +83,6 @@ Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
     error.message += " (spec.encryption.access.mode None: the identity " + request.principalId +
                      " has no access policy with get, encrypt, decrypt on " + request.vaultId.name() +
                      "; grant it there, or let the operator grant it with mode AccessPolicy)";
-    error.errorClass = controller::ErrorClass::WaitsForAzure;
-    error.retryAfter = std::chrono::milliseconds{5000};
     return std::unexpected(std::move(error));
   }
   controller::Outcome outcome;

@@ -28,13 +28,8 @@ bool boolAt(const Json& j, const Json::json_pointer& p, bool fallback) {
   return j.contains(p) && j.at(p).is_boolean() ? j.at(p).get<bool>() : fallback;
 }
 
-/// Not parked: the vault and key change in Azure without the document changing (a key enabled again, a
-/// new version activated), so the checks run again after a while.
 std::unexpected<controller::ReconcileError> fail(const DocumentedError& e, std::string_view detail = {}) {
-  controller::ReconcileError error = toReconcileError(e, detail);
-  error.errorClass = controller::ErrorClass::WaitsForAzure;
-  error.retryAfter = std::chrono::milliseconds{5000};
-  return std::unexpected(std::move(error));
+  return std::unexpected(toReconcileError(e, detail));
 }
 
 std::string canonicalUri(std::string uri) {

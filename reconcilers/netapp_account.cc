@@ -261,7 +261,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (!id) return refused("InvalidIdentityId", "spec.identity.userAssignedIdentityId: " + id.error());
     auto identity = getIfExists(client_, credentialOf(context.document), *id);
     if (!identity) return identity.error();
-    if (!*identity) return refused("IdentityNotFound", "spec.identity.userAssignedIdentityId: " + s.userIdentityId + " does not exist");
+    if (!*identity) return awaitingAzure("IdentityNotFound", "spec.identity.userAssignedIdentityId: " + s.userIdentityId + " does not exist");
     s.userPrincipalId = at(**identity, "/properties/principalId");
     return std::nullopt;
   }
@@ -364,15 +364,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     options.afterGrant = recentGrant;
     auto result = client_.patch(credentialOf(context.document), s.accountId,
                                 accountPatchBody(desiredIdentity(s), encryption), options).get();
-    if (!result) {
-      ReconcileError error = fromAzure(result.error());
-      if (recentGrant && (error.reason == "EncryptionKeyUnusable" || error.reason == "AuthorizationFailed" ||
-                          error.reason == "PrincipalNotFound" || error.reason == "Forbidden")) {
-        error.errorClass = controller::ErrorClass::RetryAfter;  // the grant is still propagating
-        error.retryAfter = std::chrono::milliseconds{5000};
-      }
-      return std::unexpected(error);
-    }
+    if (!result) return std::unexpected(fromAzure(result.error(), {.grantPropagating = recentGrant}));
     std::string description = switching ? "switched to the user-assigned identity " + s.userIdentityId
                               : !observedKey.empty() && !equalsIgnoreCase(observedKey, s.keyName)
                                   ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +
@@ -382,6 +374,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // Cross-tenant: a failure names the customer's missing step (consent, role); it is retried, not parked,
     // so that the account converges once the customer has done it.
     if (s.crossTenant && outcome.operation) (*outcome.operation)[std::string(kRetryOnFailure)] = true;
+    if (recentGrant && outcome.operation) (*outcome.operation)[std::string(kAfterGrant)] = true;
     if (s.crossTenant) outcome.description = "set cross-tenant encryption (federatedClientId " + s.federatedClientId + ")";
     return outcome;
   }

@@ -37,6 +37,9 @@ namespace anf::reconcilers {
 /// Set true in a stored operation (Outcome::operation) whose failure is retried instead of parked:
 /// the cross-tenant encryption PATCH, which fails while a customer step is missing (makeOperationPoll).
 inline constexpr std::string_view kRetryOnFailure = "retryOnFailure";
+/// Set true in a stored operation started moments after this operator granted key access: its failure
+/// with EncryptionKeyUnusable or an authorization code is the grant still propagating (retried after a delay).
+inline constexpr std::string_view kAfterGrant = "afterGrant";
 
 /// A later part of the account flow plugged into the account reconciler (issue 7). Extensions see
 /// the account as Azure returns it and the account reconciler's observation.

@@ -31,16 +31,15 @@ controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
         progress.state = State::InProgress;
         progress.retryAfter = poll.retryAfter;
         progress.operation = poll.operation.toJson();
-        if (stored.value(std::string(kRetryOnFailure), false)) progress.operation[std::string(kRetryOnFailure)] = true;
+        for (std::string_view fact : {kRetryOnFailure, kAfterGrant})
+          if (stored.value(std::string(fact), false)) progress.operation[std::string(fact)] = true;
         break;
       case azure::PollResult::State::Succeeded: progress.state = State::Succeeded; break;
       case azure::PollResult::State::Failed:
         progress.state = State::Failed;
-        progress.error = poll.error ? fromAzure(*poll.error) : refused("OperationFailed", "the operation failed");
-        if (stored.value(std::string(kRetryOnFailure), false)) {  // e.g. cross-tenant: the customer may still do the step
-          progress.error->errorClass = controller::ErrorClass::WaitsForAzure;
-          progress.error->retryAfter = std::chrono::seconds(10);
-        }
+        progress.error = poll.error ? fromAzure(*poll.error, {.grantPropagating = stored.value(std::string(kAfterGrant), false),
+                                                              .awaitingAzure = stored.value(std::string(kRetryOnFailure), false)})
+                                    : refused("OperationFailed", "the operation failed");
         break;
     }
     return progress;

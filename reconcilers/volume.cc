@@ -167,7 +167,7 @@ class VolumeReconciler final : public controller::Reconciler {
       auto endpoint = getIfExists(client_, credentialOf(context.document), *id);
       if (!endpoint) return endpoint.error();
       if (!*endpoint)
-        return refused("PrivateEndpointNotFound", "spec.keyVaultPrivateEndpointId: " + volume.keyVaultPrivateEndpointResourceId +
+        return awaitingAzure("PrivateEndpointNotFound", "spec.keyVaultPrivateEndpointId: " + volume.keyVaultPrivateEndpointResourceId +
                                                       " does not exist");
       endpointSubnet = (*endpoint)->value("/properties/subnet/id"_json_pointer, std::string{});
     }
@@ -194,8 +194,6 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!unusable) return std::nullopt;
     ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
     error.message += " (" + account.key.str() + ": key " + keyName + ": " + std::string{unusable->text} + ")";
-    error.errorClass = controller::ErrorClass::WaitsForAzure;
-    error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
 
@@ -207,8 +205,6 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!state || state->empty() || *state == "Approved") return std::nullopt;
     ReconcileError error = toReconcileError(kKeyVaultUnreachable);
     error.message += " (PrivateEndpoint/" + ref + ": the connection to the key vault is " + *state + ", not Approved)";
-    error.errorClass = controller::ErrorClass::WaitsForAzure;
-    error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
 
@@ -240,10 +236,8 @@ class VolumeReconciler final : public controller::Reconciler {
       const bool named = (!ref.empty() && entry.value("privateEndpointRef", "") == ref) ||
                          equalsIgnoreCase(entry.value("privateEndpointId", ""), diff.desired.get<std::string>());
       if (named)
-        return ReconcileError{.reason = "AwaitingKeyVaultChange",
-                              .message = "the volume moves to " + diff.desired.get<std::string>() + " through " +
-                                         account->key.str() + "'s key vault change (changeKeyVault), in place",
-                              .errorClass = controller::ErrorClass::WaitsForAzure, .retryAfter = std::chrono::milliseconds{5000}};
+        return awaitingAzure("AwaitingKeyVaultChange", "the volume moves to " + diff.desired.get<std::string>() + " through " +
+                                                           account->key.str() + "'s key vault change (changeKeyVault), in place");
     }
     return std::nullopt;
   }
@@ -259,10 +253,8 @@ class VolumeReconciler final : public controller::Reconciler {
       if (const auto* account = accountOfVolume(context))
         for (const Json& transition : account->spec.value("transitionToCMK", Json::array()))
           if (equalsIgnoreCase(transition.value("virtualNetworkId", ""), vnet))
-            return ReconcileError{.reason = "AwaitingTransition",
-                                  .message = "the volume becomes Microsoft.KeyVault through " + account->key.str() +
-                                             " spec.transitionToCMK for " + vnet,
-                                  .errorClass = controller::ErrorClass::WaitsForAzure, .retryAfter = std::chrono::milliseconds{5000}};
+            return awaitingAzure("AwaitingTransition", "the volume becomes Microsoft.KeyVault through " + account->key.str() +
+                                                           " spec.transitionToCMK for " + vnet);
     ReconcileError error = toReconcileError(kEncryptionKeySourceChange);
     error.message += " (spec.encryptionKeySource " + diff.observed.dump() + " -> " + diff.desired.dump() +
                      ": the volume is never replaced; PMK volumes move to customer-managed keys through the "
