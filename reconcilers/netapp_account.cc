@@ -325,8 +325,9 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (s.accessGranted == false)
       diff.push_back({"keyVault.access", Json{{"principalId", s.principalId}, {"granted", true}},
                       Json{{"principalId", s.principalId}, {"granted", false}}});
-    if (s.crossTenant && equalsIgnoreCase(at(account, "/properties/encryption/keySource"), kKeySourceKeyVault)) {
-      // A cross-tenant PATCH that failed (a customer step missing) leaves the vault in Error: send it again.
+    if (s.cmk && equalsIgnoreCase(at(account, "/properties/encryption/keySource"), kKeySourceKeyVault)) {
+      // An encryption PATCH that failed (a grant removed while it ran, a customer step missing) leaves the
+      // vault in Error: once observe finds the cause gone, it is sent again.
       const std::string status = at(account, "/properties/encryption/keyVaultProperties/status");
       if (status == "Error" || at(account, "/properties/provisioningState") == "Failed")
         diff.push_back({"properties.encryption.keyVaultProperties.status", "InUse", status});
