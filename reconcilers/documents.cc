@@ -75,12 +75,6 @@ std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, cons
   return volumes;
 }
 
-std::string virtualNetworkOf(const std::string& subnetId) {
-  auto id = azure::ResourceId::parse(subnetId);
-  if (!id || !azure::isResourceType(subnetId, "Microsoft.Network/virtualNetworks/subnets")) return "";
-  return id->parent()->str();
-}
-
 std::string joinKeys(const std::vector<const Document*>& documents) {
   std::string out;
   for (const Document* document : documents) out += (out.empty() ? "" : ", ") + document->key.str();

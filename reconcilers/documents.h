@@ -48,9 +48,6 @@ std::vector<const Document*> cmkVolumesOfAccount(const Document& account, const 
 std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, const std::string& endpointId,
                                                   const controller::DesiredState& desired);
 
-/// The VNet id of a subnet id; "" when it is not a subnet id.
-std::string virtualNetworkOf(const std::string& subnetId);
-
 /// "Volume/a, Volume/b".
 std::string joinKeys(const std::vector<const Document*>& documents);
 

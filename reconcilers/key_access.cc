@@ -37,8 +37,7 @@ AccessRole accessRoleOf(const Json& spec) {
 }
 
 std::string roleDefinitionIdFor(const KeyAccessRequest& request) {
-  if (request.role == AccessRole::KeyVaultCryptoUser)
-    return "/providers/Microsoft.Authorization/roleDefinitions/" + std::string{kKeyVaultCryptoUserRoleGuid};
+  if (request.role == AccessRole::KeyVaultCryptoUser) return roleDefinitionId(kKeyVaultCryptoUserRoleGuid);
   return roleDefinitionResourceId(request).str();
 }
 

@@ -43,7 +43,7 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
                                      ? observed.at("/properties/subnet/id"_json_pointer).get<std::string>() : "";
     observation.facts["connectionState"] = privateEndpointConnectionState(observed);
     observation.facts["subnetId"] = subnetId;
-    observation.facts["virtualNetworkId"] = virtualNetworkOf(subnetId);
+    observation.facts["virtualNetworkId"] = azure::virtualNetworkOf(subnetId);
     Json desired = privateEndpointBody(settingsOf(context.document));
     observation.diff = diffBodies(desired, observed, {.ignorePaths = {"location"}});
     observation.upToDate = observation.diff.empty();
@@ -57,7 +57,7 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
     if (!result) return std::unexpected(result.error());
     Outcome outcome = outcomeOf(*result, "created private endpoint to " + settings.keyVaultResourceId);
     outcome.facts["subnetId"] = settings.subnetId;
-    outcome.facts["virtualNetworkId"] = virtualNetworkOf(settings.subnetId);
+    outcome.facts["virtualNetworkId"] = azure::virtualNetworkOf(settings.subnetId);
     return outcome;
   }
 

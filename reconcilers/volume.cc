@@ -171,8 +171,8 @@ class VolumeReconciler final : public controller::Reconciler {
                                                       " does not exist");
       endpointSubnet = (*endpoint)->value("/properties/subnet/id"_json_pointer, std::string{});
     }
-    const std::string endpointVnet = virtualNetworkOf(endpointSubnet);
-    const std::string volumeVnet = virtualNetworkOf(volume.subnetId);
+    const std::string endpointVnet = azure::virtualNetworkOf(endpointSubnet);
+    const std::string volumeVnet = azure::virtualNetworkOf(volume.subnetId);
     if (!endpointVnet.empty() && !volumeVnet.empty() && !equalsIgnoreCase(endpointVnet, volumeVnet))
       return refused("PrivateEndpointInAnotherVnet",
                      "spec.keyVaultPrivateEndpointRef: the key vault's private endpoint is in " + endpointVnet +
@@ -248,7 +248,7 @@ class VolumeReconciler final : public controller::Reconciler {
     if (auto reversal = flows::refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
                                                        diff.observed.is_string() ? diff.observed.get<std::string>() : ""))
       return *reversal;
-    const std::string vnet = virtualNetworkOf(volume.subnetId);
+    const std::string vnet = azure::virtualNetworkOf(volume.subnetId);
     if (equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault))
       if (const auto* account = accountOfVolume(context))
         for (const Json& transition : account->spec.value("transitionToCMK", Json::array()))
