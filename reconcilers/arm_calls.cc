@@ -79,6 +79,11 @@ ReconcileError dependencyNotReady(std::string_view what) {
                         .errorClass = controller::ErrorClass::RetryAfter, .retryAfter = std::chrono::milliseconds{2000}};
 }
 
+ReconcileError waitingForAzure(std::string reason, std::string message) {
+  return ReconcileError{.reason = std::move(reason), .message = std::move(message),
+                        .errorClass = controller::ErrorClass::WaitsForAzure, .retryAfter = std::chrono::seconds{30}};
+}
+
 ReconcileError refused(std::string reason, std::string message) {
   return ReconcileError{.reason = std::move(reason), .message = std::move(message), .errorClass = controller::ErrorClass::NeedsDocumentChange};
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "azure/errors.h"
@@ -55,7 +56,8 @@ template <typename Task>
 auto await(Task&& task) -> Result<typename std::decay_t<decltype(task.get())>::value_type> {
   auto value = task.get();
   if (!value) return std::unexpected(fromAzure(value.error()));
-  return std::move(*value);
+  if constexpr (std::is_void_v<typename decltype(value)::value_type>) return {};
+  else return std::move(*value);
 }
 
 /// DELETE `id`; a resource already gone is success.
@@ -65,6 +67,10 @@ Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std
 /// A retryable error for a dependency whose status lacks a fact yet (the engine gates on Ready,
 /// so this is a race at most).
 ReconcileError dependencyNotReady(std::string_view what);
+
+/// A condition in Azure that the customer or Azure itself must change (a pending endpoint connection, a
+/// feature still registering, a customer step not done): never parked, observed again after a while.
+ReconcileError waitingForAzure(std::string reason, std::string message);
 
 /// A terminal error for a manifest field the operator refuses before sending (SPEC §4 rules).
 ReconcileError refused(std::string reason, std::string message);

@@ -11,7 +11,7 @@
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
-#include "reconcilers/flows/key_source_reversal.h"
+#include "reconcilers/key_source_reversal.h"
 #include "reconcilers/key_vault_checks.h"
 #include "reconcilers/registry.h"
 
@@ -251,7 +251,7 @@ class VolumeReconciler final : public controller::Reconciler {
   ReconcileError keySourceChange(const ReconcileContext& context, const VolumeSettings& volume,
                                  const controller::FieldDiff& diff) {
     // CMK -> PMK: the transition is irreversible (issue 7).
-    if (auto reversal = flows::refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
+    if (auto reversal = refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
                                                        diff.observed.is_string() ? diff.observed.get<std::string>() : ""))
       return *reversal;
     const std::string vnet = virtualNetworkOf(volume.subnetId);
