@@ -86,8 +86,10 @@ ReconcileError refused(std::string reason, std::string message) {
   return classified({.reason = std::move(reason), .message = std::move(message)}, {.refusedByOperator = true});
 }
 
-ReconcileError awaitingAzure(std::string reason, std::string message, std::optional<std::string> conditionType) {
-  return classified({.reason = std::move(reason), .message = std::move(message), .conditionType = std::move(conditionType)},
+ReconcileError waitingForAzure(std::string reason, std::string message, std::chrono::milliseconds recheckAfter,
+                               std::optional<std::string> conditionType) {
+  return classified({.reason = std::move(reason), .message = std::move(message), .retryAfter = recheckAfter,
+                     .conditionType = std::move(conditionType)},
                     {.awaitingAzure = true});
 }
 

@@ -4,9 +4,11 @@
 // write turned into an Outcome (with the long-running operation's poll state), and Azure errors
 // turned into ReconcileErrors with the documented text and resolution (documented_errors.h).
 // The client header (cpprestsdk) stays out of this header: callers include azure/client.h themselves.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "azure/errors.h"
@@ -65,7 +67,8 @@ template <typename Task>
 auto await(Task&& task) -> Result<typename std::decay_t<decltype(task.get())>::value_type> {
   auto value = task.get();
   if (!value) return std::unexpected(fromAzure(value.error()));
-  return std::move(*value);
+  if constexpr (std::is_void_v<typename decltype(value)::value_type>) return {};
+  else return std::move(*value);
 }
 
 /// DELETE `id`; a resource already gone is success.
@@ -79,9 +82,11 @@ ReconcileError dependencyNotReady(std::string_view what);
 /// A manifest field the operator refuses before sending (SPEC §4 rules): parked until the document changes.
 ReconcileError refused(std::string reason, std::string message);
 
-/// A condition the reconciler found in Azure that someone else changes (the customer approves an endpoint,
-/// another document's operation moves a volume): looked at again, never parked.
-ReconcileError awaitingAzure(std::string reason, std::string message,
-                             std::optional<std::string> conditionType = std::nullopt);
+/// A condition the reconciler found in Azure that someone else changes (the customer approves an endpoint or
+/// does a cross-tenant step, a feature registers, another document's operation moves a volume): never
+/// parked, observed again after `recheckAfter`.
+ReconcileError waitingForAzure(std::string reason, std::string message,
+                               std::chrono::milliseconds recheckAfter = std::chrono::seconds{30},
+                               std::optional<std::string> conditionType = std::nullopt);
 
 }  // namespace anf::reconcilers

@@ -75,6 +75,12 @@ std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, cons
   return volumes;
 }
 
+bool sameArmId(std::string_view a, std::string_view b) {
+  auto left = azure::ResourceId::parse(a);
+  auto right = azure::ResourceId::parse(b);
+  return left && right ? *left == *right : azure::equalsIgnoreCase(a, b);
+}
+
 std::string joinKeys(const std::vector<const Document*>& documents) {
   std::string out;
   for (const Document* document : documents) out += (out.empty() ? "" : ", ") + document->key.str();

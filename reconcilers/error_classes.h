@@ -3,7 +3,7 @@
 // Service Operator's error_classifier.go). Reconcilers state facts about a failure (what Azure answered,
 // which documented row it is, whether a grant was just made, whether the operator refused the document);
 // classify() turns them into a controller::ErrorClass and its retry hint. Every ReconcileError constructor
-// goes through classified(): fromAzure, refused, dependencyNotReady and awaitingAzure (arm_calls.h),
+// goes through classified(): fromAzure, refused, dependencyNotReady and waitingForAzure (arm_calls.h),
 // toReconcileError (documented_errors.h). No reconciler sets errorClass itself.
 //
 // azure::classify (azure/errors.h) is a different decision: whether the client resends one request.
@@ -22,7 +22,7 @@
 //                        active, a missing grant, a pending endpoint connection, an unreachable vault); a
 //                        parent deleted under us (ParentResourceNotFound, 404); authorization refused without
 //                        a fresh grant (401, 403); a conflict with Azure's state (409); a bad TLS certificate;
-//                        a condition the reconciler found in Azure (awaitingAzure)
+//                        a condition the reconciler found in Azure (waitingForAzure)
 #include <chrono>
 #include <optional>
 

@@ -32,21 +32,12 @@ std::unexpected<controller::ReconcileError> fail(const DocumentedError& e, std::
   return std::unexpected(toReconcileError(e, detail));
 }
 
-std::string canonicalUri(std::string uri) {
-  uri = lower(std::move(uri));
-  while (!uri.empty() && uri.back() == '/') uri.pop_back();
-  if (uri.ends_with(":443")) uri.resize(uri.size() - 4);
-  return uri;
-}
-
 }  // namespace
 
 bool isWellFormedVaultUri(const std::string& uri) {
   static const std::regex pattern{R"(^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?/?$)"};
   return std::regex_match(uri, pattern);
 }
-
-bool sameVaultUri(const std::string& a, const std::string& b) { return canonicalUri(a) == canonicalUri(b); }
 
 std::string effectiveVaultUri(const std::string& declaredUri, const Json& vault) {
   return declaredUri.empty() ? stringAt(vault, "/properties/vaultUri"_json_pointer) : declaredUri;

@@ -2,16 +2,18 @@
 
 #include "azure/client.h"
 #include "reconcilers/arm_calls.h"
+#include "reconcilers/netapp_account.h"
 
 namespace anf::reconcilers {
 
 std::vector<controller::ReconcilerPtr> makeReconcilers(azure::AzureClient& client, ReconcilerOptions options) {
   std::vector<controller::ReconcilerPtr> reconcilers;
   reconcilers.push_back(makeUserAssignedIdentityReconciler(client));
-  reconcilers.push_back(makeNetAppAccountReconciler(client, std::move(options.accountExtensions)));
+  reconcilers.push_back(makeNetAppAccountReconciler(client));
   reconcilers.push_back(makePrivateEndpointReconciler(client));
   reconcilers.push_back(makeCapacityPoolReconciler(client));
   reconcilers.push_back(makeVolumeReconciler(client));
+  reconcilers.push_back(makeCrossTenantApplicationReconciler(client, std::move(options.crossTenant)));
   return reconcilers;
 }
 

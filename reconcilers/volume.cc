@@ -11,7 +11,7 @@
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
-#include "reconcilers/flows/key_source_reversal.h"
+#include "reconcilers/key_source_reversal.h"
 #include "reconcilers/key_vault_checks.h"
 #include "reconcilers/registry.h"
 
@@ -167,7 +167,7 @@ class VolumeReconciler final : public controller::Reconciler {
       auto endpoint = getIfExists(client_, credentialOf(context.document), *id);
       if (!endpoint) return endpoint.error();
       if (!*endpoint)
-        return awaitingAzure("PrivateEndpointNotFound", "spec.keyVaultPrivateEndpointId: " + volume.keyVaultPrivateEndpointResourceId +
+        return waitingForAzure("PrivateEndpointNotFound", "spec.keyVaultPrivateEndpointId: " + volume.keyVaultPrivateEndpointResourceId +
                                                       " does not exist");
       endpointSubnet = (*endpoint)->value("/properties/subnet/id"_json_pointer, std::string{});
     }
@@ -236,8 +236,9 @@ class VolumeReconciler final : public controller::Reconciler {
       const bool named = (!ref.empty() && entry.value("privateEndpointRef", "") == ref) ||
                          equalsIgnoreCase(entry.value("privateEndpointId", ""), diff.desired.get<std::string>());
       if (named)
-        return awaitingAzure("AwaitingKeyVaultChange", "the volume moves to " + diff.desired.get<std::string>() + " through " +
-                                                           account->key.str() + "'s key vault change (changeKeyVault), in place");
+        return waitingForAzure("AwaitingKeyVaultChange", "the volume moves to " + diff.desired.get<std::string>() + " through " +
+                                                           account->key.str() + "'s key vault change (changeKeyVault), in place",
+                               std::chrono::seconds{5});
     }
     return std::nullopt;
   }
@@ -245,7 +246,7 @@ class VolumeReconciler final : public controller::Reconciler {
   ReconcileError keySourceChange(const ReconcileContext& context, const VolumeSettings& volume,
                                  const controller::FieldDiff& diff) {
     // CMK -> PMK: the transition is irreversible (issue 7).
-    if (auto reversal = flows::refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
+    if (auto reversal = refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
                                                        diff.observed.is_string() ? diff.observed.get<std::string>() : ""))
       return *reversal;
     const std::string vnet = azure::virtualNetworkOf(volume.subnetId);
@@ -253,8 +254,8 @@ class VolumeReconciler final : public controller::Reconciler {
       if (const auto* account = accountOfVolume(context))
         for (const Json& transition : account->spec.value("transitionToCMK", Json::array()))
           if (equalsIgnoreCase(transition.value("virtualNetworkId", ""), vnet))
-            return awaitingAzure("AwaitingTransition", "the volume becomes Microsoft.KeyVault through " + account->key.str() +
-                                                           " spec.transitionToCMK for " + vnet);
+            return waitingForAzure("AwaitingTransition", "the volume becomes Microsoft.KeyVault through " + account->key.str() +
+                                                           " spec.transitionToCMK for " + vnet, std::chrono::seconds{5});
     ReconcileError error = toReconcileError(kEncryptionKeySourceChange);
     error.message += " (spec.encryptionKeySource " + diff.observed.dump() + " -> " + diff.desired.dump() +
                      ": the volume is never replaced; PMK volumes move to customer-managed keys through the "

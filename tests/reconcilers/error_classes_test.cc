@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
         ClassCase{"MissingGrant", [] { return toReconcileError(kEncryptionKeyUnusable); }, ErrorClass::WaitsForAzure},
         ClassCase{"VaultUnreachable", [] { return toReconcileError(kKeyVaultUnreachable); }, ErrorClass::WaitsForAzure},
         ClassCase{"PendingEndpointConnection",
-                  [] { return awaitingAzure("PrivateEndpointPending", "the connection is Pending"); }, ErrorClass::WaitsForAzure},
+                  [] { return waitingForAzure("PrivateEndpointPending", "the connection is Pending"); }, ErrorClass::WaitsForAzure},
         ClassCase{"CrossTenantOperationFailed",
                   [] { return fromAzure(answer(400, "InvalidParameter"), {.awaitingAzure = true}); }, ErrorClass::WaitsForAzure},
         // Needs a document change; parked until the spec changes.
