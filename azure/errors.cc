@@ -42,6 +42,7 @@ CodeKind codeKind(std::string_view code) {
   if (isOneOf(code, {"AuthorizationFailed", "LinkedAuthorizationFailed", "PrincipalNotFound"})) return CodeKind::GrantPending;
   if (isOneOf(code, {"ParentResourceNotFound"})) return CodeKind::ParentMissing;
   if (isOneOf(code, {"TlsHandshakeFailed"})) return CodeKind::BadCertificate;
+  if (isOneOf(code, {"UnknownCredential"})) return CodeKind::NoCredential;
   return CodeKind::Other;
 }
 

@@ -55,6 +55,7 @@ enum class CodeKind {
                    // while a grant or a new principal propagates; otherwise someone must grant in Azure
   ParentMissing,   // ParentResourceNotFound: a parent was deleted (or not created yet) under us
   BadCertificate,  // TlsHandshakeFailed: resending never heals it
+  NoCredential,    // UnknownCredential: the client has no credential of that name (never sent)
 };
 CodeKind codeKind(std::string_view code);
 

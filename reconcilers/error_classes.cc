@@ -15,7 +15,7 @@ constexpr milliseconds kRecheckDelay{5000};      // a condition in Azure: looked
 ErrorClass classOf(const FailureFacts& f) {
   const azure::AzureError& e = f.azure;
   const azure::CodeKind kind = azure::codeKind(e.code);
-  if (f.refusedByOperator) return ErrorClass::NeedsDocumentChange;
+  if (f.refusedByOperator || kind == azure::CodeKind::NoCredential) return ErrorClass::NeedsDocumentChange;
   if (f.dependencyPending) return ErrorClass::RetryAfter;
   if (azure::isTransient(e) || e.httpStatus == 412) return ErrorClass::RetryNow;
   if (kind == azure::CodeKind::Busy) return ErrorClass::RetryAfter;

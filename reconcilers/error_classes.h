@@ -11,7 +11,7 @@
 //
 // The classes, first match wins:
 //   NeedsDocumentChange  the operator refused the document before sending (a refused transition, an
-//                        immutable field); the documented "EncryptionKeySource cannot be changed" and
+//                        immutable field, a spec.azure.tenant naming no configured credential); the documented "EncryptionKeySource cannot be changed" and
 //                        "Key Vault URI is invalid"; Azure's other 400s (InvalidParameter, BadRequest, ...)
 //   RetryAfter           a dependency's status lacks a fact yet; AnotherOperationInProgress; while a grant
 //                        propagates: AuthorizationFailed, LinkedAuthorizationFailed, PrincipalNotFound and

@@ -99,6 +99,7 @@ INSTANTIATE_TEST_SUITE_P(
         ClassCase{"KeySourceCannotBeChangedByOurCheck", [] { return toReconcileError(kEncryptionKeySourceChange); },
                   ErrorClass::NeedsDocumentChange},
         ClassCase{"KeyVaultUriInvalid", [] { return toReconcileError(kKeyVaultUriInvalid); }, ErrorClass::NeedsDocumentChange},
+        ClassCase{"UnknownCredential", [] { return fromAzure(answer(0, "UnknownCredential")); }, ErrorClass::NeedsDocumentChange},
         ClassCase{"RefusedTransition", [] { return refused("CmkToPmkRefused", "going back is refused"); },
                   ErrorClass::NeedsDocumentChange}),
     [](const auto& info) { return info.param.name; });
