@@ -3,8 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reconcilers/registry.h"
-#include "tests/reconcilers/fake_azure_client.h"
-#include "tests/reconcilers/reconcile_world.h"
+#include "tests/reconcilers/reconciler_test.h"
 
 namespace anf::reconcilers::testing {
 namespace {
@@ -14,36 +13,25 @@ using controller::Kind;
 
 constexpr std::int64_t kTiB = 1099511627776LL;
 
-class CapacityPoolTest : public ::testing::Test {
+class CapacityPoolTest : public ReconcilerTest {
  protected:
-  void SetUp() override {
-    store.serve(client);
+  CapacityPoolTest() : ReconcilerTest(Kind::CapacityPool, "pool1", makeCapacityPoolReconciler) {
     world.add(document(Kind::NetAppAccount, "acct", Json::object()));
     world.add(document(Kind::CapacityPool, "pool1", {{"accountRef", "acct"}, {"serviceLevel", "Premium"}, {"sizeTiB", 4}}));
   }
-  controller::ReconcileContext context() { return world.context({Kind::CapacityPool, "pool1"}); }
-  Json& spec() { return world.desired.documents.at({Kind::CapacityPool, "pool1"}).spec; }
   void poolInAzure(const std::string& level, std::int64_t tib) {
     store.putArm(kPoolId, {{"location", "eastus"},
                            {"properties", {{"serviceLevel", level}, {"size", tib * kTiB}, {"qosType", "Auto"}, {"poolId", "pid"}}}});
   }
-
-  FakeAzureClient client;
-  FakeAzureStore store;
-  World world;
-  controller::ReconcilerPtr reconciler = makeCapacityPoolReconciler(client);
 };
 
 TEST_F(CapacityPoolTest, CreatesThePoolWhenAbsent) {
-  auto observed = reconciler->observe(context());
-  ASSERT_TRUE(observed) << observed.error().message;
-  EXPECT_FALSE(observed->exists);
-  auto outcome = reconciler->create(context(), *observed);
+  auto outcome = pass();  // absent: created
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PUT");
-  EXPECT_EQ(client.writes()[0].body.at("/properties/serviceLevel"_json_pointer), "Premium");
-  EXPECT_EQ(client.writes()[0].body.at("/properties/size"_json_pointer), 4 * kTiB);
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PUT");
+  EXPECT_EQ(write.body.at("/properties/serviceLevel"_json_pointer), "Premium");
+  EXPECT_EQ(write.body.at("/properties/size"_json_pointer), 4 * kTiB);
 }
 
 TEST_F(CapacityPoolTest, UpToDateWritesNothing) {
@@ -64,9 +52,9 @@ TEST_F(CapacityPoolTest, ASizeChangeIsPatchedInPlace) {
   ASSERT_FALSE(observed->upToDate);
   auto outcome = reconciler->update(context(), *observed);
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PATCH");
-  EXPECT_EQ(client.writes()[0].body.at("/properties/size"_json_pointer), 8 * kTiB);
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PATCH");
+  EXPECT_EQ(write.body.at("/properties/size"_json_pointer), 8 * kTiB);
 }
 
 TEST_F(CapacityPoolTest, AServiceLevelChangeIsRefusedBeforeSending) {

@@ -48,6 +48,13 @@ class PassCache final : public controller::ObservationCache {
   std::map<std::string, Json> entries_;
 };
 
+/// The status of the observation's condition `type`, or "absent".
+std::string conditionStatus(const controller::Observation& observation, const std::string& type) {
+  for (const auto& condition : observation.conditions)
+    if (condition.type == type) return condition.status;
+  return "absent";
+}
+
 std::int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -389,9 +396,7 @@ TEST_F(CmkFlowsWithRunningOperations, AccessPolicyRemovedDuringARekeyIsRestoredA
   auto drifted = observe(Kind::NetAppAccount, "acct-drift");
   ASSERT_TRUE(drifted) << drifted.error().message;
   EXPECT_FALSE(drifted->upToDate);
-  const auto access = std::ranges::find_if(drifted->conditions, [](const auto& c) { return c.type == "AccessGranted"; });
-  ASSERT_NE(access, drifted->conditions.end());
-  EXPECT_EQ(access->status, "False");
+  EXPECT_EQ(conditionStatus(*drifted, "AccessGranted"), "False");
 
   ASSERT_CONVERGES(Kind::NetAppAccount, "acct-drift");
   EXPECT_TRUE(hasKeyAccessPolicy(get(kVaultAp), principal)) << "the operator manages the access: it restores it";
@@ -402,9 +407,7 @@ TEST_F(CmkFlowsWithRunningOperations, AccessPolicyRemovedDuringARekeyIsRestoredA
   auto converged = observe(Kind::NetAppAccount, "acct-drift");
   ASSERT_TRUE(converged) << converged.error().message;
   EXPECT_TRUE(converged->upToDate);
-  const auto granted = std::ranges::find_if(converged->conditions, [](const auto& c) { return c.type == "AccessGranted"; });
-  ASSERT_NE(granted, converged->conditions.end());
-  EXPECT_EQ(granted->status, "True");
+  EXPECT_EQ(conditionStatus(*converged, "AccessGranted"), "True");
 }
 
 TEST_F(CmkFlowsAgainstEmulator, IdentitySwitchFromSystemToUserAssigned) {

@@ -6,8 +6,7 @@
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/key_vault_checks.h"
 #include "reconcilers/registry.h"
-#include "tests/reconcilers/fake_azure_client.h"
-#include "tests/reconcilers/reconcile_world.h"
+#include "tests/reconcilers/reconciler_test.h"
 
 namespace anf::reconcilers::testing {
 namespace {
@@ -24,18 +23,15 @@ Json cmkSpec(const std::string& keyName) {
               {"encryption", {{"keySource", "Microsoft.KeyVault"}, {"keyVault", {{"resourceId", kVault}, {"keyName", keyName}}}}}};
 }
 
-class NetAppAccountTest : public ::testing::Test {
+class NetAppAccountTest : public ReconcilerTest {
  protected:
-  void SetUp() override {
-    store.serve(client);
+  NetAppAccountTest() : ReconcilerTest(Kind::NetAppAccount, "acct", makeNetAppAccountReconciler) {
     store.putArm(kVault, {{"location", "eastus"},
                           {"properties", {{"vaultUri", kVaultUri}, {"tenantId", kProviderTenantId}, {"enableSoftDelete", true},
                                           {"enablePurgeProtection", true}, {"accessPolicies", Json::array()}}}});
     for (const char* key : {"anf-key", "anf-key-2"}) store.putArm(kVault + "/keys/" + key, {{"properties", {{"kty", "RSA"}}}});
     world.add(document(Kind::NetAppAccount, "acct", cmkSpec("anf-key")));
   }
-  controller::ReconcileContext context() { return world.context({Kind::NetAppAccount, "acct"}); }
-  Json& spec() { return world.desired.documents.at({Kind::NetAppAccount, "acct"}).spec; }
   void grantInVault() {
     store.findArm(kVault)->at("properties")["accessPolicies"] =
         accessPolicyAddBody(kProviderTenantId, kPrincipal)["properties"]["accessPolicies"];
@@ -55,23 +51,15 @@ class NetAppAccountTest : public ::testing::Test {
       if (condition.type == type) return condition.status;
     return "absent";
   }
-
-  FakeAzureClient client;
-  FakeAzureStore store;
-  World world;
-  controller::ReconcilerPtr reconciler = makeNetAppAccountReconciler(client);
 };
 
 TEST_F(NetAppAccountTest, CreatesTheAccountWithItsIdentityAndNoEncryptionYet) {
-  auto observed = reconciler->observe(context());
-  ASSERT_TRUE(observed) << observed.error().message;
-  EXPECT_FALSE(observed->exists);
-  auto outcome = reconciler->create(context(), *observed);
+  auto outcome = pass();  // absent: created
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PUT");
-  EXPECT_EQ(client.writes()[0].body.at("/identity/type"_json_pointer), "SystemAssigned");
-  EXPECT_FALSE(client.writes()[0].body.contains("/properties/encryption"_json_pointer))
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PUT");
+  EXPECT_EQ(write.body.at("/identity/type"_json_pointer), "SystemAssigned");
+  EXPECT_FALSE(write.body.contains("/properties/encryption"_json_pointer))
       << "the identity has no key access before the account exists";
 }
 
@@ -95,10 +83,10 @@ TEST_F(NetAppAccountTest, AnAccessPolicyRemovedInTheVaultIsSeenAndRestored) {
   EXPECT_EQ(conditionStatus(*observed, "AccessGranted"), "False");
   auto outcome = reconciler->update(context(), *observed);
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PUT");
-  EXPECT_TRUE(client.writes()[0].target.ends_with("/accessPolicies/add")) << client.writes()[0].target;
-  EXPECT_EQ(client.writes()[0].body.at("/properties/accessPolicies/0/objectId"_json_pointer), kPrincipal);
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PUT");
+  EXPECT_TRUE(write.target.ends_with("/accessPolicies/add")) << write.target;
+  EXPECT_EQ(write.body.at("/properties/accessPolicies/0/objectId"_json_pointer), kPrincipal);
   EXPECT_EQ(client.grantsNoted, std::vector<std::string>{kPrincipal});
 }
 
@@ -112,9 +100,9 @@ TEST_F(NetAppAccountTest, ARekeyPatchesTheKeyName) {
   EXPECT_EQ(observed->diff[0].path, "properties.encryption.keyVaultProperties.keyName");
   auto outcome = reconciler->update(context(), *observed);
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PATCH");
-  EXPECT_EQ(client.writes()[0].body.at("/properties/encryption/keyVaultProperties/keyName"_json_pointer), "anf-key-2");
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PATCH");
+  EXPECT_EQ(write.body.at("/properties/encryption/keyVaultProperties/keyName"_json_pointer), "anf-key-2");
 }
 
 // Issue 13 item 1: a PATCH that failed while the grant was missing leaves the vault in Error with the new key
@@ -127,9 +115,9 @@ TEST_F(NetAppAccountTest, AnEncryptionLeftInErrorIsPatchedAgainOnceAccessIsBack)
   EXPECT_FALSE(observed->upToDate);
   auto outcome = reconciler->update(context(), *observed);
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PATCH");
-  EXPECT_EQ(client.writes()[0].body.at("/properties/encryption/keyVaultProperties/keyName"_json_pointer), "anf-key");
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PATCH");
+  EXPECT_EQ(write.body.at("/properties/encryption/keyVaultProperties/keyName"_json_pointer), "anf-key");
 }
 
 TEST_F(NetAppAccountTest, ADisabledKeyWaitsForAzureAndNothingIsWritten) {

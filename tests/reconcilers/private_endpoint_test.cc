@@ -4,8 +4,7 @@
 
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/registry.h"
-#include "tests/reconcilers/fake_azure_client.h"
-#include "tests/reconcilers/reconcile_world.h"
+#include "tests/reconcilers/reconciler_test.h"
 
 namespace anf::reconcilers::testing {
 namespace {
@@ -17,36 +16,25 @@ const std::string kEndpointId = kRg + "/providers/Microsoft.Network/privateEndpo
 const std::string kSubnet = kVnet + "/subnets/endpoints";
 const std::string kVault = kRg + "/providers/Microsoft.KeyVault/vaults/kv";
 
-class PrivateEndpointTest : public ::testing::Test {
+class PrivateEndpointTest : public ReconcilerTest {
  protected:
-  void SetUp() override {
-    store.serve(client);
+  PrivateEndpointTest() : ReconcilerTest(Kind::PrivateEndpoint, "pe1", makePrivateEndpointReconciler) {
     store.putArm(kSubnet, {{"properties", {{"privateEndpointNetworkPolicies", "Disabled"}}}});
     world.add(document(Kind::PrivateEndpoint, "pe1", {{"subnetId", kSubnet}, {"keyVaultResourceId", kVault}}));
   }
-  controller::ReconcileContext context() { return world.context({Kind::PrivateEndpoint, "pe1"}); }
-  Json& spec() { return world.desired.documents.at({Kind::PrivateEndpoint, "pe1"}).spec; }
   void endpointInAzure(const std::string& state) {
     Json body = privateEndpointBody({.location = "eastus", .subnetId = kSubnet, .keyVaultResourceId = kVault, .connectionName = "pe1"});
     body["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"] = {{"status", state}};
     store.putArm(kEndpointId, body);
   }
-
-  FakeAzureClient client;
-  FakeAzureStore store;
-  World world;
-  controller::ReconcilerPtr reconciler = makePrivateEndpointReconciler(client);
 };
 
 TEST_F(PrivateEndpointTest, CreatesTheEndpointToTheVaultWhenAbsent) {
-  auto observed = reconciler->observe(context());
-  ASSERT_TRUE(observed) << observed.error().message;
-  EXPECT_FALSE(observed->exists);
-  auto outcome = reconciler->create(context(), *observed);
+  auto outcome = pass();  // absent: created
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PUT");
-  EXPECT_EQ(client.writes()[0].body.at("/properties/subnet/id"_json_pointer), kSubnet);
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PUT");
+  EXPECT_EQ(write.body.at("/properties/subnet/id"_json_pointer), kSubnet);
   EXPECT_EQ(outcome->facts.value("virtualNetworkId", ""), kVnet);
 }
 

@@ -3,8 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reconcilers/registry.h"
-#include "tests/reconcilers/fake_azure_client.h"
-#include "tests/reconcilers/reconcile_world.h"
+#include "tests/reconcilers/reconciler_test.h"
 
 namespace anf::reconcilers::testing {
 namespace {
@@ -14,36 +13,26 @@ using controller::Kind;
 
 const std::string kIdentityId = kRg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ids";
 
-class UserAssignedIdentityTest : public ::testing::Test {
+class UserAssignedIdentityTest : public ReconcilerTest {
  protected:
-  void SetUp() override {
-    store.serve(client);
+  UserAssignedIdentityTest() : ReconcilerTest(Kind::UserAssignedIdentity, "ids", makeUserAssignedIdentityReconciler) {
     world.add(document(Kind::UserAssignedIdentity, "ids", Json::object()));
   }
-  controller::ReconcileContext context() { return world.context({Kind::UserAssignedIdentity, "ids"}); }
-
-  FakeAzureClient client;
-  FakeAzureStore store;
-  World world;
-  controller::ReconcilerPtr reconciler = makeUserAssignedIdentityReconciler(client);
 };
 
 TEST_F(UserAssignedIdentityTest, CreatesTheIdentityWhenAbsent) {
-  auto observed = reconciler->observe(context());
-  ASSERT_TRUE(observed) << observed.error().message;
-  EXPECT_FALSE(observed->exists);
   client.putFn = [&](const std::string&, const ResourceId& id, const Json& body, const RequestOptions&) -> Expected<ArmResult> {
     Json created = body;
     created["id"] = id.str();
     created["properties"] = {{"principalId", "p-1"}, {"clientId", "c-1"}, {"tenantId", kProviderTenantId}};
     return armOk(created, 201);
   };
-  auto outcome = reconciler->create(context(), *observed);
+  auto outcome = pass();  // absent: created
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PUT");
-  EXPECT_TRUE(azure::equalsIgnoreCase(client.writes()[0].target, kIdentityId));
-  EXPECT_EQ(client.writes()[0].body.value("location", ""), "eastus");
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PUT");
+  EXPECT_TRUE(azure::equalsIgnoreCase(write.target, kIdentityId));
+  EXPECT_EQ(write.body.value("location", ""), "eastus");
   EXPECT_EQ(outcome->facts.value("principalId", ""), "p-1");
   EXPECT_EQ(outcome->facts.value("clientId", ""), "c-1");
 }

@@ -4,8 +4,7 @@
 
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/registry.h"
-#include "tests/reconcilers/fake_azure_client.h"
-#include "tests/reconcilers/reconcile_world.h"
+#include "tests/reconcilers/reconciler_test.h"
 
 namespace anf::reconcilers::testing {
 namespace {
@@ -18,18 +17,15 @@ const std::string kVolumeId = kPoolId + "/volumes/vol1";
 const std::string kDelegated = kVnet + "/subnets/anf-delegated";
 const std::string kEndpointId = kRg + "/providers/Microsoft.Network/privateEndpoints/pe1";
 
-class VolumeTest : public ::testing::Test {
+class VolumeTest : public ReconcilerTest {
  protected:
-  void SetUp() override {
-    store.serve(client);
+  VolumeTest() : ReconcilerTest(Kind::Volume, "vol1", makeVolumeReconciler) {
     world.add(document(Kind::NetAppAccount, "acct", Json::object()));
     world.add(document(Kind::CapacityPool, "pool1", {{"accountRef", "acct"}}));
     world.add(document(Kind::Volume, "vol1",
                        {{"poolRef", "pool1"}, {"creationToken", "vol1"}, {"usageThresholdGiB", 100}, {"subnetId", kDelegated},
                         {"networkFeatures", "Standard"}, {"encryptionKeySource", "Microsoft.NetApp"}}));
   }
-  controller::ReconcileContext context() { return world.context({Kind::Volume, "vol1"}); }
-  Json& spec() { return world.desired.documents.at({Kind::Volume, "vol1"}).spec; }
   /// The volume as Azure holds it after a PUT of the declared body.
   Json& volumeInAzure(std::string provisioningState = "Succeeded") {
     Json body = volumeBody({.location = "eastus", .creationToken = "vol1", .usageThresholdGiB = 100, .subnetId = kDelegated});
@@ -37,25 +33,15 @@ class VolumeTest : public ::testing::Test {
     body["properties"]["fileSystemId"] = "fs-1";
     return store.putArm(kVolumeId, body);
   }
-  controller::Result<controller::Outcome> pass() {
-    auto observed = reconciler->observe(context());
-    if (!observed) return std::unexpected(observed.error());
-    return observed->exists ? reconciler->update(context(), *observed) : reconciler->create(context(), *observed);
-  }
-
-  FakeAzureClient client;
-  FakeAzureStore store;
-  World world;
-  controller::ReconcilerPtr reconciler = makeVolumeReconciler(client);
 };
 
 TEST_F(VolumeTest, CreatesTheVolumeWhenAbsent) {
   auto outcome = pass();
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PUT");
-  EXPECT_TRUE(azure::equalsIgnoreCase(client.writes()[0].target, kVolumeId));
-  EXPECT_EQ(client.writes()[0].body.at("/properties/usageThreshold"_json_pointer), 100 * kGiB);
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PUT");
+  EXPECT_TRUE(azure::equalsIgnoreCase(write.target, kVolumeId));
+  EXPECT_EQ(write.body.at("/properties/usageThreshold"_json_pointer), 100 * kGiB);
 }
 
 TEST_F(VolumeTest, UpToDateWritesNothing) {
@@ -73,9 +59,9 @@ TEST_F(VolumeTest, ASizeChangeIsPatchedInPlace) {
   spec()["usageThresholdGiB"] = 200;
   auto outcome = pass();
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PATCH");
-  EXPECT_EQ(client.writes()[0].body, (Json{{"properties", {{"usageThreshold", 200 * kGiB}}}}));
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PATCH");
+  EXPECT_EQ(write.body, (Json{{"properties", {{"usageThreshold", 200 * kGiB}}}}));
 }
 
 TEST_F(VolumeTest, IsNeverReplacedOrDeletedWhenAnImmutableFieldChanges) {
@@ -108,8 +94,8 @@ TEST_F(VolumeTest, AFailedCreationIsCreatedAgainNotDeleted) {
   volumeInAzure("Failed");
   auto outcome = pass();
   ASSERT_TRUE(outcome) << outcome.error().message;
-  ASSERT_EQ(client.writes().size(), 1u);
-  EXPECT_EQ(client.writes()[0].method, "PUT");
+  const FakeCall write = onlyWrite();
+  EXPECT_EQ(write.method, "PUT");
 }
 
 TEST_F(VolumeTest, ACmkVolumeWaitsForAPendingEndpointConnection) {
