@@ -90,6 +90,31 @@ TEST_F(NetAppAccountTest, AnAccessPolicyRemovedInTheVaultIsSeenAndRestored) {
   EXPECT_EQ(client.grantsNoted, std::vector<std::string>{kPrincipal});
 }
 
+// Mode None on an RBAC vault: the grant is someone else's; AccessGranted is read from the role assignments
+// at the vault and the roles they name, never taken on trust.
+TEST_F(NetAppAccountTest, AccessGrantedByOthersOnAnRbacVaultIsReadFromTheRoleAssignments) {
+  cmkAccountInAzure("anf-key");
+  spec()["encryption"]["access"] = {{"mode", "None"}};
+  store.findArm(kVault)->at("properties")["enableRbacAuthorization"] = true;
+  auto observed = reconciler->observe(context());
+  ASSERT_TRUE(observed) << observed.error().message;
+  EXPECT_EQ(conditionStatus(*observed, "AccessGranted"), "False");
+  auto outcome = reconciler->update(context(), *observed);
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().reason, "EncryptionKeyUnusable");
+  EXPECT_EQ(outcome.error().errorClass, ErrorClass::WaitsForAzure) << "not ours to grant: re-checked";
+  EXPECT_TRUE(client.writes().empty());
+
+  const std::string role = "/subscriptions/" + kProviderSub + "/providers/Microsoft.Authorization/roleDefinitions/r1";
+  store.putArm(role, {{"properties", {{"permissions", {{{"dataActions", {"Microsoft.KeyVault/vaults/keys/*"}}}}}}}});
+  store.putArm(kVault + "/providers/Microsoft.Authorization/roleAssignments/a1",
+               {{"properties", {{"principalId", kPrincipal}, {"roleDefinitionId", role}}}});
+  observed = reconciler->observe(context());
+  ASSERT_TRUE(observed) << observed.error().message;
+  EXPECT_EQ(conditionStatus(*observed, "AccessGranted"), "True");
+  EXPECT_TRUE(observed->upToDate);
+}
+
 TEST_F(NetAppAccountTest, ARekeyPatchesTheKeyName) {
   cmkAccountInAzure("anf-key");
   grantInVault();
