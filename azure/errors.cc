@@ -34,9 +34,10 @@ std::string AzureError::str() const {
 
 CodeKind codeKind(std::string_view code) {
   if (isOneOf(code, {"TooManyRequests", "RetryableError"})) return CodeKind::Throttled;
-  // Azure refuses concurrent mutations of one resource (NetApp accounts); it clears when the other ends.
+  // Azure refuses concurrent mutations of one resource (NetApp accounts) and writes while a resource is still
+  // provisioning (ARM's RequestConflict); it clears when the other operation ends.
   if (isOneOf(code, {"AnotherOperationInProgress", "OperationNotAllowed.AnotherOperationInProgress",
-                     "Conflict.AnotherOperationInProgress"}))
+                     "Conflict.AnotherOperationInProgress", "RequestConflict"}))
     return CodeKind::Busy;
   // RBAC and directory replication lag behind a fresh grant or a fresh service principal.
   if (isOneOf(code, {"AuthorizationFailed", "LinkedAuthorizationFailed", "PrincipalNotFound"})) return CodeKind::GrantPending;

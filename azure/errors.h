@@ -35,7 +35,8 @@ struct AzureError {
   std::string requestId;  // x-ms-request-id (or Graph's request-id)
   std::optional<std::chrono::milliseconds> retryAfter;
   TransportFailure transport = TransportFailure::None;
-  /// Set by the client: the final classification of this error after its own retries.
+  /// Set by the client: its in-request decision (classify() below) for this error, after its own retries.
+  /// What the engine then does is reconcilers/error_classes.h's decision.
   bool retryable = false;
 
   bool isNotFound() const { return httpStatus == 404; }
@@ -50,7 +51,8 @@ using Expected = std::expected<T, AzureError>;
 enum class CodeKind {
   Other,
   Throttled,       // TooManyRequests, RetryableError: transient, like a 429
-  Busy,            // AnotherOperationInProgress and its variants: clears when the other operation ends
+  Busy,            // AnotherOperationInProgress and its variants, RequestConflict: clears when the other
+                   // operation (or the provisioning) ends
   GrantPending,    // AuthorizationFailed, LinkedAuthorizationFailed, PrincipalNotFound: clear by themselves
                    // while a grant or a new principal propagates; otherwise someone must grant in Azure
   ParentMissing,   // ParentResourceNotFound: a parent was deleted (or not created yet) under us

@@ -56,6 +56,8 @@ INSTANTIATE_TEST_SUITE_P(
         // Clears by itself after a delay.
         ClassCase{"AnotherOperationInProgress", [] { return fromAzure(answer(409, "AnotherOperationInProgress")); },
                   ErrorClass::RetryAfter},
+        ClassCase{"RequestConflictWhileProvisioning", [] { return fromAzure(answer(409, "RequestConflict")); },
+                  ErrorClass::RetryAfter},
         ClassCase{"AuthorizationFailedWhileGrantPropagates",
                   [] { return fromAzure(answer(403, "AuthorizationFailed"), {.grantPropagating = true}); }, ErrorClass::RetryAfter},
         ClassCase{"AuthorizationFailedTheClientSawAGrantFor",
