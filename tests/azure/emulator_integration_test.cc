@@ -345,6 +345,29 @@ TEST_F(AzureAgainstEmulator, GraphApplicationsFederatedCredentialsAndServicePrin
   EXPECT_NE(metrics().find(R"(resource_type="graph/applications")"), std::string::npos);
 }
 
+TEST_F(AzureAgainstEmulator, GraphDeletesAnApplicationWithItsFederatedCredentials) {
+  auto azure = client(config({secretFileCredential("provider")}));
+  auto app = azure->createApplication("provider", "it-anf-cmk-deleted").get();
+  ASSERT_TRUE(app) << app.error().str();
+  const std::string objectId = app->value("id", "");
+  auto fic = azure->createFederatedIdentityCredential(
+                      "provider", objectId,
+                      {{"name", "uami"}, {"issuer", emulator_->authority() + "/" + emulator_->tenant("provider").tenantId + "/v2.0"},
+                       {"subject", "30000000-0000-4000-8000-0000000000ef"}, {"audiences", {"api://AzureADTokenExchange"}}})
+                 .get();
+  ASSERT_TRUE(fic) << fic.error().str();
+
+  auto deleted = azure->deleteApplication("provider", objectId).get();
+  ASSERT_TRUE(deleted) << deleted.error().str();
+  auto found = azure->findApplicationByAppId("provider", app->value("appId", "")).get();
+  ASSERT_TRUE(found) << found.error().str();
+  EXPECT_FALSE(found->has_value());
+  auto again = azure->deleteApplication("provider", objectId).get();
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(again.error().isNotFound()) << again.error().str();
+  EXPECT_GE(loggedWithStatus(204, "DELETE"), 1) << "the DELETE reached Graph";
+}
+
 // Exercises every credential kind, an error body, a token refresh and Graph at debug level, then
 // greps the logs for every secret and token the test knows.
 TEST_F(AzureAgainstEmulator, DebugLogsHoldNoSecretOrToken) {
