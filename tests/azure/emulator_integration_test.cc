@@ -112,6 +112,16 @@ class AzureAgainstEmulator : public ::testing::Test {
     return count;
   }
 
+  /// A federated identity credential named "uami" for `subject` on the application.
+  static Expected<nlohmann::json> addCredential(AzureClient& azure, const std::string& objectId, const std::string& subject) {
+    return azure
+        .createFederatedIdentityCredential(
+            "provider", objectId,
+            {{"name", "uami"}, {"issuer", emulator_->authority() + "/" + emulator_->tenant("provider").tenantId + "/v2.0"},
+             {"subject", subject}, {"audiences", {"api://AzureADTokenExchange"}}})
+        .get();
+  }
+
   static inline std::unique_ptr<EmulatorProcess> emulator_;
   static inline std::string startError_;
   prometheus::Registry registry_;
@@ -323,11 +333,7 @@ TEST_F(AzureAgainstEmulator, GraphApplicationsFederatedCredentialsAndServicePrin
   ASSERT_TRUE(missing) << missing.error().str();
   EXPECT_FALSE(missing->has_value());
 
-  auto fic = azure->createFederatedIdentityCredential(
-                      "provider", objectId,
-                      {{"name", "uami"}, {"issuer", emulator_->authority() + "/" + emulator_->tenant("provider").tenantId + "/v2.0"},
-                       {"subject", "30000000-0000-4000-8000-0000000000ee"}, {"audiences", {"api://AzureADTokenExchange"}}})
-                 .get();
+  auto fic = addCredential(*azure, objectId, "30000000-0000-4000-8000-0000000000ee");
   ASSERT_TRUE(fic) << fic.error().str();
   auto fics = azure->listFederatedIdentityCredentials("provider", objectId).get();
   ASSERT_TRUE(fics) << fics.error().str();
@@ -350,11 +356,7 @@ TEST_F(AzureAgainstEmulator, GraphDeletesAnApplicationWithItsFederatedCredential
   auto app = azure->createApplication("provider", "it-anf-cmk-deleted").get();
   ASSERT_TRUE(app) << app.error().str();
   const std::string objectId = app->value("id", "");
-  auto fic = azure->createFederatedIdentityCredential(
-                      "provider", objectId,
-                      {{"name", "uami"}, {"issuer", emulator_->authority() + "/" + emulator_->tenant("provider").tenantId + "/v2.0"},
-                       {"subject", "30000000-0000-4000-8000-0000000000ef"}, {"audiences", {"api://AzureADTokenExchange"}}})
-                 .get();
+  auto fic = addCredential(*azure, objectId, "30000000-0000-4000-8000-0000000000ef");
   ASSERT_TRUE(fic) << fic.error().str();
 
   auto deleted = azure->deleteApplication("provider", objectId).get();

@@ -69,6 +69,12 @@ struct CrossTenantWorld : testing::World {
       store.putArm(kConnection, {{"properties", {{"privateEndpoint", {{"id", kEndpoint}}},
                                                  {"privateLinkServiceConnectionState", {{"status", connection}}}}}});
   }
+  /// The application with its credential, every customer step done on an RBAC vault.
+  void allInPlace() {
+    appExists();
+    goodCredential();
+    customerSide(true, true, "Approved");
+  }
   controller::ReconcileContext appContext() { return context({Kind::CrossTenantApplication, "app"}); }
   /// observe() then create() or update(), as the engine does when the observation is not up to date.
   Result<controller::Outcome> pass() {
@@ -172,9 +178,7 @@ TEST(CrossTenantApplication, AChangedSubjectIsRepairedByPatchingTheCredential) {
 
 TEST(CrossTenantApplication, AnAudienceOtherThanMultipleOrgsIsPatchedBack) {
   CrossTenantWorld world(true);
-  world.appExists();
-  world.goodCredential();
-  world.customerSide(true, true, "Approved");
+  world.allInPlace();
   world.store.graph["provider"].applications[0]["signInAudience"] = "AzureADMyOrg";
   ASSERT_TRUE(world.pass().has_value());
   EXPECT_EQ(world.client.callsTo("graph:PATCH", "applications/" + kObjectId).size(), 1u);
@@ -184,9 +188,7 @@ TEST(CrossTenantApplication, AnAudienceOtherThanMultipleOrgsIsPatchedBack) {
 // Issue 13 item 6: deletionPolicy Delete never deleted the application in production (no Graph DELETE).
 TEST(CrossTenantApplication, DeletionPolicyDeleteDeletesTheApplication) {
   CrossTenantWorld world(true);
-  world.appExists();
-  world.goodCredential();
-  world.customerSide(true, true, "Approved");
+  world.allInPlace();
   world.desired.documents.at({Kind::CrossTenantApplication, "app"}).deletionPolicy = controller::DeletionPolicy::Delete;
   auto observed = world.reconciler->observe(world.appContext());
   ASSERT_TRUE(observed.has_value()) << observed.error().message;
@@ -201,9 +203,7 @@ TEST(CrossTenantApplication, DeletionPolicyDeleteDeletesTheApplication) {
 
 TEST(CrossTenantApplication, DeletionPolicyRetainKeepsTheApplication) {
   CrossTenantWorld world(true);
-  world.appExists();
-  world.goodCredential();
-  world.customerSide(true, true, "Approved");
+  world.allInPlace();
   auto observed = world.reconciler->observe(world.appContext());
   ASSERT_TRUE(observed.has_value()) << observed.error().message;
   ASSERT_TRUE(world.reconciler->remove(world.appContext(), *observed).has_value());
@@ -306,9 +306,7 @@ TEST(CrossTenantApplication, WhenTheCustomerCredentialMayNotAddPoliciesTheStatus
 
 TEST(CrossTenantApplication, AllDoneIsUpToDateAndNotAwaiting) {
   CrossTenantWorld world(true);
-  world.appExists();
-  world.goodCredential();
-  world.customerSide(true, true, "Approved");
+  world.allInPlace();
   auto observed = world.reconciler->observe(world.appContext());
   ASSERT_TRUE(observed.has_value()) << observed.error().message;
   EXPECT_TRUE(observed->upToDate);
