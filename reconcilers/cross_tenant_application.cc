@@ -410,8 +410,10 @@ class CrossTenantApplicationReconciler final : public controller::Reconciler {
                                            connection.value("privateEndpointId", "") + " on key vault " + customer.vault +
                                            " is " + status + "; a " + status +
                                            " connection cannot be approved: recreate the provider's private endpoint"));
+      // The whole connection, as a GET returns it, with the new state (a PUT replaces).
       Json body = {{"properties",
-                    {{"privateLinkServiceConnectionState",
+                    {{"privateEndpoint", {{"id", connection.value("privateEndpointId", "")}}},
+                     {"privateLinkServiceConnectionState",
                       {{"status", "Approved"}, {"description", "Approved by anf-cmk-operator for application " + applicationId}}}}}};
       auto approved = await(client_.put(customer.credential, vaultId.child("privateEndpointConnections", name), body));
       if (!approved) return std::unexpected(approved.error());

@@ -37,18 +37,7 @@ bool keyVaultChangePending(const Json& spec, const Json& observedAccount) {
 }
 
 std::vector<VnetEndpoint> keyVaultEndpointsOf(const controller::ReconcileContext& context) {
-  std::vector<VnetEndpoint> out;
-  const Json entries = context.document.spec.value("/encryption/keyVault/privateEndpoints"_json_pointer, Json::array());
-  for (const auto& entry : entries) {
-    VnetEndpoint endpoint{.virtualNetworkId = entry.value("virtualNetworkId", ""),
-                          .privateEndpointId = entry.value("privateEndpointId", ""),
-                          .privateEndpointRef = entry.value("privateEndpointRef", "")};
-    if (endpoint.privateEndpointId.empty() && !endpoint.privateEndpointRef.empty())
-      endpoint.privateEndpointId =
-          referencedFact(context, controller::Kind::PrivateEndpoint, endpoint.privateEndpointRef, "resourceId").value_or("");
-    out.push_back(std::move(endpoint));
-  }
-  return out;
+  return vnetEndpointsOf(context, "/encryption/keyVault/privateEndpoints");
 }
 
 std::vector<std::string> vnetsNeedingEndpoints(const std::vector<ObservedVolume>& volumes, const Json& keyVaultStatus) {

@@ -33,13 +33,6 @@ struct KeyVaultTarget {
   static KeyVaultTarget fromSpec(const Json& spec);
 };
 
-/// One entry of keyVault.privateEndpoints, resolved to an ARM id.
-struct VnetEndpoint {
-  std::string virtualNetworkId;
-  std::string privateEndpointId;  // empty when the referenced document has no resourceId yet
-  std::string privateEndpointRef;
-};
-
 /// true when the account is CMK in Azure and the document names another vault (resource id, or URI by
 /// sameVaultUri: case, trailing '/' and :443 ignored).
 bool keyVaultChangePending(const Json& spec, const Json& observedAccount);

@@ -67,19 +67,24 @@ std::vector<DeclaredVolume> declaredVolumesOf(const controller::Document& accoun
   return out;
 }
 
-std::vector<TransitionRequest> transitionRequestsOf(const controller::ReconcileContext& context) {
-  std::vector<TransitionRequest> out;
-  const Json requests = context.document.spec.value("transitionToCMK", Json::array());
-  for (const auto& request : requests) {
-    TransitionRequest entry{.virtualNetworkId = request.value("virtualNetworkId", ""),
-                            .privateEndpointId = request.value("privateEndpointId", ""),
-                            .privateEndpointRef = request.value("privateEndpointRef", "")};
-    if (entry.privateEndpointId.empty() && !entry.privateEndpointRef.empty())
-      entry.privateEndpointId =
-          referencedFact(context, Kind::PrivateEndpoint, entry.privateEndpointRef, "resourceId").value_or("");
-    out.push_back(std::move(entry));
+std::vector<VnetEndpoint> vnetEndpointsOf(const controller::ReconcileContext& context, const char* pointer) {
+  std::vector<VnetEndpoint> out;
+  const Json::json_pointer at{pointer};
+  const Json entries = context.document.spec.contains(at) ? context.document.spec.at(at) : Json::array();
+  for (const auto& entry : entries) {
+    VnetEndpoint endpoint{.virtualNetworkId = entry.value("virtualNetworkId", ""),
+                          .privateEndpointId = entry.value("privateEndpointId", ""),
+                          .privateEndpointRef = entry.value("privateEndpointRef", "")};
+    if (endpoint.privateEndpointId.empty() && !endpoint.privateEndpointRef.empty())
+      endpoint.privateEndpointId =
+          referencedFact(context, Kind::PrivateEndpoint, endpoint.privateEndpointRef, "resourceId").value_or("");
+    out.push_back(std::move(endpoint));
   }
   return out;
+}
+
+std::vector<TransitionRequest> transitionRequestsOf(const controller::ReconcileContext& context) {
+  return vnetEndpointsOf(context, "/transitionToCMK");
 }
 
 std::optional<ReconcileError> checkUndeclaredVolumes(const std::string& virtualNetworkId,

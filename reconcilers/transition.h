@@ -63,19 +63,24 @@ struct DeclaredVolume {
   std::string virtualNetworkId;     // of spec.subnetId
 };
 
-/// One entry of spec.transitionToCMK, with its endpoint resolved to an ARM id when known.
-struct TransitionRequest {
+/// A private endpoint for a VNet (an entry of spec.transitionToCMK or of keyVault.privateEndpoints), resolved
+/// to an ARM id when known.
+struct VnetEndpoint {
   std::string virtualNetworkId;
   std::string privateEndpointId;   // from privateEndpointId, or the referenced document's status resourceId
   std::string privateEndpointRef;  // document name when given by reference
 };
+using TransitionRequest = VnetEndpoint;
+
+/// The {virtualNetworkId, privateEndpointId | privateEndpointRef} entries at `pointer` of the document's spec,
+/// refs resolved through statusOf (empty id while the referenced endpoint has no resourceId yet).
+std::vector<VnetEndpoint> vnetEndpointsOf(const controller::ReconcileContext& context, const char* pointer);
 
 /// The Volume documents whose pool belongs to `account` (through poolRef -> CapacityPool.accountRef).
 std::vector<DeclaredVolume> declaredVolumesOf(const controller::Document& account,
                                               const controller::DesiredState& desired);
 
-/// spec.transitionToCMK of the account, endpoints resolved through `statusOf` (empty id when the
-/// referenced endpoint has no resourceId yet).
+/// spec.transitionToCMK of the account.
 std::vector<TransitionRequest> transitionRequestsOf(const controller::ReconcileContext& context);
 
 /// The undeclared-volume guard: a terminal UndeclaredVolumesInTransition error listing every PMK

@@ -266,7 +266,17 @@ void FakeAzureStore::serveArm(FakeAzureClient& client) {
     };
   if (!client.putFn)
     client.putFn = [this](const std::string&, const ResourceId& id, const Json& body,
-                          const RequestOptions&) -> Expected<ArmResult> { return armOk(putArm(id.str(), body)); };
+                          const RequestOptions&) -> Expected<ArmResult> {
+      if (!azure::equalsIgnoreCase(id.resourceType(), "Microsoft.KeyVault/vaults/accessPolicies"))
+        return armOk(putArm(id.str(), body));
+      // PUT {vault}/accessPolicies/add merges the policies into the vault, as Key Vault does.
+      Json* vault = findArm(id.parent()->str());
+      if (!vault) return std::unexpected(notFound(*id.parent()));
+      Json& policies = (*vault)["properties"]["accessPolicies"];
+      if (!policies.is_array()) policies = Json::array();
+      for (const Json& policy : body.value("/properties/accessPolicies"_json_pointer, Json::array())) policies.push_back(policy);
+      return armOk(body);
+    };
   if (!client.patchFn)
     client.patchFn = [this](const std::string&, const ResourceId& id, const Json& body,
                             const RequestOptions&) -> Expected<ArmResult> {

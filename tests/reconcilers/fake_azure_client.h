@@ -8,7 +8,8 @@
 //   - ids are azure::ResourceId, so a text that is not an ARM id never reaches it (ResourceId::parse
 //     refuses it first, as the callers of the real client must).
 // FakeAzureStore (below) optionally answers like an in-memory Azure: ARM resources by id (GET, PUT,
-// PATCH as a merge, DELETE, LIST of a parent's children; 404 ResourceNotFound for what is absent) and
+// PATCH as a merge, DELETE, LIST of a parent's children; 404 ResourceNotFound for what is absent; a PUT of
+// {vault}/accessPolicies/add adds the policies to the vault) and
 // Graph applications, federated identity credentials and service principals per credential's tenant.
 #include <functional>
 #include <map>
