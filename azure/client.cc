@@ -386,6 +386,16 @@ class ArmClient final : public AzureClient {
                                                            const std::string& filter) override {
     return graphList(credential, "/applications", "graph/applications", filter);
   }
+  pplx::task<Expected<void>> updateApplication(const std::string& credential, const std::string& applicationObjectId,
+                                               Json properties) override {
+    return noContent(graphSend("PATCH", credential, "/applications/" + urlEncode(applicationObjectId),
+                               "graph/applications", std::move(properties)));
+  }
+  pplx::task<Expected<void>> deleteApplication(const std::string& credential,
+                                               const std::string& applicationObjectId) override {
+    return noContent(graphSend("DELETE", credential, "/applications/" + urlEncode(applicationObjectId),
+                               "graph/applications", nullptr));
+  }
   pplx::task<Expected<Json>> createFederatedIdentityCredential(const std::string& credential,
                                                                const std::string& applicationObjectId,
                                                                Json body) override {
@@ -396,6 +406,15 @@ class ArmClient final : public AzureClient {
       const std::string& credential, const std::string& applicationObjectId) override {
     return graphList(credential, "/applications/" + urlEncode(applicationObjectId) + "/federatedIdentityCredentials",
                      "graph/federatedIdentityCredentials", "");
+  }
+  pplx::task<Expected<void>> updateFederatedIdentityCredential(const std::string& credential,
+                                                               const std::string& applicationObjectId,
+                                                               const std::string& credentialId,
+                                                               Json properties) override {
+    return noContent(graphSend("PATCH", credential,
+                               "/applications/" + urlEncode(applicationObjectId) + "/federatedIdentityCredentials/" +
+                                   urlEncode(credentialId),
+                               "graph/federatedIdentityCredentials", std::move(properties)));
   }
   pplx::task<Expected<Json>> createServicePrincipal(const std::string& credential, const std::string& appId) override {
     return graphSend("POST", credential, "/servicePrincipals", "graph/servicePrincipals", Json{{"appId", appId}});
@@ -686,7 +705,7 @@ class ArmClient final : public AzureClient {
   pplx::task<Expected<Json>> graphSend(const std::string& method, const std::string& credential, const std::string& path,
                                        const std::string& resourceType, Json body) {
     auto call = graphCall(method, credential, core_->endpoints().graph + "/v1.0" + path, resourceType);
-    call->body = body.dump();
+    if (!body.is_null()) call->body = body.dump();
     return core_->execute(call).then([](Expected<HttpResponse> response) -> Expected<Json> {
       if (!response) return std::unexpected(response.error());
       return parseBody(response->body);
@@ -698,6 +717,14 @@ class ArmClient final : public AzureClient {
     auto url = core_->endpoints().graph + "/v1.0" + path + (filter.empty() ? "" : "?$filter=" + urlEncode(filter));
     return collect(core_, graphCall("GET", credential, url, resourceType), "@odata.nextLink",
                    std::make_shared<std::vector<Json>>(), 0);
+  }
+
+  /// A Graph write that answers 204 No Content.
+  static pplx::task<Expected<void>> noContent(pplx::task<Expected<Json>> sent) {
+    return sent.then([](Expected<Json> body) -> Expected<void> {
+      if (!body) return std::unexpected(body.error());
+      return {};
+    });
   }
 
   static pplx::task<Expected<std::optional<Json>>> first(pplx::task<Expected<std::vector<Json>>> items) {

@@ -140,12 +140,25 @@ class AzureClient {
   /// GET /applications (optionally $filter), following @odata.nextLink.
   virtual pplx::task<Expected<std::vector<Json>>> listApplications(const std::string& credential,
                                                                    const std::string& filter = "") = 0;
+  /// PATCH /applications/{objectId} with the properties to change ({"signInAudience": ...}); Graph answers 204.
+  virtual pplx::task<Expected<void>> updateApplication(const std::string& credential,
+                                                       const std::string& applicationObjectId, Json properties) = 0;
+  /// DELETE /applications/{objectId}: its federated identity credentials go with it. 404 is returned as an
+  /// error (callers treat it as already gone).
+  virtual pplx::task<Expected<void>> deleteApplication(const std::string& credential,
+                                                       const std::string& applicationObjectId) = 0;
   /// POST /applications/{objectId}/federatedIdentityCredentials {name, issuer, subject, audiences, ...}.
   virtual pplx::task<Expected<Json>> createFederatedIdentityCredential(const std::string& credential,
                                                                        const std::string& applicationObjectId,
                                                                        Json body) = 0;
   virtual pplx::task<Expected<std::vector<Json>>> listFederatedIdentityCredentials(
       const std::string& credential, const std::string& applicationObjectId) = 0;
+  /// PATCH /applications/{objectId}/federatedIdentityCredentials/{credentialId} {issuer, subject, audiences}
+  /// (Graph refuses a change of name); Graph answers 204.
+  virtual pplx::task<Expected<void>> updateFederatedIdentityCredential(const std::string& credential,
+                                                                       const std::string& applicationObjectId,
+                                                                       const std::string& credentialId,
+                                                                       Json properties) = 0;
   /// POST /servicePrincipals {appId} in the credential's tenant (admin consent for a multitenant app).
   virtual pplx::task<Expected<Json>> createServicePrincipal(const std::string& credential, const std::string& appId) = 0;
   /// GET /servicePrincipals?$filter=appId eq '{appId}' -> the service principal, or nullopt.

@@ -32,18 +32,32 @@ std::string AzureError::str() const {
   return out;
 }
 
-ErrorClass classify(const AzureError& error, const ClassifyContext& context) {
-  if (equalsIgnoreCase(error.code, "TlsHandshakeFailed")) return ErrorClass::Terminal;  // a bad certificate does not heal
-  if (error.transport != TransportFailure::None) return ErrorClass::Retryable;
-  if (error.httpStatus == 408 || error.httpStatus == 429 || error.httpStatus >= 500) return ErrorClass::Retryable;
-  // Azure refuses concurrent mutations of one resource (NetApp accounts); it clears when the other ends.
-  if (isOneOf(error.code, {"AnotherOperationInProgress", "OperationNotAllowed.AnotherOperationInProgress",
-                           "Conflict.AnotherOperationInProgress", "RetryableError", "TooManyRequests"}))
-    return ErrorClass::Retryable;
+CodeKind codeKind(std::string_view code) {
+  if (isOneOf(code, {"TooManyRequests", "RetryableError"})) return CodeKind::Throttled;
+  // Azure refuses concurrent mutations of one resource (NetApp accounts) and writes while a resource is still
+  // provisioning (ARM's RequestConflict); it clears when the other operation ends.
+  if (isOneOf(code, {"AnotherOperationInProgress", "OperationNotAllowed.AnotherOperationInProgress",
+                     "Conflict.AnotherOperationInProgress", "RequestConflict"}))
+    return CodeKind::Busy;
   // RBAC and directory replication lag behind a fresh grant or a fresh service principal.
-  if (context.grantPropagating &&
-      isOneOf(error.code, {"AuthorizationFailed", "LinkedAuthorizationFailed", "PrincipalNotFound"}))
-    return ErrorClass::Retryable;
+  if (isOneOf(code, {"AuthorizationFailed", "LinkedAuthorizationFailed", "PrincipalNotFound"})) return CodeKind::GrantPending;
+  if (isOneOf(code, {"ParentResourceNotFound"})) return CodeKind::ParentMissing;
+  if (isOneOf(code, {"TlsHandshakeFailed"})) return CodeKind::BadCertificate;
+  if (isOneOf(code, {"UnknownCredential"})) return CodeKind::NoCredential;
+  return CodeKind::Other;
+}
+
+bool isTransient(const AzureError& error) {
+  const CodeKind kind = codeKind(error.code);
+  if (kind == CodeKind::BadCertificate) return false;
+  return error.transport != TransportFailure::None || error.httpStatus == 408 || error.httpStatus == 429 ||
+         error.httpStatus >= 500 || kind == CodeKind::Throttled;
+}
+
+ErrorClass classify(const AzureError& error, const ClassifyContext& context) {
+  const CodeKind kind = codeKind(error.code);
+  if (isTransient(error) || kind == CodeKind::Busy) return ErrorClass::Retryable;
+  if (context.grantPropagating && kind == CodeKind::GrantPending) return ErrorClass::Retryable;
   return ErrorClass::Terminal;
 }
 

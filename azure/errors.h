@@ -1,6 +1,14 @@
 #pragma once
-// Typed Azure errors and the ONE place that decides whether an error is worth retrying
-// (modeled on Azure Service Operator's error_classifier.go).
+// Typed Azure errors, the one table of what Azure's error codes mean for retrying (codeKind), and the
+// client's in-request retry decision (classify).
+//
+// Who decides what:
+//   - azure::classify() below decides, inside one request, whether the client sends it again (transport
+//     and HTTP retries, bounded by RetryPolicy). Its answer is AzureError::retryable.
+//   - reconcilers::classify() (reconcilers/error_classes.h) decides what the engine does with the error
+//     the client finally returned: retry now, retry after a delay, wait for Azure to change, or park
+//     until the document changes (controller::ErrorClass).
+// Both read codeKind() and isTransient(), so they never disagree about a code.
 #include <chrono>
 #include <expected>
 #include <optional>
@@ -27,7 +35,8 @@ struct AzureError {
   std::string requestId;  // x-ms-request-id (or Graph's request-id)
   std::optional<std::chrono::milliseconds> retryAfter;
   TransportFailure transport = TransportFailure::None;
-  /// Set by the client: the final classification of this error after its own retries.
+  /// Set by the client: its in-request decision (classify() below) for this error, after its own retries.
+  /// What the engine then does is reconcilers/error_classes.h's decision.
   bool retryable = false;
 
   bool isNotFound() const { return httpStatus == 404; }
@@ -38,6 +47,25 @@ struct AzureError {
 template <typename T>
 using Expected = std::expected<T, AzureError>;
 
+/// What an Azure error code says about retrying. The one table of codes (errors.cc).
+enum class CodeKind {
+  Other,
+  Throttled,       // TooManyRequests, RetryableError: transient, like a 429
+  Busy,            // AnotherOperationInProgress and its variants, RequestConflict: clears when the other
+                   // operation (or the provisioning) ends
+  GrantPending,    // AuthorizationFailed, LinkedAuthorizationFailed, PrincipalNotFound: clear by themselves
+                   // while a grant or a new principal propagates; otherwise someone must grant in Azure
+  ParentMissing,   // ParentResourceNotFound: a parent was deleted (or not created yet) under us
+  BadCertificate,  // TlsHandshakeFailed: resending never heals it
+  NoCredential,    // UnknownCredential: the client has no credential of that name (never sent)
+};
+CodeKind codeKind(std::string_view code);
+
+/// Transient: a dropped or refused connection, a timeout, 408, 429, 5xx or a Throttled code (not a bad
+/// certificate). Resending later may succeed without anyone changing anything.
+bool isTransient(const AzureError& error);
+
+/// The in-request decision: resend (Retryable) or hand the error to the caller (Terminal).
 enum class ErrorClass { Retryable, Terminal };
 
 /// Context the classification needs beyond the error itself.
@@ -47,9 +75,8 @@ struct ClassifyContext {
   bool grantPropagating = false;
 };
 
-/// The central classification. Retryable: 408, 429, 5xx, timeouts, connection failures,
-/// AnotherOperationInProgress (and its variants), and — only while a grant propagates —
-/// AuthorizationFailed, LinkedAuthorizationFailed and PrincipalNotFound. Everything else is terminal.
+/// The client's in-request decision. Retryable: isTransient(), Busy codes, and GrantPending codes while
+/// a grant propagates. Everything else goes back to the caller, whose classifier decides what next.
 ErrorClass classify(const AzureError& error, const ClassifyContext& context = {});
 
 /// Builds an AzureError from an HTTP error response (ARM/Graph envelope or Entra token error).

@@ -196,4 +196,9 @@ std::optional<std::string> checkResourceType(std::string_view id, std::string_vi
          std::string(id) + "'";
 }
 
+std::string virtualNetworkOf(std::string_view subnetId) {
+  if (!isResourceType(subnetId, "Microsoft.Network/virtualNetworks/subnets")) return "";
+  return ResourceId::parse(subnetId)->parent()->str();
+}
+
 }  // namespace anf::azure

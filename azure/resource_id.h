@@ -100,6 +100,10 @@ bool isResourceType(std::string_view id, std::string_view resourceType);
 /// print "expected a Microsoft.Network/virtualNetworks/subnets id, got Microsoft.Network/virtualNetworks".
 std::optional<std::string> checkResourceType(std::string_view id, std::string_view resourceType);
 
+/// The VNet id of a subnet id ("/subscriptions/.../virtualNetworks/v/subnets/s" -> ".../virtualNetworks/v"),
+/// or "" when `subnetId` is not a subnet id.
+std::string virtualNetworkOf(std::string_view subnetId);
+
 }  // namespace anf::azure
 
 template <>

@@ -1,6 +1,6 @@
 #pragma once
 // The desired state as the engine sees it: one Document per manifest document, kind-agnostic.
-// Typed views of each kind's spec live in controller/kinds.h; the engine only needs what is here.
+// Reconcilers read each kind's spec through reconcilers/documents.h; the engine only needs what is here.
 #include <compare>
 #include <cstdint>
 #include <map>

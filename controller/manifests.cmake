@@ -1,11 +1,9 @@
 add_library(anf_manifests STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/suggest.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/document.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/arm_id.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/schema.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/validation.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/manifest_loader.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/kinds.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/config.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/directory_source.cc)
 target_include_directories(anf_manifests PUBLIC ${CMAKE_SOURCE_DIR})

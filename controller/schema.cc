@@ -8,7 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "controller/arm_id.h"
+#include "azure/resource_id.h"
 #include "controller/suggest.h"
 
 namespace anf::controller {
@@ -74,6 +74,15 @@ std::string caseInsensitive(std::string_view word) {
   return out;
 }
 
+/// An ARM id as armIdPattern() describes it: a resource in a resource group (no extension scope, no
+/// trailing slash), so that the validator and the published schema accept the same texts.
+std::optional<azure::ResourceId> parseResourceInGroup(std::string_view value) {
+  if (value.ends_with('/')) return std::nullopt;
+  auto id = azure::ResourceId::parse(value);
+  if (!id || id->resourceGroup().empty() || id->scope() || id->names().empty()) return std::nullopt;
+  return *id;
+}
+
 std::string armIdPattern(std::string_view type) {
   auto slash = type.find('/');
   std::string out = "^/" + caseInsensitive("subscriptions") + "/[^/]+/" + caseInsensitive("resourceGroups") + "/[^/]+/" +
@@ -124,14 +133,14 @@ bool checkString(const std::string& value, const FieldSpec& spec, const SourceLo
       }
       break;
     case Format::ArmId: {
-      auto id = parseArmId(value);
+      auto id = parseResourceInGroup(value);
       if (!id) {
         context.error(where, path,
                       inQuotes(value) + " is not an ARM resource ID (/subscriptions/{id}/resourceGroups/{group}/providers/"
                                       "{namespace}/{type}/{name})");
         return false;
       }
-      if (!id->isType(spec.armType)) {
+      if (!azure::equalsIgnoreCase(id->resourceType(), spec.armType)) {
         context.error(where, path, "names a " + id->resourceType() + ", expected a " + spec.armType);
         return false;
       }

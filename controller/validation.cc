@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
-#include "controller/arm_id.h"
+#include "azure/resource_id.h"
 #include "controller/suggest.h"
 
 namespace anf::controller {
@@ -426,7 +426,7 @@ const Document* referenced(const std::map<DocumentKey, Document>& documents, con
 }
 
 std::string lowerVnet(const std::string& subnetId) {
-  auto vnet = virtualNetworkOfSubnet(subnetId).value_or("");
+  auto vnet = azure::virtualNetworkOf(subnetId);
   std::ranges::transform(vnet, vnet.begin(), ::tolower);
   return vnet;
 }
@@ -459,11 +459,11 @@ void checkVolume(const std::map<DocumentKey, Document>& documents, const Documen
   const std::string vnet = lowerVnet(spec.value("subnetId", ""));
   if (const Document* pe = referenced(documents, volume, "spec.keyVaultPrivateEndpointRef")) {
     const std::string peSubnet = pe->spec.value("subnetId", "");
-    if (sameArmId(peSubnet, spec.value("subnetId", "")))
+    if (azure::equalsIgnoreCase(peSubnet, spec.value("subnetId", "")))
       report("spec.keyVaultPrivateEndpointRef", pe->key.str() + " is in the volume's delegated subnet; it needs another subnet of the same VNet");
     else if (lowerVnet(peSubnet) != vnet)
-      report("spec.keyVaultPrivateEndpointRef", pe->key.str() + " is in VNet " + virtualNetworkOfSubnet(peSubnet).value_or("?") +
-                                                     ", not in the volume's VNet " + virtualNetworkOfSubnet(spec.value("subnetId", "")).value_or("?"));
+      report("spec.keyVaultPrivateEndpointRef", pe->key.str() + " is in VNet " + azure::virtualNetworkOf(peSubnet) +
+                                                     ", not in the volume's VNet " + azure::virtualNetworkOf(spec.value("subnetId", "")));
   }
   const Document* pool = referenced(documents, volume, "spec.poolRef");
   const Document* account = pool ? referenced(documents, *pool, "spec.accountRef") : nullptr;

@@ -148,6 +148,11 @@ Json minimalRoleDefinitionBody(const std::string& vaultResourceId) {
                 {"assignableScopes", Json::array({vaultResourceId})}}}};
 }
 
+std::string roleDefinitionId(std::string_view guid, std::string_view subscriptionId) {
+  const std::string scope = subscriptionId.empty() ? "" : "/subscriptions/" + std::string{subscriptionId};
+  return scope + "/providers/Microsoft.Authorization/roleDefinitions/" + std::string{guid};
+}
+
 Json roleAssignmentBody(const std::string& roleDefinitionId, const std::string& principalId) {
   return Json{{"properties",
                {{"roleDefinitionId", roleDefinitionId}, {"principalId", principalId}, {"principalType", "ServicePrincipal"}}}};

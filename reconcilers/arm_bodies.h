@@ -23,8 +23,12 @@ inline constexpr std::string_view kKeySourceNetApp = "Microsoft.NetApp";
 const std::vector<std::string>& minimalKeyDataActions();
 /// The key permissions ANF needs in an access policy: get, encrypt, decrypt.
 const std::vector<std::string>& minimalKeyPermissions();
-/// Built-in Key Vault Crypto User role GUID.
+/// Built-in Key Vault Crypto User role GUID: the one place it is written.
 inline constexpr std::string_view kKeyVaultCryptoUserRoleGuid = "12338af0-0e69-4776-bea7-57ae8d297424";
+/// The ARM id of role definition `guid` as a role assignment names it: under `subscriptionId`
+/// ("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"), or the tenant-level
+/// id of a built-in role ("/providers/Microsoft.Authorization/roleDefinitions/{guid}") when it is empty.
+std::string roleDefinitionId(std::string_view guid, std::string_view subscriptionId = {});
 
 // ---- NetApp account ----
 

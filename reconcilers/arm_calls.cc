@@ -3,18 +3,21 @@
 #include "azure/client.h"
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/documented_errors.h"
+#include "reconcilers/error_classes.h"
 
 namespace anf::reconcilers {
 
-ReconcileError fromAzure(const azure::AzureError& error) {
-  ReconcileError result = fromAzureError(error.code, error.message, !error.retryable);
+ReconcileError fromAzure(const azure::AzureError& error, const AzureErrorContext& context) {
+  const DocumentedError* row = findDocumentedError(error.message);
+  ReconcileError result{.reason = row ? std::string{row->reason} : error.code.empty() ? "AzureError" : error.code,
+                        .message = row ? withResolution(error.message, *row) : error.message};
+  if (row && !row->conditionType.empty()) result.conditionType = std::string{row->conditionType};
   result.azure = controller::AzureErrorDetails{.httpStatus = error.httpStatus, .code = error.code,
                                                .message = error.message, .requestId = error.requestId};
-  if (!error.retryable) return result;
-  // a documented text that Azure sent while it still propagates a grant
-  result.errorClass = error.retryAfter ? controller::ErrorClass::RetryAfter : controller::ErrorClass::RetryNow;
-  result.retryAfter = error.retryAfter;
-  return result;
+  const bool clientSawGrant = error.retryable && azure::codeKind(error.code) == azure::CodeKind::GrantPending;
+  return classified(std::move(result), {.azure = error, .documented = row,
+                                        .grantPropagating = context.grantPropagating || clientSawGrant,
+                                        .awaitingAzure = context.awaitingAzure});
 }
 
 Result<std::optional<Json>> getIfExists(azure::AzureClient& client, const std::string& credential,
@@ -75,12 +78,19 @@ Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std
 }
 
 ReconcileError dependencyNotReady(std::string_view what) {
-  return ReconcileError{.reason = "DependencyNotReady", .message = std::string{what} + " is not known yet",
-                        .errorClass = controller::ErrorClass::RetryAfter, .retryAfter = std::chrono::milliseconds{2000}};
+  return classified({.reason = "DependencyNotReady", .message = std::string{what} + " is not known yet"},
+                    {.dependencyPending = true});
 }
 
 ReconcileError refused(std::string reason, std::string message) {
-  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .errorClass = controller::ErrorClass::NeedsDocumentChange};
+  return classified({.reason = std::move(reason), .message = std::move(message)}, {.refusedByOperator = true});
+}
+
+ReconcileError waitingForAzure(std::string reason, std::string message, std::chrono::milliseconds recheckAfter,
+                               std::optional<std::string> conditionType) {
+  return classified({.reason = std::move(reason), .message = std::move(message), .retryAfter = recheckAfter,
+                     .conditionType = std::move(conditionType)},
+                    {.awaitingAzure = true});
 }
 
 }  // namespace anf::reconcilers

@@ -4,9 +4,11 @@
 // write turned into an Outcome (with the long-running operation's poll state), and Azure errors
 // turned into ReconcileErrors with the documented text and resolution (documented_errors.h).
 // The client header (cpprestsdk) stays out of this header: callers include azure/client.h themselves.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "azure/errors.h"
@@ -25,10 +27,20 @@ using controller::ReconcileError;
 template <typename T>
 using Result = controller::Result<T>;
 
-/// An Azure error as a ReconcileError: documented texts keep Azure's words and gain the documented
-/// resolution (terminal); others keep code and message, retryable as the client classified them,
-/// with Retry-After as the retry hint.
-ReconcileError fromAzure(const azure::AzureError& error);
+/// What the caller knows about an Azure error beyond Azure's answer (facts for error_classes.h).
+struct AzureErrorContext {
+  /// This operator granted the principal involved moments ago (status fact accessGrantedAt). The client's
+  /// own notice of a grant (AzureError::retryable on an authorization code) counts too.
+  bool grantPropagating = false;
+  /// The failed write depends on a step someone else does in Azure (cross-tenant: the customer's consent
+  /// or role): it waits for Azure to change instead of being parked.
+  bool awaitingAzure = false;
+};
+
+/// An Azure error as a ReconcileError, classified by error_classes.h: a documented text keeps Azure's
+/// words and gains the documented resolution; any other keeps Azure's code and message verbatim. Azure's
+/// details (HTTP status, code, message, x-ms-request-id) are kept for status.
+ReconcileError fromAzure(const azure::AzureError& error, const AzureErrorContext& context = {});
 
 /// GET `id`; nullopt when Azure answers 404.
 Result<std::optional<Json>> getIfExists(azure::AzureClient& client, const std::string& credential,
@@ -55,18 +67,26 @@ template <typename Task>
 auto await(Task&& task) -> Result<typename std::decay_t<decltype(task.get())>::value_type> {
   auto value = task.get();
   if (!value) return std::unexpected(fromAzure(value.error()));
-  return std::move(*value);
+  if constexpr (std::is_void_v<typename decltype(value)::value_type>) return {};
+  else return std::move(*value);
 }
 
 /// DELETE `id`; a resource already gone is success.
 Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std::string& credential,
                                            const azure::ResourceId& id, std::string description);
 
-/// A retryable error for a dependency whose status lacks a fact yet (the engine gates on Ready,
-/// so this is a race at most).
+/// A dependency whose status lacks a fact yet (the engine gates on Ready, so this is a race at most):
+/// retried after a short delay.
 ReconcileError dependencyNotReady(std::string_view what);
 
-/// A terminal error for a manifest field the operator refuses before sending (SPEC §4 rules).
+/// A manifest field the operator refuses before sending (SPEC §4 rules): parked until the document changes.
 ReconcileError refused(std::string reason, std::string message);
+
+/// A condition the reconciler found in Azure that someone else changes (the customer approves an endpoint or
+/// does a cross-tenant step, a feature registers, another document's operation moves a volume): never
+/// parked, observed again after `recheckAfter`.
+ReconcileError waitingForAzure(std::string reason, std::string message,
+                               std::chrono::milliseconds recheckAfter = std::chrono::seconds{30},
+                               std::optional<std::string> conditionType = std::nullopt);
 
 }  // namespace anf::reconcilers

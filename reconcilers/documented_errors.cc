@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "reconcilers/error_classes.h"
+
 namespace anf::reconcilers {
 
 const DocumentedError kKeyVaultKeyNotFound{
@@ -71,43 +73,23 @@ const std::vector<const DocumentedError*>& documentedTableRows() {
   return rows;
 }
 
-controller::ErrorClass classOf(const DocumentedError& error) {
-  // Only these two are cured by the document alone; every other row by a change in Azure (a key enabled,
-  // created or activated, a grant or endpoint restored, the account configured), so they are re-checked.
-  if (&error == &kEncryptionKeySourceChange || &error == &kKeyVaultUriInvalid)
-    return controller::ErrorClass::NeedsDocumentChange;
-  return controller::ErrorClass::WaitsForAzure;
+std::string withResolution(std::string_view text, const DocumentedError& row) {
+  while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.remove_suffix(1);
+  return std::string{text} + std::string{kResolutionSeparator} + std::string{row.resolution};
 }
 
 controller::ReconcileError toReconcileError(const DocumentedError& error, std::string_view detail) {
-  std::string message{error.text};
-  if (!detail.empty()) message += " (" + std::string{detail} + ")";
-  message += kResolutionSeparator;
-  message += error.resolution;
-  controller::ReconcileError result{.reason = std::string{error.reason}, .message = std::move(message),
-                                    .errorClass = classOf(error)};
+  std::string text{error.text};
+  if (!detail.empty()) text += " (" + std::string{detail} + ")";
+  controller::ReconcileError result{.reason = std::string{error.reason}, .message = withResolution(text, error)};
   if (!error.conditionType.empty()) result.conditionType = std::string{error.conditionType};
-  return result;
+  return classified(std::move(result), {.documented = &error});
 }
 
 const DocumentedError* findDocumentedError(std::string_view azureMessage) {
   for (const DocumentedError* row : documentedTableRows())
     if (azureMessage.find(row->text) != std::string_view::npos) return row;
   return nullptr;
-}
-
-controller::ReconcileError fromAzureError(std::string_view code, std::string_view message,
-                                          bool terminalIfUndocumented) {
-  if (const DocumentedError* row = findDocumentedError(message)) {
-    controller::ReconcileError result = toReconcileError(*row);
-    std::string text{message};
-    while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();
-    result.message = text + std::string{kResolutionSeparator} + std::string{row->resolution};
-    return result;
-  }
-  return controller::ReconcileError{
-      .reason = code.empty() ? "AzureError" : std::string{code}, .message = std::string{message},
-      .errorClass = terminalIfUndocumented ? controller::ErrorClass::NeedsDocumentChange : controller::ErrorClass::RetryNow};
 }
 
 namespace {

@@ -47,23 +47,18 @@ extern const DocumentedError kRegionNotSupported;
 /// Every table row, account table first, in the page's order (not the prose requirements).
 const std::vector<const DocumentedError*>& documentedTableRows();
 
-/// How a documented condition is cured: by a change in Azure (WaitsForAzure) or only by the document.
-controller::ErrorClass classOf(const DocumentedError& error);
-
-/// The ReconcileError (classOf) for a documented condition: message = text + separator + resolution.
-/// `detail`, when given, is appended in parentheses to the text (e.g. the region name) — only for
-/// the prose requirements, never for table rows, whose text stays exact.
+/// The ReconcileError for a documented condition one of our checks found: message = text + separator +
+/// resolution; classified by error_classes.h. `detail`, when given, is appended in parentheses to the
+/// text (e.g. the region name) — only for the prose requirements and for what a check adds (which
+/// key, which endpoint), never inside a table row's text, which stays exact.
 controller::ReconcileError toReconcileError(const DocumentedError& error, std::string_view detail = {});
 
-/// The documented row whose text Azure's error message contains (case-sensitive, as Azure sends
-/// it), or nullopt. Used to turn an Azure error response into the documented status line.
-const DocumentedError* findDocumentedError(std::string_view azureMessage);
+/// `text` (Azure's message verbatim, its final period dropped) + separator + the row's resolution.
+std::string withResolution(std::string_view text, const DocumentedError& row);
 
-/// Azure's error (code, message) as a ReconcileError: a documented text becomes the documented
-/// reason with the message verbatim followed by the resolution, terminal; anything else keeps the
-/// code as reason and the message verbatim, terminal as `terminalIfUndocumented` says.
-controller::ReconcileError fromAzureError(std::string_view code, std::string_view message,
-                                          bool terminalIfUndocumented);
+/// The documented row whose text Azure's error message contains (case-sensitive, as Azure sends
+/// it), or nullptr. Used to turn an Azure error response into the documented status line.
+const DocumentedError* findDocumentedError(std::string_view azureMessage);
 
 /// The Azure regions (ARM location names, "eastus") where the page lists CMK as supported.
 const std::vector<std::string>& cmkSupportedRegions();

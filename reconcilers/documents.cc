@@ -75,10 +75,10 @@ std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, cons
   return volumes;
 }
 
-std::string virtualNetworkOf(const std::string& subnetId) {
-  auto id = azure::ResourceId::parse(subnetId);
-  if (!id || !azure::isResourceType(subnetId, "Microsoft.Network/virtualNetworks/subnets")) return "";
-  return id->parent()->str();
+bool sameArmId(std::string_view a, std::string_view b) {
+  auto left = azure::ResourceId::parse(a);
+  auto right = azure::ResourceId::parse(b);
+  return left && right ? *left == *right : azure::equalsIgnoreCase(a, b);
 }
 
 std::string joinKeys(const std::vector<const Document*>& documents) {

@@ -48,8 +48,10 @@ std::vector<const Document*> cmkVolumesOfAccount(const Document& account, const 
 std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, const std::string& endpointId,
                                                   const controller::DesiredState& desired);
 
-/// The VNet id of a subnet id; "" when it is not a subnet id.
-std::string virtualNetworkOf(const std::string& subnetId);
+/// ARM ids as ARM compares them (case-insensitive, by segment; texts that are not ids: case-insensitive).
+bool sameArmId(std::string_view a, std::string_view b);
+
+using azure::virtualNetworkOf;  // the VNet id of a subnet id (azure/resource_id.h)
 
 /// "Volume/a, Volume/b".
 std::string joinKeys(const std::vector<const Document*>& documents);

@@ -21,6 +21,27 @@ azure::ResourceId roleDefinitionResourceId(const KeyAccessRequest& request) {
              roleDefinitionName(request.vaultId.str(), minimalRoleName(request.vaultId.str())));
 }
 
+/// true when a role's `pattern` (data action, trailing "*" a wildcard) covers `action`.
+bool covers(std::string_view pattern, std::string_view action) {
+  if (!pattern.ends_with('*')) return equalsIgnoreCase(pattern, action);
+  pattern.remove_suffix(1);
+  return action.size() >= pattern.size() && equalsIgnoreCase(action.substr(0, pattern.size()), pattern);
+}
+
+/// true when the role definition allows the three key data actions ANF needs (and excludes none of them).
+bool grantsKeyUse(const Json& role) {
+  const Json permissions = role.value("/properties/permissions"_json_pointer, Json::array());
+  return std::ranges::all_of(minimalKeyDataActions(), [&](const std::string& action) {
+    return std::ranges::any_of(permissions, [&](const Json& block) {
+      auto any = [&](const char* list) {
+        return std::ranges::any_of(block.value(list, Json::array()),
+                                   [&](const Json& p) { return p.is_string() && covers(p.get<std::string>(), action); });
+      };
+      return any("dataActions") && !any("notDataActions");
+    });
+  });
+}
+
 }  // namespace
 
 AccessMode accessModeOf(const Json& spec, const Json& vault) {
@@ -37,8 +58,7 @@ AccessRole accessRoleOf(const Json& spec) {
 }
 
 std::string roleDefinitionIdFor(const KeyAccessRequest& request) {
-  if (request.role == AccessRole::KeyVaultCryptoUser)
-    return "/providers/Microsoft.Authorization/roleDefinitions/" + std::string{kKeyVaultCryptoUserRoleGuid};
+  if (request.role == AccessRole::KeyVaultCryptoUser) return roleDefinitionId(kKeyVaultCryptoUserRoleGuid);
   return roleDefinitionResourceId(request).str();
 }
 
@@ -60,11 +80,28 @@ Result<bool> KeyAccess::roleDefinitionCurrent(const KeyAccessRequest& request) {
          diffBodies(desired.at(scopes), (*definition)->at(scopes)).empty();
 }
 
+Result<bool> KeyAccess::holdsKeyRole(const KeyAccessRequest& request) {
+  auto assignments = await(client_.list(request.credential, request.vaultId, "Microsoft.Authorization/roleAssignments"));
+  if (!assignments) return std::unexpected(assignments.error());
+  for (const Json& assignment : *assignments) {
+    if (!equalsIgnoreCase(stringAt(assignment, "/properties/principalId"), request.principalId)) continue;
+    const std::string roleId = stringAt(assignment, "/properties/roleDefinitionId");
+    if (roleId.ends_with(kKeyVaultCryptoUserRoleGuid)) return true;
+    auto id = azure::ResourceId::parse(roleId);
+    if (!id) continue;
+    auto role = getIfExists(client_, request.credential, *id);
+    if (!role) return std::unexpected(role.error());
+    if (*role && grantsKeyUse(**role)) return true;
+  }
+  return false;
+}
+
 Result<bool> KeyAccess::granted(const KeyAccessRequest& request) {
   switch (request.mode) {
-    // Granted by someone else: on an access-policy vault the policy is readable, so a missing one is known
-    // before the account is encrypted with a key its identity cannot use (RBAC grants are taken on trust).
-    case AccessMode::None: return vaultUsesRbac(request.vault) || hasKeyAccessPolicy(request.vault, request.principalId);
+    // Granted by someone else: read what Azure holds (the vault's policies or the role assignments at the
+    // vault), so that a missing grant is known before the account is encrypted with a key it cannot use.
+    case AccessMode::None:
+      return vaultUsesRbac(request.vault) ? holdsKeyRole(request) : hasKeyAccessPolicy(request.vault, request.principalId);
     case AccessMode::AccessPolicy: return hasKeyAccessPolicy(request.vault, request.principalId);
     case AccessMode::RoleAssignment: break;
   }
@@ -81,10 +118,11 @@ Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
   if (request.mode == AccessMode::None) {  // not ours to grant: the documented error, checked again later
     controller::ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
     error.message += " (spec.encryption.access.mode None: the identity " + request.principalId +
-                     " has no access policy with get, encrypt, decrypt on " + request.vaultId.name() +
-                     "; grant it there, or let the operator grant it with mode AccessPolicy)";
-    error.errorClass = controller::ErrorClass::WaitsForAzure;
-    error.retryAfter = std::chrono::milliseconds{5000};
+                     (vaultUsesRbac(request.vault)
+                          ? " has no role with keys read, encrypt and decrypt on " + request.vaultId.name() +
+                                "; assign one there, or let the operator assign it with mode RoleAssignment)"
+                          : " has no access policy with get, encrypt, decrypt on " + request.vaultId.name() +
+                                "; grant it there, or let the operator grant it with mode AccessPolicy)");
     return std::unexpected(std::move(error));
   }
   controller::Outcome outcome;

@@ -44,7 +44,9 @@ azure::ResourceId roleAssignmentIdFor(const KeyAccessRequest& request);
 class KeyAccess {
  public:
   explicit KeyAccess(azure::AzureClient& client) : client_(client) {}
-  /// Whether the principal holds the access (reads only; the vault JSON answers for access policies).
+  /// Whether the principal holds the access, as Azure says now (reads only; the vault JSON answers for access
+  /// policies). Mode None on an RBAC vault: a role assignment at or above the vault whose role allows keys
+  /// read, encrypt and decrypt (Key Vault Crypto User, or a role definition read from Azure).
   controller::Result<bool> granted(const KeyAccessRequest& request);
   /// Grants it: PUT accessPolicies/add; or PUT the minimal role definition (when missing or not exactly
   /// the three data actions) and PUT the role assignment. Tells the client a grant was made.
@@ -52,6 +54,7 @@ class KeyAccess {
 
  private:
   controller::Result<bool> roleDefinitionCurrent(const KeyAccessRequest& request);
+  controller::Result<bool> holdsKeyRole(const KeyAccessRequest& request);
   azure::AzureClient& client_;
 };
 

@@ -28,20 +28,8 @@ bool boolAt(const Json& j, const Json::json_pointer& p, bool fallback) {
   return j.contains(p) && j.at(p).is_boolean() ? j.at(p).get<bool>() : fallback;
 }
 
-/// Not parked: the vault and key change in Azure without the document changing (a key enabled again, a
-/// new version activated), so the checks run again after a while.
 std::unexpected<controller::ReconcileError> fail(const DocumentedError& e, std::string_view detail = {}) {
-  controller::ReconcileError error = toReconcileError(e, detail);
-  error.errorClass = controller::ErrorClass::WaitsForAzure;
-  error.retryAfter = std::chrono::milliseconds{5000};
-  return std::unexpected(std::move(error));
-}
-
-std::string canonicalUri(std::string uri) {
-  uri = lower(std::move(uri));
-  while (!uri.empty() && uri.back() == '/') uri.pop_back();
-  if (uri.ends_with(":443")) uri.resize(uri.size() - 4);
-  return uri;
+  return std::unexpected(toReconcileError(e, detail));
 }
 
 }  // namespace
@@ -50,8 +38,6 @@ bool isWellFormedVaultUri(const std::string& uri) {
   static const std::regex pattern{R"(^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?/?$)"};
   return std::regex_match(uri, pattern);
 }
-
-bool sameVaultUri(const std::string& a, const std::string& b) { return canonicalUri(a) == canonicalUri(b); }
 
 std::string effectiveVaultUri(const std::string& declaredUri, const Json& vault) {
   return declaredUri.empty() ? stringAt(vault, "/properties/vaultUri"_json_pointer) : declaredUri;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controller/reconciler.h"
+#include "reconcilers/key_vault_uri.h"  // sameVaultUri
 
 namespace anf::reconcilers {
 
@@ -50,8 +51,5 @@ bool vaultUsesRbac(const Json& vault);
 
 /// true for "https://<host>[:port]/" with nothing after the slash (a vault URI, not a key URI).
 bool isWellFormedVaultUri(const std::string& uri);
-
-/// URIs compared as Azure does: case-insensitive, trailing slash and default port ignored.
-bool sameVaultUri(const std::string& a, const std::string& b);
 
 }  // namespace anf::reconcilers

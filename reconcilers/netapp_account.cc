@@ -6,11 +6,14 @@
 #include "azure/client.h"
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/arm_calls.h"
+#include "reconcilers/cross_tenant_chain.h"
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
 #include "reconcilers/key_access.h"
+#include "reconcilers/key_vault_change.h"
 #include "reconcilers/key_vault_checks.h"
 #include "reconcilers/registry.h"
+#include "reconcilers/transition.h"
 
 namespace anf::reconcilers {
 namespace {
@@ -44,16 +47,14 @@ struct Snapshot {
   std::string keyName;
   std::string principalId;            // identity in use for key access ("" while unknown)
   std::optional<bool> accessGranted;  // nullopt: not checked (no CMK, or principal unknown)
-  bool vaultChange = false;           // CMK in Azure with another vault than declared
-  bool handledByExtension = false;
+  bool vaultChange = false;           // CMK in Azure with another vault than declared: step 7 changes it
   bool crossTenant = false;           // spec.encryption.crossTenant: the vault is in the customer's tenant
   std::string federatedClientId;      // cross-tenant: the application's appId ("" while unknown)
 };
 
 class NetAppAccountReconciler final : public controller::Reconciler {
  public:
-  NetAppAccountReconciler(azure::AzureClient& client, std::vector<AccountExtensionPtr> extensions)
-      : client_(client), access_(client), extensions_(std::move(extensions)) {}
+  explicit NetAppAccountReconciler(azure::AzureClient& client) : client_(client), access_(client) {}
   Kind kind() const override { return Kind::NetAppAccount; }
 
   std::string mutationGroup(const ReconcileContext& context) const override {
@@ -93,8 +94,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     observation.diff = diffOf(context, s);
     if (s.cmk) addRekeyNote(context, s, observation);
     observation.upToDate = true;
-    for (auto& extension : extensions_)
-      if (auto result = extension->observe(context, account, observation); !result) return std::unexpected(result.error());
+    if (auto steps = observeLaterSteps(context, s, observation); !steps) return std::unexpected(steps.error());
     observation.upToDate = observation.upToDate && observation.diff.empty();
     return observation;
   }
@@ -140,13 +140,10 @@ class NetAppAccountReconciler final : public controller::Reconciler {
       return d.path.starts_with("identity") || (d.path.starts_with("properties.encryption") &&
                                                  d.path != "properties.encryption.identity.principalId");
     });
-    if (encryptionDiffers && s.crossTenant) {  // every link of the cross-tenant chain first (issue 7)
-      for (auto& extension : extensions_) {
-        if (!extension->handlesCrossTenant()) continue;
-        auto gate = extension->beforeCrossTenantEncryption(context);
-        if (!gate) return std::unexpected(gate.error());
-        if (*gate) return std::move(**gate);
-      }
+    if (encryptionDiffers && s.crossTenant) {  // every link of the cross-tenant chain first
+      auto gate = prepareCrossTenantEncryption(client_, context);
+      if (!gate) return std::unexpected(gate.error());
+      if (*gate) return std::move(**gate);
     }
     if (encryptionDiffers) return patchEncryption(context, s);
     // 6. After a switch the encryption identity must be the user identity: renewCredentials fixes it.
@@ -155,14 +152,11 @@ class NetAppAccountReconciler final : public controller::Reconciler {
       if (!result) return std::unexpected(result.error());
       return outcomeOf(*result, "renewed credentials: encryption.identity.principalId did not match the user identity");
     }
-    // 7. Extensions, one step each.
-    Observation observation;
-    observation.exists = true;
-    for (auto& extension : extensions_) {
-      if (auto result = extension->observe(context, account, observation); !result) return std::unexpected(result.error());
-      auto step = extension->next(context, account, observation);
-      if (!step) return std::unexpected(step.error());
-      if (*step) return std::move(**step);
+    // 7. The key vault change, then the PMK->CMK transition, one step each.
+    for (auto step : {changeKeyVaultStep, nextTransitionStep}) {
+      auto outcome = step(client_, context, account);
+      if (!outcome) return std::unexpected(outcome.error());
+      if (*outcome) return std::move(**outcome);
     }
     return Outcome{.description = "NetApp account up to date"};
   }
@@ -224,14 +218,6 @@ class NetAppAccountReconciler final : public controller::Reconciler {
       const std::string observedUri = at(*s.account, "/properties/encryption/keyVaultProperties/keyVaultUri");
       s.vaultChange = (!observedVaultId.empty() && !equalsIgnoreCase(observedVaultId, s.vaultId->str())) ||
                       (!observedUri.empty() && !sameVaultUri(observedUri, s.vaultUri));
-      s.handledByExtension = s.vaultChange && std::ranges::any_of(extensions_, [](const auto& e) { return e->handlesKeyVaultChange(); });
-      if (s.vaultChange && !s.handledByExtension)
-        return std::unexpected(refused(
-            "KeyVaultChangeUnsupported",
-            "spec.encryption.keyVault: the account is encrypted with the key vault " +
-                (observedVaultId.empty() ? observedUri : observedVaultId) +
-                "; changing to another key vault is not supported by this operator version (only the key within "
-                "the same vault can change)"));
     }
 
     s.principalId = s.identityType == "UserAssigned" ? s.userPrincipalId
@@ -261,7 +247,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (!id) return refused("InvalidIdentityId", "spec.identity.userAssignedIdentityId: " + id.error());
     auto identity = getIfExists(client_, credentialOf(context.document), *id);
     if (!identity) return identity.error();
-    if (!*identity) return refused("IdentityNotFound", "spec.identity.userAssignedIdentityId: " + s.userIdentityId + " does not exist");
+    if (!*identity) return waitingForAzure("IdentityNotFound", "spec.identity.userAssignedIdentityId: " + s.userIdentityId + " does not exist");
     s.userPrincipalId = at(**identity, "/properties/principalId");
     return std::nullopt;
   }
@@ -269,8 +255,6 @@ class NetAppAccountReconciler final : public controller::Reconciler {
   /// Cross-tenant (issue 7): the customer's vault is in another tenant, which the provider's credential
   /// cannot read; its checks and the grant are the customer's steps (CrossTenantApplication status).
   std::optional<ReconcileError> crossTenantSnapshot(const ReconcileContext& context, Snapshot& s) const {
-    if (std::ranges::none_of(extensions_, [](const auto& e) { return e->handlesCrossTenant(); }))
-      return refused("CrossTenantUnsupported", "spec.encryption.crossTenant: this operator build has no cross-tenant flow");
     if (s.identityType != "UserAssigned")
       return refused("CrossTenantNeedsUserAssignedIdentity",
                      "spec.identity.type: cross-tenant customer-managed keys need a UserAssigned identity (the subject "
@@ -318,15 +302,16 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     const Json& account = *s.account;
     Json desired = accountPatchBody(desiredIdentity(s), desiredEncryption(context, s));
     DiffOptions options;
-    if (s.handledByExtension) options.ignorePaths.push_back("properties.encryption.keyVaultProperties");
+    if (s.vaultChange) options.ignorePaths.push_back("properties.encryption.keyVaultProperties");
     if (s.identityType == "SystemAssigned" && hasIdentityType(account, "SystemAssigned"))
       options.ignorePaths.push_back("identity.type");  // "SystemAssigned,UserAssigned" also has it
     auto diff = diffBodies(desired, account, options);
     if (s.accessGranted == false)
       diff.push_back({"keyVault.access", Json{{"principalId", s.principalId}, {"granted", true}},
                       Json{{"principalId", s.principalId}, {"granted", false}}});
-    if (s.crossTenant && equalsIgnoreCase(at(account, "/properties/encryption/keySource"), kKeySourceKeyVault)) {
-      // A cross-tenant PATCH that failed (a customer step missing) leaves the vault in Error: send it again.
+    if (s.cmk && equalsIgnoreCase(at(account, "/properties/encryption/keySource"), kKeySourceKeyVault)) {
+      // An encryption PATCH that failed (a grant removed while it ran, a customer step missing) leaves the
+      // vault in Error: once observe finds the cause gone, it is sent again.
       const std::string status = at(account, "/properties/encryption/keyVaultProperties/status");
       if (status == "Error" || at(account, "/properties/provisioningState") == "Failed")
         diff.push_back({"properties.encryption.keyVaultProperties.status", "InUse", status});
@@ -352,7 +337,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     const std::string observedKey = at(account, "/properties/encryption/keyVaultProperties/keyName");
     const bool switching = s.identityType == "UserAssigned" && !equalsIgnoreCase(at(account, "/identity/type"), "UserAssigned");
     auto encryption = desiredEncryption(context, s);
-    if (s.handledByExtension && encryption) {  // the extension moves the vault; keep Azure's vault here
+    if (s.vaultChange && encryption) {  // step 7 moves the vault; keep Azure's vault here
       const Json observedVault = account["properties"]["encryption"]["keyVaultProperties"];
       encryption->keyVaultUri = observedVault.value("keyVaultUri", "");
       encryption->keyName = observedVault.value("keyName", "");
@@ -364,15 +349,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     options.afterGrant = recentGrant;
     auto result = client_.patch(credentialOf(context.document), s.accountId,
                                 accountPatchBody(desiredIdentity(s), encryption), options).get();
-    if (!result) {
-      ReconcileError error = fromAzure(result.error());
-      if (recentGrant && (error.reason == "EncryptionKeyUnusable" || error.reason == "AuthorizationFailed" ||
-                          error.reason == "PrincipalNotFound" || error.reason == "Forbidden")) {
-        error.errorClass = controller::ErrorClass::RetryAfter;  // the grant is still propagating
-        error.retryAfter = std::chrono::milliseconds{5000};
-      }
-      return std::unexpected(error);
-    }
+    if (!result) return std::unexpected(fromAzure(result.error(), {.grantPropagating = recentGrant}));
     std::string description = switching ? "switched to the user-assigned identity " + s.userIdentityId
                               : !observedKey.empty() && !equalsIgnoreCase(observedKey, s.keyName)
                                   ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +
@@ -382,20 +359,27 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // Cross-tenant: a failure names the customer's missing step (consent, role); it is retried, not parked,
     // so that the account converges once the customer has done it.
     if (s.crossTenant && outcome.operation) (*outcome.operation)[std::string(kRetryOnFailure)] = true;
+    if (recentGrant && outcome.operation) (*outcome.operation)[std::string(kAfterGrant)] = true;
     if (s.crossTenant) outcome.description = "set cross-tenant encryption (federatedClientId " + s.federatedClientId + ")";
     return outcome;
   }
 
+  /// Step 7's observations (key vault change, transition) and the cross-tenant conditions.
+  Result<void> observeLaterSteps(const ReconcileContext& context, const Snapshot& s, Observation& observation) {
+    observeKeyVaultChange(context, *s.account, observation);
+    if (auto transition = observeTransitionInto(client_, context, observation); !transition) return transition;
+    if (s.crossTenant) return observeCrossTenant(client_, context, *s.account, observation);
+    return {};
+  }
+
   azure::AzureClient& client_;
   KeyAccess access_;
-  std::vector<AccountExtensionPtr> extensions_;
 };
 
 }  // namespace
 
-controller::ReconcilerPtr makeNetAppAccountReconciler(azure::AzureClient& client,
-                                                      std::vector<AccountExtensionPtr> extensions) {
-  return std::make_unique<NetAppAccountReconciler>(client, std::move(extensions));
+controller::ReconcilerPtr makeNetAppAccountReconciler(azure::AzureClient& client) {
+  return std::make_unique<NetAppAccountReconciler>(client);
 }
 
 }  // namespace anf::reconcilers

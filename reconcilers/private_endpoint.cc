@@ -43,7 +43,7 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
                                      ? observed.at("/properties/subnet/id"_json_pointer).get<std::string>() : "";
     observation.facts["connectionState"] = privateEndpointConnectionState(observed);
     observation.facts["subnetId"] = subnetId;
-    observation.facts["virtualNetworkId"] = virtualNetworkOf(subnetId);
+    observation.facts["virtualNetworkId"] = azure::virtualNetworkOf(subnetId);
     Json desired = privateEndpointBody(settingsOf(context.document));
     observation.diff = diffBodies(desired, observed, {.ignorePaths = {"location"}});
     observation.upToDate = observation.diff.empty();
@@ -57,7 +57,7 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
     if (!result) return std::unexpected(result.error());
     Outcome outcome = outcomeOf(*result, "created private endpoint to " + settings.keyVaultResourceId);
     outcome.facts["subnetId"] = settings.subnetId;
-    outcome.facts["virtualNetworkId"] = virtualNetworkOf(settings.subnetId);
+    outcome.facts["virtualNetworkId"] = azure::virtualNetworkOf(settings.subnetId);
     return outcome;
   }
 
@@ -98,7 +98,7 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
       return refused("InvalidSubnetId", "spec.subnetId: not a subnet id: " + subnetId);
     auto subnet = getIfExists(client_, credentialOf(context.document), *id);
     if (!subnet) return subnet.error();
-    if (!*subnet) return refused("SubnetNotFound", "spec.subnetId: the subnet " + subnetId + " does not exist");
+    if (!*subnet) return waitingForAzure("SubnetNotFound", "spec.subnetId: the subnet " + subnetId + " does not exist");
     const Json properties = (*subnet)->value("properties", Json::object());
     for (const Json& delegation : properties.value("delegations", Json::array()))
       if (equalsIgnoreCase(delegation.value("/properties/serviceName"_json_pointer, std::string{}), "Microsoft.NetApp/volumes"))
@@ -107,7 +107,7 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
                        "endpoint must reside in a different subnet than the one delegated to Azure NetApp Files");
     const std::string policies = properties.value("privateEndpointNetworkPolicies", std::string{"Disabled"});
     if (!equalsIgnoreCase(policies, "Disabled"))
-      return refused("PrivateEndpointNetworkPoliciesEnabled",
+      return waitingForAzure("PrivateEndpointNetworkPoliciesEnabled",
                      "spec.subnetId: the subnet's privateEndpointNetworkPolicies is " + policies +
                          "; Azure NetApp Files customer-managed keys require it to be Disabled");
     return std::nullopt;

@@ -2,16 +2,18 @@
 
 #include "azure/client.h"
 #include "reconcilers/arm_calls.h"
+#include "reconcilers/netapp_account.h"
 
 namespace anf::reconcilers {
 
 std::vector<controller::ReconcilerPtr> makeReconcilers(azure::AzureClient& client, ReconcilerOptions options) {
   std::vector<controller::ReconcilerPtr> reconcilers;
   reconcilers.push_back(makeUserAssignedIdentityReconciler(client));
-  reconcilers.push_back(makeNetAppAccountReconciler(client, std::move(options.accountExtensions)));
+  reconcilers.push_back(makeNetAppAccountReconciler(client));
   reconcilers.push_back(makePrivateEndpointReconciler(client));
   reconcilers.push_back(makeCapacityPoolReconciler(client));
   reconcilers.push_back(makeVolumeReconciler(client));
+  reconcilers.push_back(makeCrossTenantApplicationReconciler(client, std::move(options.crossTenant)));
   return reconcilers;
 }
 
@@ -31,16 +33,15 @@ controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
         progress.state = State::InProgress;
         progress.retryAfter = poll.retryAfter;
         progress.operation = poll.operation.toJson();
-        if (stored.value(std::string(kRetryOnFailure), false)) progress.operation[std::string(kRetryOnFailure)] = true;
+        for (std::string_view fact : {kRetryOnFailure, kAfterGrant})
+          if (stored.value(std::string(fact), false)) progress.operation[std::string(fact)] = true;
         break;
       case azure::PollResult::State::Succeeded: progress.state = State::Succeeded; break;
       case azure::PollResult::State::Failed:
         progress.state = State::Failed;
-        progress.error = poll.error ? fromAzure(*poll.error) : refused("OperationFailed", "the operation failed");
-        if (stored.value(std::string(kRetryOnFailure), false)) {  // e.g. cross-tenant: the customer may still do the step
-          progress.error->errorClass = controller::ErrorClass::WaitsForAzure;
-          progress.error->retryAfter = std::chrono::seconds(10);
-        }
+        progress.error = poll.error ? fromAzure(*poll.error, {.grantPropagating = stored.value(std::string(kAfterGrant), false),
+                                                              .awaitingAzure = stored.value(std::string(kRetryOnFailure), false)})
+                                    : refused("OperationFailed", "the operation failed");
         break;
     }
     return progress;

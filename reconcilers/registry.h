@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "controller/reconciler.h"
-#include "reconcilers/netapp_account.h"
+#include "reconcilers/cross_tenant_application.h"
 
 namespace anf::azure {
 class AzureClient;
@@ -16,17 +16,15 @@ namespace anf::reconcilers {
 
 /// Options of the reconcilers.
 struct ReconcilerOptions {
-  /// Extensions of the NetApp account flow (transition, key vault change, cross-tenant: issue 7).
-  std::vector<AccountExtensionPtr> accountExtensions;
+  CrossTenantOptions crossTenant;  // the Entra authority in issuer and consent URLs
 };
 
-/// One reconciler per Azure-backed kind of issue 6: UserAssignedIdentity, NetAppAccount,
-/// PrivateEndpoint, CapacityPool, Volume. `client` must outlive them.
+/// One reconciler per Azure-backed kind: UserAssignedIdentity, NetAppAccount, PrivateEndpoint,
+/// CapacityPool, Volume, CrossTenantApplication. `client` must outlive them.
 std::vector<controller::ReconcilerPtr> makeReconcilers(azure::AzureClient& client, ReconcilerOptions options = {});
 
 controller::ReconcilerPtr makeUserAssignedIdentityReconciler(azure::AzureClient& client);
-controller::ReconcilerPtr makeNetAppAccountReconciler(azure::AzureClient& client,
-                                                      std::vector<AccountExtensionPtr> extensions = {});
+controller::ReconcilerPtr makeNetAppAccountReconciler(azure::AzureClient& client);
 controller::ReconcilerPtr makePrivateEndpointReconciler(azure::AzureClient& client);
 controller::ReconcilerPtr makeCapacityPoolReconciler(azure::AzureClient& client);
 controller::ReconcilerPtr makeVolumeReconciler(azure::AzureClient& client);

@@ -11,7 +11,7 @@
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
-#include "reconcilers/flows/key_source_reversal.h"
+#include "reconcilers/key_source_reversal.h"
 #include "reconcilers/key_vault_checks.h"
 #include "reconcilers/registry.h"
 
@@ -167,12 +167,12 @@ class VolumeReconciler final : public controller::Reconciler {
       auto endpoint = getIfExists(client_, credentialOf(context.document), *id);
       if (!endpoint) return endpoint.error();
       if (!*endpoint)
-        return refused("PrivateEndpointNotFound", "spec.keyVaultPrivateEndpointId: " + volume.keyVaultPrivateEndpointResourceId +
+        return waitingForAzure("PrivateEndpointNotFound", "spec.keyVaultPrivateEndpointId: " + volume.keyVaultPrivateEndpointResourceId +
                                                       " does not exist");
       endpointSubnet = (*endpoint)->value("/properties/subnet/id"_json_pointer, std::string{});
     }
-    const std::string endpointVnet = virtualNetworkOf(endpointSubnet);
-    const std::string volumeVnet = virtualNetworkOf(volume.subnetId);
+    const std::string endpointVnet = azure::virtualNetworkOf(endpointSubnet);
+    const std::string volumeVnet = azure::virtualNetworkOf(volume.subnetId);
     if (!endpointVnet.empty() && !volumeVnet.empty() && !equalsIgnoreCase(endpointVnet, volumeVnet))
       return refused("PrivateEndpointInAnotherVnet",
                      "spec.keyVaultPrivateEndpointRef: the key vault's private endpoint is in " + endpointVnet +
@@ -194,8 +194,6 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!unusable) return std::nullopt;
     ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
     error.message += " (" + account.key.str() + ": key " + keyName + ": " + std::string{unusable->text} + ")";
-    error.errorClass = controller::ErrorClass::WaitsForAzure;
-    error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
 
@@ -207,8 +205,6 @@ class VolumeReconciler final : public controller::Reconciler {
     if (!state || state->empty() || *state == "Approved") return std::nullopt;
     ReconcileError error = toReconcileError(kKeyVaultUnreachable);
     error.message += " (PrivateEndpoint/" + ref + ": the connection to the key vault is " + *state + ", not Approved)";
-    error.errorClass = controller::ErrorClass::WaitsForAzure;
-    error.retryAfter = std::chrono::milliseconds{5000};
     return error;
   }
 
@@ -240,10 +236,9 @@ class VolumeReconciler final : public controller::Reconciler {
       const bool named = (!ref.empty() && entry.value("privateEndpointRef", "") == ref) ||
                          equalsIgnoreCase(entry.value("privateEndpointId", ""), diff.desired.get<std::string>());
       if (named)
-        return ReconcileError{.reason = "AwaitingKeyVaultChange",
-                              .message = "the volume moves to " + diff.desired.get<std::string>() + " through " +
-                                         account->key.str() + "'s key vault change (changeKeyVault), in place",
-                              .errorClass = controller::ErrorClass::WaitsForAzure, .retryAfter = std::chrono::milliseconds{5000}};
+        return waitingForAzure("AwaitingKeyVaultChange", "the volume moves to " + diff.desired.get<std::string>() + " through " +
+                                                           account->key.str() + "'s key vault change (changeKeyVault), in place",
+                               std::chrono::seconds{5});
     }
     return std::nullopt;
   }
@@ -251,18 +246,16 @@ class VolumeReconciler final : public controller::Reconciler {
   ReconcileError keySourceChange(const ReconcileContext& context, const VolumeSettings& volume,
                                  const controller::FieldDiff& diff) {
     // CMK -> PMK: the transition is irreversible (issue 7).
-    if (auto reversal = flows::refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
+    if (auto reversal = refuseKeySourceReversal(context.document.key.str(), volume.encryptionKeySource,
                                                        diff.observed.is_string() ? diff.observed.get<std::string>() : ""))
       return *reversal;
-    const std::string vnet = virtualNetworkOf(volume.subnetId);
+    const std::string vnet = azure::virtualNetworkOf(volume.subnetId);
     if (equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault))
       if (const auto* account = accountOfVolume(context))
         for (const Json& transition : account->spec.value("transitionToCMK", Json::array()))
           if (equalsIgnoreCase(transition.value("virtualNetworkId", ""), vnet))
-            return ReconcileError{.reason = "AwaitingTransition",
-                                  .message = "the volume becomes Microsoft.KeyVault through " + account->key.str() +
-                                             " spec.transitionToCMK for " + vnet,
-                                  .errorClass = controller::ErrorClass::WaitsForAzure, .retryAfter = std::chrono::milliseconds{5000}};
+            return waitingForAzure("AwaitingTransition", "the volume becomes Microsoft.KeyVault through " + account->key.str() +
+                                                           " spec.transitionToCMK for " + vnet, std::chrono::seconds{5});
     ReconcileError error = toReconcileError(kEncryptionKeySourceChange);
     error.message += " (spec.encryptionKeySource " + diff.observed.dump() + " -> " + diff.desired.dump() +
                      ": the volume is never replaced; PMK volumes move to customer-managed keys through the "

@@ -7,9 +7,6 @@
 #include <prometheus/registry.h>
 
 #include "emulator/emulator.h"
-#include "reconcilers/flows/account_extensions.h"
-#include "reconcilers/flows/cross_tenant_application.h"
-#include "reconcilers/flows/flow_azure_client.h"
 #include "reconcilers/registry.h"
 
 namespace anf::cmd {
@@ -119,21 +116,11 @@ std::expected<AzureStack, std::string> makeAzureStack(const controller::Operator
   AzureStack stack;
   stack.registry = std::move(registry);
   stack.client = std::shared_ptr<azure::AzureClient>(std::move(*client));
-  auto flowAzure = reconcilers::flows::makeFlowAzure(*stack.client);
-  reconcilers::ReconcilerOptions options{.accountExtensions = reconcilers::flows::makeAccountExtensions(flowAzure)};
+  reconcilers::ReconcilerOptions options;
+  if (!config.azure.endpoints.authority.empty())
+    options.crossTenant.issuerAuthority = options.crossTenant.consentAuthority =
+        withTrailingSlash(config.azure.endpoints.authority);
   stack.reconcilers = reconcilers::makeReconcilers(*stack.client, std::move(options));
-  reconcilers::flows::CrossTenantOptions crossTenant;
-  crossTenant.issuerAuthority = config.azure.endpoints.authority.empty()
-                                    ? crossTenant.issuerAuthority
-                                    : withTrailingSlash(config.azure.endpoints.authority);
-  crossTenant.consentAuthority = crossTenant.issuerAuthority;
-  // The reconciler keeps a reference to its FlowAzure: hold it for the reconciler's lifetime.
-  struct CrossTenantWithAzure : reconcilers::flows::CrossTenantApplicationReconciler {
-    CrossTenantWithAzure(std::shared_ptr<reconcilers::flows::FlowAzure> azure, reconcilers::flows::CrossTenantOptions o)
-        : CrossTenantApplicationReconciler(*azure, std::move(o)), keep(std::move(azure)) {}
-    std::shared_ptr<reconcilers::flows::FlowAzure> keep;
-  };
-  stack.reconcilers.push_back(std::make_unique<CrossTenantWithAzure>(flowAzure, crossTenant));
   stack.poll = reconcilers::makeOperationPoll(*stack.client);
   return stack;
 }

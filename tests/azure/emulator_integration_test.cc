@@ -112,6 +112,16 @@ class AzureAgainstEmulator : public ::testing::Test {
     return count;
   }
 
+  /// A federated identity credential named "uami" for `subject` on the application.
+  static Expected<nlohmann::json> addCredential(AzureClient& azure, const std::string& objectId, const std::string& subject) {
+    return azure
+        .createFederatedIdentityCredential(
+            "provider", objectId,
+            {{"name", "uami"}, {"issuer", emulator_->authority() + "/" + emulator_->tenant("provider").tenantId + "/v2.0"},
+             {"subject", subject}, {"audiences", {"api://AzureADTokenExchange"}}})
+        .get();
+  }
+
   static inline std::unique_ptr<EmulatorProcess> emulator_;
   static inline std::string startError_;
   prometheus::Registry registry_;
@@ -323,11 +333,7 @@ TEST_F(AzureAgainstEmulator, GraphApplicationsFederatedCredentialsAndServicePrin
   ASSERT_TRUE(missing) << missing.error().str();
   EXPECT_FALSE(missing->has_value());
 
-  auto fic = azure->createFederatedIdentityCredential(
-                      "provider", objectId,
-                      {{"name", "uami"}, {"issuer", emulator_->authority() + "/" + emulator_->tenant("provider").tenantId + "/v2.0"},
-                       {"subject", "30000000-0000-4000-8000-0000000000ee"}, {"audiences", {"api://AzureADTokenExchange"}}})
-                 .get();
+  auto fic = addCredential(*azure, objectId, "30000000-0000-4000-8000-0000000000ee");
   ASSERT_TRUE(fic) << fic.error().str();
   auto fics = azure->listFederatedIdentityCredentials("provider", objectId).get();
   ASSERT_TRUE(fics) << fics.error().str();
@@ -343,6 +349,25 @@ TEST_F(AzureAgainstEmulator, GraphApplicationsFederatedCredentialsAndServicePrin
   ASSERT_TRUE(apps) << apps.error().str();
   EXPECT_FALSE(apps->empty());
   EXPECT_NE(metrics().find(R"(resource_type="graph/applications")"), std::string::npos);
+}
+
+TEST_F(AzureAgainstEmulator, GraphDeletesAnApplicationWithItsFederatedCredentials) {
+  auto azure = client(config({secretFileCredential("provider")}));
+  auto app = azure->createApplication("provider", "it-anf-cmk-deleted").get();
+  ASSERT_TRUE(app) << app.error().str();
+  const std::string objectId = app->value("id", "");
+  auto fic = addCredential(*azure, objectId, "30000000-0000-4000-8000-0000000000ef");
+  ASSERT_TRUE(fic) << fic.error().str();
+
+  auto deleted = azure->deleteApplication("provider", objectId).get();
+  ASSERT_TRUE(deleted) << deleted.error().str();
+  auto found = azure->findApplicationByAppId("provider", app->value("appId", "")).get();
+  ASSERT_TRUE(found) << found.error().str();
+  EXPECT_FALSE(found->has_value());
+  auto again = azure->deleteApplication("provider", objectId).get();
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(again.error().isNotFound()) << again.error().str();
+  EXPECT_GE(loggedWithStatus(204, "DELETE"), 1) << "the DELETE reached Graph";
 }
 
 // Exercises every credential kind, an error body, a token refresh and Graph at debug level, then

@@ -42,7 +42,10 @@ INSTANTIATE_TEST_SUITE_P(
         ClassifyCase{"NotFound", 404, "ResourceNotFound", TransportFailure::None, true, ErrorClass::Terminal},
         ClassifyCase{"InvalidParameter", 400, "InvalidParameter", TransportFailure::None, false, ErrorClass::Terminal},
         ClassifyCase{"WrongTenant", 401, "InvalidAuthenticationTokenTenant", TransportFailure::None, false, ErrorClass::Terminal},
-        ClassifyCase{"PreconditionFailed", 412, "PreconditionFailed", TransportFailure::None, false, ErrorClass::Terminal}),
+        ClassifyCase{"PreconditionFailed", 412, "PreconditionFailed", TransportFailure::None, false, ErrorClass::Terminal},
+        ClassifyCase{"RetryableErrorCode", 400, "RetryableError", TransportFailure::None, false, ErrorClass::Retryable},
+        ClassifyCase{"ParentDeleted", 404, "ParentResourceNotFound", TransportFailure::None, false, ErrorClass::Terminal},
+        ClassifyCase{"NoSuchCredential", 0, "UnknownCredential", TransportFailure::None, false, ErrorClass::Terminal}),
     [](const auto& info) { return info.param.name; });
 
 TEST(ErrorFromResponse, ReadsTheArmEnvelope) {

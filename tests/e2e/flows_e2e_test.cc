@@ -677,5 +677,48 @@ TEST_F(CrossTenantOneLinkE2eTest, ARoleOnAnotherScopeOrANonCryptoRoleIsStillName
   assignTheRoleAndConverge(sp);
 }
 
+// Issue 13 item 4: on a customer vault with access policies (enableRbacAuthorization false) Azure ignores the
+// Key Vault Crypto User role; the operator assigned it, said "The customer's steps are done", and re-PATCHed
+// the account every 10 s. It grants an access policy with the customer credential instead.
+TEST_F(CrossTenantE2eTest, OnAnAccessPolicyCustomerVaultTheOperatorGrantsAnAccessPolicyAndReachesReady) {
+  startCrossTenant("with-customer-credential", true);
+  auto patched = customer_->arm("PATCH", kCustomerVault, kKeyVaultApi, {{"properties", {{"enableRbacAuthorization", false}}}});
+  ASSERT_LT(patched.status, 300) << patched.body.dump();
+  startOperator();
+  awaitAllReady(90s, 6);
+  expectCrossTenantEncryptionInAzure();
+  const std::string sp = customerServicePrincipal(applicationId());
+  ASSERT_FALSE(sp.empty());
+  const Json vault = customer_->arm("GET", kCustomerVault, kKeyVaultApi).body;
+  bool policy = false;
+  for (const auto& p : vault["properties"].value("accessPolicies", Json::array())) policy = policy || lower(p.value("objectId", "")) == lower(sp);
+  EXPECT_TRUE(policy) << "no access policy for the application's service principal " << sp << ": " << vault.dump(2);
+  EXPECT_EQ(conditionText(item("CrossTenantApplication", "anf-cmk-app"), "AwaitingCustomer").substr(0, 5), "False");
+}
+
+// Issue 13 item 6: Graph DELETE did not exist in production (GraphRequestUnsupported), so removing a
+// CrossTenantApplication with deletionPolicy Delete never deleted the application.
+TEST_F(CrossTenantE2eTest, RemovingAnApplicationWithDeletionPolicyDeleteDeletesItInEntra) {
+  startCrossTenant("without-customer-credential", false);
+  const std::string identity = "apiVersion: anf-cmk.io/v1alpha1\nkind: UserAssignedIdentity\nmetadata:\n  name: anf-ct-identity\nspec: {}\n";
+  const std::string application =
+      "---\napiVersion: anf-cmk.io/v1alpha1\nkind: CrossTenantApplication\nmetadata:\n  name: anf-cmk-app\nspec:\n"
+      "  deletionPolicy: Delete\n  tenant: provider\n  displayName: anf-cmk-app\n  identityRef: anf-ct-identity\n  customer:\n"
+      "    tenantId: " + emulator_->tenant("customer").tenantId + "\n    keyVaultResourceId: " + kCustomerVault + "\n";
+  for (const auto& entry : fs::directory_iterator(dir_ / "manifests")) fs::remove(entry.path());
+  std::ofstream(dir_ / "manifests" / "application.yaml") << identity << application;
+  startOperator();
+  awaitAllReady(60s, 2);
+  const std::string appId = applicationId();
+  ASSERT_FALSE(appId.empty());
+  auto applications = [&] {
+    return provider_->graph("GET", "/v1.0/applications?$filter=appId%20eq%20'" + appId + "'").body.value("value", Json::array());
+  };
+  ASSERT_EQ(applications().size(), 1u);
+
+  std::ofstream(dir_ / "manifests" / "application.yaml") << identity;
+  EXPECT_TRUE(await([&] { return applications().empty(); }, 60s)) << tail(operator_->log());
+}
+
 }  // namespace
 }  // namespace anf::testing

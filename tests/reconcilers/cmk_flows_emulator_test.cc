@@ -48,14 +48,25 @@ class PassCache final : public controller::ObservationCache {
   std::map<std::string, Json> entries_;
 };
 
+/// The status of the observation's condition `type`, or "absent".
+std::string conditionStatus(const controller::Observation& observation, const std::string& type) {
+  for (const auto& condition : observation.conditions)
+    if (condition.type == type) return condition.status;
+  return "absent";
+}
+
 std::int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 class CmkFlowsAgainstEmulator : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = EmulatorProcess::start({.extraArgs = {"--lro-seconds", "0"}});
+  static void SetUpTestSuite() { startEmulator(0); }
+  /// Operations end `lroSeconds` of emulator time after they start; with a non-zero value they run until
+  /// awaitOperation() moves the emulator's clock (so that a test can act while one runs).
+  static void startEmulator(int lroSeconds) {
+    lroSeconds_ = lroSeconds;
+    auto started = EmulatorProcess::start({.extraArgs = {"--lro-seconds", std::to_string(lroSeconds)}});
     if (!started) {
       startError_ = started.error();
       return;
@@ -166,6 +177,7 @@ class CmkFlowsAgainstEmulator : public ::testing::Test {
   }
 
   std::optional<ReconcileError> awaitOperation(Json operation) {
+    if (lroSeconds_ > 0) emulator_->advanceClock(std::chrono::seconds{lroSeconds_});
     for (int i = 0; i < 200; ++i) {
       auto progress = poll_(operation);
       if (progress.state == controller::OperationProgress::State::Succeeded) return std::nullopt;
@@ -209,6 +221,7 @@ class CmkFlowsAgainstEmulator : public ::testing::Test {
   inline static std::unique_ptr<EmulatorProcess> emulator_;
   inline static azure::AzureClientPtr client_;
   inline static std::string startError_;
+  inline static int lroSeconds_ = 0;
   std::map<Kind, controller::ReconcilerPtr> reconcilers_;
   controller::OperationPollFn poll_;
   controller::DesiredState desired_;
@@ -347,6 +360,56 @@ TEST_F(CmkFlowsAgainstEmulator, RekeyInTheSameVaultListsTheCmkVolumes) {
             "anf-key-2");
 }
 
+// Issue 13 item 1: drift during an operation is repaired. The identity's access policy is removed while the
+// rekey PATCH runs; the operation fails with EncryptionKeyUnusable. That waits for Azure (not parked), and
+// the next pass reads the vault, reports AccessGranted False, restores the policy and PATCHes again.
+class CmkFlowsWithRunningOperations : public CmkFlowsAgainstEmulator {
+ protected:
+  static void SetUpTestSuite() { startEmulator(30); }
+};
+
+TEST_F(CmkFlowsWithRunningOperations, AccessPolicyRemovedDuringARekeyIsRestoredAndTheRekeyConverges) {
+  add(Kind::NetAppAccount, "acct-drift", cmkAccountSpec(kVaultAp, "anf-key"));
+  ASSERT_CONVERGES(Kind::NetAppAccount, "acct-drift");
+  const std::string principal = facts(Kind::NetAppAccount, "acct-drift").value("principalId", "");
+  ASSERT_FALSE(principal.empty());
+
+  // The account was configured long ago: no grant of ours is propagating any more.
+  statuses_[DocumentKey{Kind::NetAppAccount, "acct-drift"}].facts["accessGrantedAt"] = nowSeconds() - 86400;
+  doc(Kind::NetAppAccount, "acct-drift").spec["encryption"]["keyVault"]["keyName"] = "anf-key-2";
+  PassCache cache;
+  auto context = contextFor(doc(Kind::NetAppAccount, "acct-drift"), cache);
+  auto before = reconcilers_.at(Kind::NetAppAccount)->observe(context);
+  ASSERT_TRUE(before) << before.error().message;
+  auto rekey = reconcilers_.at(Kind::NetAppAccount)->update(context, *before);
+  ASSERT_TRUE(rekey) << rekey.error().message;
+  ASSERT_TRUE(rekey->operation) << rekey->description;
+  // While the PATCH runs, someone removes the identity's access policy in the vault.
+  put(kVaultAp + "/accessPolicies/remove", accessPolicyAddBody(emulator_->tenant("provider").tenantId, principal));
+  ASSERT_FALSE(hasKeyAccessPolicy(get(kVaultAp), principal));
+  auto failed = awaitOperation(*rekey->operation);
+  ASSERT_TRUE(failed) << "the rekey succeeded without key access";
+  EXPECT_EQ(failed->reason, "EncryptionKeyUnusable");
+  EXPECT_EQ(failed->errorClass, controller::ErrorClass::WaitsForAzure) << "a missing grant is cured in Azure: re-checked";
+
+  // The next pass observes what Azure holds now, never what it remembered.
+  auto drifted = observe(Kind::NetAppAccount, "acct-drift");
+  ASSERT_TRUE(drifted) << drifted.error().message;
+  EXPECT_FALSE(drifted->upToDate);
+  EXPECT_EQ(conditionStatus(*drifted, "AccessGranted"), "False");
+
+  ASSERT_CONVERGES(Kind::NetAppAccount, "acct-drift");
+  EXPECT_TRUE(hasKeyAccessPolicy(get(kVaultAp), principal)) << "the operator manages the access: it restores it";
+  const Json account = get(accountId("acct-drift"));
+  EXPECT_EQ(account.value("/properties/encryption/keyVaultProperties/keyName"_json_pointer, std::string{}), "anf-key-2");
+  EXPECT_EQ(account.value("/properties/encryption/keyVaultProperties/status"_json_pointer, std::string{}), "InUse");
+  EXPECT_EQ(account.value("/properties/provisioningState"_json_pointer, std::string{}), "Succeeded");
+  auto converged = observe(Kind::NetAppAccount, "acct-drift");
+  ASSERT_TRUE(converged) << converged.error().message;
+  EXPECT_TRUE(converged->upToDate);
+  EXPECT_EQ(conditionStatus(*converged, "AccessGranted"), "True");
+}
+
 TEST_F(CmkFlowsAgainstEmulator, IdentitySwitchFromSystemToUserAssigned) {
   add(Kind::NetAppAccount, "acct-switch", cmkAccountSpec(kVaultAp, "anf-key"));
   add(Kind::UserAssignedIdentity, "ids-switch", Json::object());
@@ -429,7 +492,8 @@ TEST_P(DocumentedKeyVaultConditions, ReportKeyVaultValidFalseAndWriteNothingToTh
   ASSERT_FALSE(result) << "expected " << GetParam().reason;
   EXPECT_EQ(result.error().reason, GetParam().reason);
   EXPECT_EQ(result.error().message, GetParam().message);
-  EXPECT_FALSE(result.error().parked());  // re-checked later, never parked: the vault and key change in Azure
+  // Re-checked later, never parked: the vault and key change in Azure; only a URI naming no vault is the document's.
+  EXPECT_EQ(result.error().parked(), GetParam().reason == "KeyVaultUriInvalid");
   EXPECT_EQ(result.error().conditionType, std::optional<std::string>{"KeyVaultValid"});
   EXPECT_EQ(writesTo("netAppAccounts"), std::vector<std::string>{});
   EXPECT_EQ(writesTo("accessPolicies"), std::vector<std::string>{});

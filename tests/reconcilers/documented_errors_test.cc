@@ -23,35 +23,16 @@ TEST(DocumentedErrors, EveryTableRowIsQuotedFromTheReferencePage) {
   EXPECT_EQ(documentedTableRows().size(), 12u);
 }
 
-TEST(DocumentedErrors, AzureTextReachesStatusVerbatimWithTheResolution) {
-  auto error = fromAzureError("KeyVaultKeyNotFound",
-                              "The operation failed because the specified key vault key was not found.", false);
+TEST(DocumentedErrors, OurChecksSayTheDocumentedTextWithItsResolution) {
+  auto error = toReconcileError(kKeyVaultKeyNotFound);
   EXPECT_EQ(error.reason, "KeyVaultKeyNotFound");
   EXPECT_EQ(error.message,
             "The operation failed because the specified key vault key was not found. Resolution: When entering key "
             "URI manually, ensure that the URI is correct.");
-  EXPECT_EQ(error.errorClass, controller::ErrorClass::WaitsForAzure);  // a key can be created: re-checked, not parked
   EXPECT_EQ(error.conditionType, std::optional<std::string>{"KeyVaultValid"});
-}
-
-TEST(DocumentedErrors, VolumeTableRowsMapToTheirResolution) {
-  auto error = fromAzureError("BadRequest", "EncryptionKeySource cannot be changed", false);
-  EXPECT_EQ(error.reason, "EncryptionKeySourceCannotBeChanged");
-  EXPECT_EQ(error.message,
-            "EncryptionKeySource cannot be changed. Resolution: No resolution. The EncryptionKeySource property of a "
-            "volume can't be changed.");
-  EXPECT_FALSE(error.conditionType.has_value());
-
-  auto unreachable = fromAzureError("BadRequest", "Could not connect to the KeyVault", false);
-  EXPECT_EQ(unreachable.reason, "KeyVaultUnreachable");
-}
-
-TEST(DocumentedErrors, UndocumentedErrorsKeepCodeAndTextAndRequestedRetryability) {
-  auto error = fromAzureError("AnotherOperationInProgress", "Another operation is in progress", false);
-  EXPECT_EQ(error.reason, "AnotherOperationInProgress");
-  EXPECT_EQ(error.message, "Another operation is in progress");
-  EXPECT_FALSE(error.parked());
-  EXPECT_TRUE(fromAzureError("InvalidParameter", "bad", true).parked());
+  EXPECT_EQ(toReconcileError(kRegionNotSupported, "polandcentral").message,
+            "Azure NetApp Files customer-managed keys is not supported in the account's region (polandcentral). "
+            "Resolution: Use a region the page lists under Supported regions.");
 }
 
 TEST(DocumentedErrors, SupportedRegionsFollowThePage) {

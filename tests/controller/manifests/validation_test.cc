@@ -9,7 +9,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include "controller/config.h"
-#include "controller/kinds.h"
 #include "controller/manifest_loader.h"
 #include "controller/validation.h"
 #include "tests/controller/manifests/corpus.h"
@@ -104,48 +103,6 @@ TEST(Examples, CoverEveryDocumentedFlow) {
                            "identity-switch", "pmk-to-cmk-transition", "change-key-vault", "cross-tenant"})
     EXPECT_TRUE(fs::exists(fs::path(kExamples) / flow / "README.md")) << flow;
   EXPECT_GE(exampleFolders().size(), 11u);
-}
-
-TEST(Examples, QuickstartReadsIntoTypedKinds) {
-  DesiredState state = loadDesiredState({kExamples + "/quickstart"}, exampleOptions());
-  const Document& account = state.documents.at({Kind::NetAppAccount, "anf-account"});
-  auto spec = NetAppAccountSpec::from(account);
-  EXPECT_EQ(spec.azure, (AzureCoordinates{"provider", testing::kSub, "anf-rg", "eastus", "anf-account"}));
-  EXPECT_EQ(spec.identity->type, IdentityType::SystemAssigned);
-  EXPECT_EQ(spec.encryption.keySource, KeySource::KeyVault);
-  EXPECT_EQ(spec.encryption.keyVault->keyName, "anf-key");
-  EXPECT_EQ(spec.encryption.keyVault->uri, "https://anfkv-provider.vault.azure.net/");
-  EXPECT_EQ(spec.encryption.access.mode, KeyAccessMode::AccessPolicy);
-  auto volume = VolumeSpec::from(state.documents.at({Kind::Volume, "vol1"}));
-  EXPECT_EQ(volume.poolRef, "pool1");
-  EXPECT_EQ(volume.encryptionKeySource, KeySource::KeyVault);
-  EXPECT_EQ(volume.networkFeatures, "Standard");
-  EXPECT_EQ(volume.usageThresholdBytes(), 100LL * 1024 * 1024 * 1024);
-  EXPECT_EQ(volume.virtualNetworkId(), testing::kVnet);
-  EXPECT_EQ(volume.keyVaultPrivateEndpointRef, "anfkv-provider-pe");
-  auto pool = CapacityPoolSpec::from(state.documents.at({Kind::CapacityPool, "pool1"}));
-  EXPECT_EQ(pool.sizeBytes(), 4LL * 1099511627776LL);
-  auto endpoint = PrivateEndpointSpec::from(state.documents.at({Kind::PrivateEndpoint, "anfkv-provider-pe"}));
-  EXPECT_EQ(endpoint.subnetId, testing::kEndpoints);
-  EXPECT_EQ(endpoint.approval, PrivateEndpointApproval::Automatic);
-}
-
-TEST(Examples, CrossTenantReadsIntoTypedKinds) {
-  DesiredState state = loadDesiredState({kExamples + "/cross-tenant/without-customer-credential"}, exampleOptions());
-  auto app = CrossTenantApplicationSpec::from(state.documents.at({Kind::CrossTenantApplication, "anf-cmk-app"}));
-  EXPECT_EQ(app.tenant, "provider");
-  EXPECT_EQ(app.identityRef, "anf-ct-identity");
-  EXPECT_EQ(app.customer.tenantId, "20000000-0000-4000-8000-000000000002");
-  EXPECT_FALSE(app.customer.credential.has_value());
-  auto account = NetAppAccountSpec::from(state.documents.at({Kind::NetAppAccount, "anf-account"}));
-  EXPECT_EQ(account.identity->type, IdentityType::UserAssigned);
-  EXPECT_EQ(account.encryption.crossTenant->applicationRef, "anf-cmk-app");
-  EXPECT_EQ(account.encryption.access.mode, KeyAccessMode::None);
-  auto transition = NetAppAccountSpec::from(
-      loadDesiredState({kExamples + "/pmk-to-cmk-transition/2-transition"}, exampleOptions()).documents.at({Kind::NetAppAccount, "anf-account"}));
-  ASSERT_EQ(transition.transitionToCMK.size(), 1u);
-  EXPECT_EQ(transition.transitionToCMK[0].virtualNetworkId, testing::kVnet);
-  EXPECT_EQ(transition.transitionToCMK[0].privateEndpointRef, "anfkv-provider-pe");
 }
 
 TEST(Documents, CarryReferencesPoliciesAndGeneration) {

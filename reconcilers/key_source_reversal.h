@@ -1,14 +1,14 @@
 #pragma once
-// The volume key-source irreversibility rule of the PMK->CMK transition (SPEC §4), header-only so that the
-// Volume reconciler (anf_reconcilers, which anf_reconciler_flows depends on) can use it without a link cycle.
+// The volume key-source irreversibility rule of the PMK->CMK transition (SPEC §4), for the Volume reconciler.
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "azure/resource_id.h"
 #include "controller/reconciler.h"
+#include "reconcilers/arm_calls.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::reconcilers {
 
 /// For the Volume reconciler: a volume that is Microsoft.KeyVault in Azure and declared anything else
 /// (Microsoft.NetApp) is refused (terminal TransitionIrreversible, before sending: Azure cannot go back to PMK).
@@ -17,13 +17,11 @@ inline std::optional<controller::ReconcileError> refuseKeySourceReversal(std::st
                                                                         std::string_view observed) {
   if (!azure::equalsIgnoreCase(observed, "Microsoft.KeyVault") || azure::equalsIgnoreCase(declared, "Microsoft.KeyVault"))
     return std::nullopt;
-  return controller::ReconcileError{
-      .reason = "TransitionIrreversible",
-      .message = std::string(document) +
-                 ": spec.encryptionKeySource: the volume uses customer-managed keys (Microsoft.KeyVault) and cannot go "
-                 "back to " + std::string(declared) +
-                 "; the PMK to CMK transition is irreversible. Declare encryptionKeySource: Microsoft.KeyVault.",
-      .errorClass = controller::ErrorClass::NeedsDocumentChange};
+  return refused("TransitionIrreversible",
+                 std::string(document) +
+                     ": spec.encryptionKeySource: the volume uses customer-managed keys (Microsoft.KeyVault) and cannot "
+                     "go back to " + std::string(declared) +
+                     "; the PMK to CMK transition is irreversible. Declare encryptionKeySource: Microsoft.KeyVault.");
 }
 
-}  // namespace anf::reconcilers::flows
+}  // namespace anf::reconcilers

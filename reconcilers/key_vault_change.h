@@ -10,24 +10,20 @@
 //   2. the account's volumes: every VNet with a CMK volume, plus every VNet getKeyVaultStatus names,
 //      needs an entry in keyVault.privateEndpoints; missing ones are a terminal
 //      MissingKeyVaultPrivateEndpoints error naming the VNets, before anything is sent;
-//   3. the new vault's checks and the identity's access grant on it, done by the account
-//      reconciler's own functions (key_vault_checks.* of "reconcilers"), passed in as PrepareNewVault;
+//   3. the new vault's checks and the identity's access grant on it: the account reconciler's steps 3
+//      and 4 run against the declared (new) vault before this step;
 //   4. POST changeKeyVault; its long-running operation goes to the engine.
 //
-// Where the account reconciler calls it: observe(): keyVaultChangePending(spec, observedAccount)
-// -> a FieldDiff on properties.encryption.keyVaultProperties.keyVaultResourceId (instead of the
-// refusal it gives for a vault change today) and planNote(). update(), where it would refuse a vault
-// change: return flow.next(context, observedAccount) (after the cross-tenant chain check when the
-// account is cross-tenant); the result is the Outcome to return.
-#include <functional>
+// The account reconciler calls it as a step: observeKeyVaultChange() in observe() (a FieldDiff on
+// properties.encryption.keyVaultProperties.keyVaultResourceId and a plan line), changeKeyVaultStep()
+// in update() once steps 1 to 6 hold.
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "reconcilers/flows/flow_azure.h"
-#include "reconcilers/flows/transition.h"
+#include "reconcilers/transition.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::reconcilers {
 
 /// The vault and key the document asks for (spec.encryption.keyVault).
 struct KeyVaultTarget {
@@ -37,15 +33,8 @@ struct KeyVaultTarget {
   static KeyVaultTarget fromSpec(const Json& spec);
 };
 
-/// One entry of keyVault.privateEndpoints, resolved to an ARM id.
-struct VnetEndpoint {
-  std::string virtualNetworkId;
-  std::string privateEndpointId;  // empty when the referenced document has no resourceId yet
-  std::string privateEndpointRef;
-};
-
-/// true when the account is CMK in Azure and the document names another vault (resource id or
-/// URI, compared case-insensitively and ignoring a trailing '/').
+/// true when the account is CMK in Azure and the document names another vault (resource id, or URI by
+/// sameVaultUri: case, trailing '/' and :443 ignored).
 bool keyVaultChangePending(const Json& spec, const Json& observedAccount);
 
 /// keyVault.privateEndpoints of the account document, refs resolved through statusOf.
@@ -61,27 +50,22 @@ std::vector<std::string> vnetsNeedingEndpoints(const std::vector<ObservedVolume>
 Result<Json> buildChangeKeyVaultBody(const KeyVaultTarget& target, const std::vector<std::string>& vnets,
                                      const std::vector<VnetEndpoint>& endpoints);
 
-/// The new vault's checks and the access grant for the account's identity on it, supplied by the
-/// account reconciler. nullopt: the vault is valid and access is granted, go on; an Outcome: a step
-/// was taken (grant propagating, identity enabled), return it; an error: checks failed.
-using PrepareNewVault =
-    std::function<Result<std::optional<controller::Outcome>>(const controller::ReconcileContext&, const KeyVaultTarget&)>;
-
-class KeyVaultChangeFlow {
- public:
-  KeyVaultChangeFlow(FlowAzure& azure, PrepareNewVault prepare) : azure_(azure), prepare_(std::move(prepare)) {}
-
-  /// One pass of the change (see the header comment): the Outcome to return to the engine, with
-  /// the changeKeyVault operation once it is sent.
-  Result<controller::Outcome> next(const controller::ReconcileContext& context, const Json& observedAccount);
-
- private:
-  FlowAzure& azure_;
-  PrepareNewVault prepare_;
-};
+/// One pass of the change (see the header comment): the Outcome to return to the engine, with the
+/// changeKeyVault operation once it is sent.
+Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const controller::ReconcileContext& context);
 
 /// The plan line for a pending change: old vault -> new vault, and the VNets it needs endpoints for.
 std::string keyVaultChangePlanNote(const Json& observedAccount, const KeyVaultTarget& target,
                                    const std::vector<std::string>& vnets);
 
-}  // namespace anf::reconcilers::flows
+/// The account reconciler's key vault change in observe(): while the account's vault is not the declared one,
+/// a diff on keyVaultResourceId and a plan line.
+void observeKeyVaultChange(const controller::ReconcileContext& context, const Json& account,
+                           controller::Observation& observation);
+
+/// The account reconciler's key vault change in update(): nullopt when no change is pending.
+Result<std::optional<controller::Outcome>> changeKeyVaultStep(azure::AzureClient& client,
+                                                              const controller::ReconcileContext& context,
+                                                              const Json& account);
+
+}  // namespace anf::reconcilers

@@ -1,11 +1,15 @@
-#include "reconcilers/flows/transition.h"
+#include "reconcilers/transition.h"
 
 #include <algorithm>
 
+#include "azure/client.h"
+#include "reconcilers/arm_bodies.h"
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documents.h"
+#include "reconcilers/feature_registration.h"
+#include "reconcilers/key_vault_checks.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::reconcilers {
 
 using controller::DocumentKey;
 using controller::Kind;
@@ -18,10 +22,6 @@ std::string joinLines(const std::vector<std::string>& lines) {
   return out;
 }
 
-ReconcileError terminal(std::string reason, std::string message) {
-  return ReconcileError{.reason = std::move(reason), .message = std::move(message), .errorClass = controller::ErrorClass::NeedsDocumentChange};
-}
-
 Json recordedTransitions(const Json& facts) {
   if (facts.is_object() && facts.contains("transitions") && facts["transitions"].is_array())
     return facts["transitions"];
@@ -30,7 +30,7 @@ Json recordedTransitions(const Json& facts) {
 
 Json* entryFor(Json& transitions, const std::string& virtualNetworkId) {
   for (auto& entry : transitions)
-    if (sameId(entry.value("virtualNetworkId", ""), virtualNetworkId)) return &entry;
+    if (sameArmId(entry.value("virtualNetworkId", ""), virtualNetworkId)) return &entry;
   return nullptr;
 }
 
@@ -41,51 +41,50 @@ ObservedVolume ObservedVolume::fromArm(const Json& volume) {
   out.id = volume.value("id", "");
   const Json properties = volume.value("properties", Json::object());
   out.subnetId = properties.value("subnetId", "");
-  out.virtualNetworkId = virtualNetworkOfSubnet(out.subnetId);
+  out.virtualNetworkId = virtualNetworkOf(out.subnetId);
   out.encryptionKeySource = properties.value("encryptionKeySource", std::string(kKeySourceNetApp));
   out.fileSystemId = properties.value("fileSystemId", "");
   return out;
 }
 
-bool ObservedVolume::cmk() const { return sameId(encryptionKeySource, kKeySourceKeyVault); }
-
-std::string accountPathOf(const controller::Document& account) {
-  auto id = reconcilers::accountIdOf(account);
-  return id ? id->str() : std::string();
-}
+bool ObservedVolume::cmk() const { return equalsIgnoreCase(encryptionKeySource, kKeySourceKeyVault); }
 
 std::vector<DeclaredVolume> declaredVolumesOf(const controller::Document& account,
                                               const controller::DesiredState& desired) {
   std::vector<DeclaredVolume> out;
   for (const auto& [key, volume] : desired.documents) {
     if (key.kind != Kind::Volume) continue;
-    const auto* pool = reconcilers::findDocument(desired, Kind::CapacityPool, volume.spec.value("poolRef", ""));
+    const auto* pool = findDocument(desired, Kind::CapacityPool, volume.spec.value("poolRef", ""));
     if (!pool || pool->spec.value("accountRef", "") != account.key.name) continue;
-    auto id = reconcilers::volumeIdOf(volume, desired);
+    auto id = volumeIdOf(volume, desired);
     out.push_back(DeclaredVolume{
         .document = key.str(),
         .expectedId = id ? id->str() : std::string(),
         .encryptionKeySource = volume.spec.value("encryptionKeySource", std::string(kKeySourceNetApp)),
-        .virtualNetworkId = virtualNetworkOfSubnet(volume.spec.value("subnetId", "")),
+        .virtualNetworkId = virtualNetworkOf(volume.spec.value("subnetId", "")),
     });
   }
   return out;
 }
 
-std::vector<TransitionRequest> transitionRequestsOf(const controller::ReconcileContext& context) {
-  std::vector<TransitionRequest> out;
-  const Json requests = context.document.spec.value("transitionToCMK", Json::array());
-  for (const auto& request : requests) {
-    TransitionRequest entry{.virtualNetworkId = request.value("virtualNetworkId", ""),
-                            .privateEndpointId = request.value("privateEndpointId", ""),
-                            .privateEndpointRef = request.value("privateEndpointRef", "")};
-    if (entry.privateEndpointId.empty() && !entry.privateEndpointRef.empty() && context.statusOf) {
-      if (const auto* status = context.statusOf(DocumentKey{Kind::PrivateEndpoint, entry.privateEndpointRef}))
-        entry.privateEndpointId = status->facts.value("resourceId", "");
-    }
-    out.push_back(std::move(entry));
+std::vector<VnetEndpoint> vnetEndpointsOf(const controller::ReconcileContext& context, const char* pointer) {
+  std::vector<VnetEndpoint> out;
+  const Json::json_pointer at{pointer};
+  const Json entries = context.document.spec.contains(at) ? context.document.spec.at(at) : Json::array();
+  for (const auto& entry : entries) {
+    VnetEndpoint endpoint{.virtualNetworkId = entry.value("virtualNetworkId", ""),
+                          .privateEndpointId = entry.value("privateEndpointId", ""),
+                          .privateEndpointRef = entry.value("privateEndpointRef", "")};
+    if (endpoint.privateEndpointId.empty() && !endpoint.privateEndpointRef.empty())
+      endpoint.privateEndpointId =
+          referencedFact(context, Kind::PrivateEndpoint, endpoint.privateEndpointRef, "resourceId").value_or("");
+    out.push_back(std::move(endpoint));
   }
   return out;
+}
+
+std::vector<TransitionRequest> transitionRequestsOf(const controller::ReconcileContext& context) {
+  return vnetEndpointsOf(context, "/transitionToCMK");
 }
 
 std::optional<ReconcileError> checkUndeclaredVolumes(const std::string& virtualNetworkId,
@@ -93,14 +92,14 @@ std::optional<ReconcileError> checkUndeclaredVolumes(const std::string& virtualN
                                                      const std::vector<DeclaredVolume>& declared) {
   std::vector<std::string> undeclared;
   for (const auto& volume : observed) {
-    if (volume.cmk() || !sameId(volume.virtualNetworkId, virtualNetworkId)) continue;
+    if (volume.cmk() || !sameArmId(volume.virtualNetworkId, virtualNetworkId)) continue;
     bool declaredCmk = std::ranges::any_of(declared, [&](const DeclaredVolume& d) {
-      return sameId(d.expectedId, volume.id) && sameId(d.encryptionKeySource, kKeySourceKeyVault);
+      return sameArmId(d.expectedId, volume.id) && equalsIgnoreCase(d.encryptionKeySource, kKeySourceKeyVault);
     });
     if (!declaredCmk) undeclared.push_back(volume.id);
   }
   if (undeclared.empty()) return std::nullopt;
-  return terminal("UndeclaredVolumesInTransition",
+  return refused("UndeclaredVolumesInTransition",
                   "transitiontocmk for virtual network " + virtualNetworkId + " would convert " +
                       std::to_string(undeclared.size()) +
                       " volume(s) to customer-managed keys that no Volume document declares with "
@@ -115,10 +114,10 @@ std::optional<ReconcileError> checkNoReversal(const std::string& virtualNetworkI
                                               const std::vector<DeclaredVolume>& declared) {
   std::vector<std::string> refusing;
   for (const auto& volume : declared)
-    if (sameId(volume.virtualNetworkId, virtualNetworkId) && !sameId(volume.encryptionKeySource, kKeySourceKeyVault))
+    if (sameArmId(volume.virtualNetworkId, virtualNetworkId) && !equalsIgnoreCase(volume.encryptionKeySource, kKeySourceKeyVault))
       refusing.push_back(volume.document);
   if (refusing.empty()) return std::nullopt;
-  return terminal("TransitionIrreversible",
+  return refused("TransitionIrreversible",
                   "spec.transitionToCMK converts every volume of virtual network " + virtualNetworkId +
                       " to customer-managed keys, irreversibly, but these documents declare "
                       "encryptionKeySource: Microsoft.NetApp: " +
@@ -129,7 +128,7 @@ std::optional<ReconcileError> checkNoReversal(const std::string& virtualNetworkI
 
 bool transitionDone(const std::string& virtualNetworkId, const std::vector<ObservedVolume>& observed) {
   return std::ranges::all_of(observed, [&](const ObservedVolume& volume) {
-    return volume.cmk() || !sameId(volume.virtualNetworkId, virtualNetworkId);
+    return volume.cmk() || !sameArmId(volume.virtualNetworkId, virtualNetworkId);
   });
 }
 
@@ -139,62 +138,46 @@ std::optional<ReconcileError> checkAccountCmkReady(const Json& observedAccount) 
   const std::string state = observedAccount.value("/properties/provisioningState"_json_pointer, std::string());
   const std::string vaultStatus = encryption.value("/keyVaultProperties/status"_json_pointer, std::string());
   std::string problem;
-  if (!sameId(keySource, kKeySourceKeyVault))
+  if (!equalsIgnoreCase(keySource, kKeySourceKeyVault))
     problem = "its encryption.keySource is " + keySource;
   else if (state != "Succeeded")
     problem = "its provisioningState is " + state;
   else if (vaultStatus == "Error" || vaultStatus == "Deleted")
     problem = "its key vault status is " + vaultStatus;
   if (problem.empty()) return std::nullopt;
-  return ReconcileError{.reason = "AccountCmkNotReady",
-                        .message = "transitiontocmk waits for the account to use customer-managed keys: " + problem,
-                        .errorClass = controller::ErrorClass::WaitsForAzure,
-                        .retryAfter = std::chrono::seconds(30)};
+  return waitingForAzure("AccountCmkNotReady", "transitiontocmk waits for the account to use customer-managed keys: " + problem);
 }
 
-Result<std::vector<ObservedVolume>> listAccountVolumes(FlowAzure& azure, const controller::ReconcileContext& context,
-                                                       const std::string& accountId, bool fresh) {
-  auto list = [&](const std::string& parentId, const std::string& child, const std::string& ns) -> Result<Json> {
-    if (fresh) context.cache.invalidate(parentId + "/" + child);
-    return context.cache.getOrLoad(parentId + "/" + child, [&]() -> Result<Json> {
-      Json items = Json::array();
-      std::string path = armPath(parentId + "/" + child, ns);
-      while (!path.empty()) {
-        auto reply = azure.arm(reconcilers::credentialOf(context.document), "GET", path, Json());
-        if (!reply) return std::unexpected(reply.error());
-        if (!reply->found()) break;
-        for (const auto& item : reply->body.value("value", Json::array())) items.push_back(item);
-        std::string next = reply->body.value("nextLink", "");
-        auto at = next.find("/subscriptions/");
-        path = at == std::string::npos ? std::string() : next.substr(at);
-      }
-      return items;
-    });
-  };
-  auto pools = list(accountId, "capacityPools", "Microsoft.NetApp");
+Result<std::vector<ObservedVolume>> listAccountVolumes(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                                       bool fresh) {
+  const std::string credential = credentialOf(context.document);
+  const auto accountId = accountIdOf(context.document);
+  if (!accountId) return std::unexpected(dependencyNotReady("the account's resource id"));
+  if (fresh) invalidateList(context, *accountId, "capacityPools");
+  auto pools = listForPass(client, context, credential, *accountId, "capacityPools");
   if (!pools) return std::unexpected(pools.error());
   std::vector<ObservedVolume> out;
   for (const auto& pool : *pools) {
-    if (fresh)  // the Volume reconciler's LIST of the pool, cached during the operation, is stale as well
-      if (auto poolId = azure::ResourceId::parse(pool.value("id", ""))) reconcilers::invalidateList(context, *poolId, "volumes");
-    auto volumes = list(pool.value("id", ""), "volumes", "Microsoft.NetApp");
+    auto poolId = azure::ResourceId::parse(pool.value("id", ""));
+    if (!poolId) continue;
+    if (fresh) invalidateList(context, *poolId, "volumes");
+    auto volumes = listForPass(client, context, credential, *poolId, "volumes");
     if (!volumes) return std::unexpected(volumes.error());
     for (const auto& volume : *volumes) out.push_back(ObservedVolume::fromArm(volume));
   }
   return out;
 }
 
-Result<TransitionObservation> TransitionFlow::observe(const controller::ReconcileContext& context,
-                                                      const Json& observedAccount) {
+Result<TransitionObservation> observeTransition(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                                std::int64_t nowUnixSeconds) {
   TransitionObservation seen;
   const auto requests = transitionRequestsOf(context);
   Json recorded = recordedTransitions(context.self.facts);
   if (requests.empty() && recorded.empty()) return seen;
-  (void)observedAccount;
   // After a POST (a VNet InProgress), a LIST cached during the operation would still show the volumes as
   // PMK and the POST would be sent again: read them fresh.
   const bool sent = std::ranges::any_of(recorded, [](const Json& e) { return e.value("state", "") == "InProgress"; });
-  auto volumes = listAccountVolumes(azure_, context, accountPathOf(context.document), sent);
+  auto volumes = listAccountVolumes(client, context, sent);
   if (!volumes) return std::unexpected(volumes.error());
   seen.volumes = std::move(*volumes);
 
@@ -204,13 +187,13 @@ Result<TransitionObservation> TransitionFlow::observe(const controller::Reconcil
     if (const Json* old = entryFor(recorded, request.virtualNetworkId)) entry = *old;
     if (entry.value("state", "") != "Succeeded" && transitionDone(request.virtualNetworkId, seen.volumes)) {
       entry["state"] = "Succeeded";
-      if (!entry.contains("completedAt")) entry["completedAt"] = clock_();
+      if (!entry.contains("completedAt")) entry["completedAt"] = nowUnixSeconds;
     }
     if (entry.value("state", "") != "Succeeded") {
       seen.upToDate = false;
       std::vector<std::string> converts;
       for (const auto& volume : seen.volumes)
-        if (!volume.cmk() && sameId(volume.virtualNetworkId, request.virtualNetworkId)) converts.push_back(volume.id);
+        if (!volume.cmk() && sameArmId(volume.virtualNetworkId, request.virtualNetworkId)) converts.push_back(volume.id);
       seen.diff.push_back(controller::FieldDiff{.path = "status.transitions[" + request.virtualNetworkId + "]",
                                                 .desired = "Succeeded",
                                                 .observed = entry.value("state", "Pending")});
@@ -226,45 +209,46 @@ Result<TransitionObservation> TransitionFlow::observe(const controller::Reconcil
   return seen;
 }
 
-std::optional<ReconcileError> TransitionFlow::checkEndpoint(const controller::ReconcileContext& context,
-                                                            const TransitionRequest& request) {
+namespace {
+
+/// The endpoint exists, is in the VNet it transitions, and its connection to the key vault is Approved.
+std::optional<ReconcileError> checkEndpoint(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                            const TransitionRequest& request) {
   const std::string field = request.privateEndpointRef.empty()
                                 ? "spec.transitionToCMK.privateEndpointId"
                                 : "spec.transitionToCMK.privateEndpointRef (" + request.privateEndpointRef + ")";
-  if (request.privateEndpointId.empty())
-    return ReconcileError{.reason = "PrivateEndpointNotReady",
-                          .message = field + ": the private endpoint has no resource id yet",
-                          .retryAfter = std::chrono::seconds(30)};
-  auto reply = azure_.arm(reconcilers::credentialOf(context.document), "GET",
-                          armPath(request.privateEndpointId, "Microsoft.Network"), Json());
-  if (!reply) return reply.error();
-  if (!reply->found())
-    return ReconcileError{.reason = "PrivateEndpointNotFound",
-                          .message = field + ": private endpoint " + request.privateEndpointId + " does not exist",
-                          .retryAfter = std::chrono::seconds(30)};
-  const Json properties = reply->body.value("properties", Json::object());
-  const std::string vnet = virtualNetworkOfSubnet(properties.value("/subnet/id"_json_pointer, std::string()));
-  if (!sameId(vnet, request.virtualNetworkId))
-    return terminal("PrivateEndpointInWrongVnet", field + ": private endpoint " + request.privateEndpointId +
-                                                      " is in virtual network " + vnet + ", not in " +
-                                                      request.virtualNetworkId +
-                                                      "; the endpoint must be in the virtual network it transitions");
+  if (request.privateEndpointId.empty()) return dependencyNotReady(field + ": the private endpoint's resource id");
+  auto id = azure::ResourceId::parse(request.privateEndpointId);
+  if (!id) return refused("InvalidPrivateEndpointId", field + ": " + id.error());
+  auto endpoint = getIfExists(client, credentialOf(context.document), *id);
+  if (!endpoint) return endpoint.error();
+  if (!*endpoint)
+    return waitingForAzure("PrivateEndpointNotFound", field + ": private endpoint " + request.privateEndpointId + " does not exist");
+  const Json properties = (*endpoint)->value("properties", Json::object());
+  const std::string vnet = virtualNetworkOf(properties.value("/subnet/id"_json_pointer, std::string()));
+  if (!sameArmId(vnet, request.virtualNetworkId))
+    return refused("PrivateEndpointInWrongVnet", field + ": private endpoint " + request.privateEndpointId +
+                                                     " is in virtual network " + vnet + ", not in " +
+                                                     request.virtualNetworkId +
+                                                     "; the endpoint must be in the virtual network it transitions");
   std::string state;
   for (const char* list : {"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"})
     for (const auto& connection : properties.value(list, Json::array()))
       state = connection.value("/properties/privateLinkServiceConnectionState/status"_json_pointer, state);
-  if (state != "Approved")
-    return ReconcileError{.reason = "PrivateEndpointNotApproved",
-                          .message = field + ": the connection of private endpoint " + request.privateEndpointId +
-                                     " to the key vault is " + (state.empty() ? std::string("unknown") : state) +
-                                     ", not Approved; approve it on the key vault",
-                          .retryAfter = std::chrono::seconds(30),
-                          .conditionType = std::string("DependenciesReady")};
-  return std::nullopt;
+  if (state == "Approved") return std::nullopt;
+  ReconcileError error = waitingForAzure(
+      "PrivateEndpointNotApproved", field + ": the connection of private endpoint " + request.privateEndpointId +
+                                        " to the key vault is " + (state.empty() ? std::string("unknown") : state) +
+                                        ", not Approved; approve it on the key vault");
+  error.conditionType = "DependenciesReady";
+  return error;
 }
 
-Result<TransitionStep> TransitionFlow::next(const controller::ReconcileContext& context, const Json& observedAccount,
-                                            const TransitionObservation& seen) {
+}  // namespace
+
+Result<TransitionStep> transitionStep(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                      const Json& observedAccount, const TransitionObservation& seen,
+                                      std::int64_t nowUnixSeconds) {
   TransitionStep step;
   step.outcome.facts = seen.facts;
   Json& transitions = step.outcome.facts["transitions"];
@@ -277,26 +261,57 @@ Result<TransitionStep> TransitionFlow::next(const controller::ReconcileContext& 
     if (auto error = checkNoReversal(request.virtualNetworkId, declared)) return std::unexpected(*error);
     if (auto error = checkUndeclaredVolumes(request.virtualNetworkId, seen.volumes, declared))
       return std::unexpected(*error);
-    if (auto error = checkEndpoint(context, request)) return std::unexpected(*error);
+    if (auto error = checkEndpoint(client, context, request)) return std::unexpected(*error);
 
     Json body = {{"virtualNetworkId", request.virtualNetworkId}, {"privateEndpointId", request.privateEndpointId}};
-    auto reply = azure_.arm(reconcilers::credentialOf(context.document), "POST",
-                            armPath(accountPathOf(context.document) + "/transitiontocmk", "Microsoft.NetApp"), body);
+    auto reply = await(client.post(credentialOf(context.document), *accountIdOf(context.document), "transitiontocmk", body));
     if (!reply) return std::unexpected(reply.error());
-    Json record = {{"virtualNetworkId", request.virtualNetworkId}, {"state", "InProgress"}, {"startedAt", clock_()}};
+    Json record = {{"virtualNetworkId", request.virtualNetworkId}, {"state", "InProgress"}, {"startedAt", nowUnixSeconds}};
     if (!reply->operation) {  // finished synchronously
       record["state"] = "Succeeded";
-      record["completedAt"] = clock_();
+      record["completedAt"] = nowUnixSeconds;
     }
     if (entry) *entry = record;
     else transitions.push_back(record);
     step.sent = true;
-    step.outcome.operation = reply->operation;
+    const Json facts = step.outcome.facts;
+    step.outcome = outcomeOf(*reply, "transitiontocmk sent for virtual network " + request.virtualNetworkId);
+    step.outcome.facts = facts;
     step.outcome.requeueAfter = std::chrono::milliseconds(0);
-    step.outcome.description = "transitiontocmk sent for virtual network " + request.virtualNetworkId;
     return step;
   }
   return step;
 }
 
-}  // namespace anf::reconcilers::flows
+Result<void> observeTransitionInto(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                   controller::Observation& observation) {
+  auto seen = observeTransition(client, context, nowUnixSeconds());
+  if (!seen) return std::unexpected(seen.error());
+  for (auto& [key, value] : seen->facts.items()) observation.facts[key] = value;
+  for (auto& diff : seen->diff) observation.diff.push_back(std::move(diff));
+  for (auto& note : seen->planNotes) observation.planNotes.push_back(std::move(note));
+  if (seen->upToDate) return {};
+  observation.upToDate = false;
+  const auto feature = featureOf(context.document, kFeatureMigratePmkToCmk);
+  auto state = FeatureGate(client).observe(feature);
+  if (!state) return std::unexpected(state.error());
+  observation.conditions.push_back(featureCondition(feature, *state));
+  return {};
+}
+
+Result<std::optional<controller::Outcome>> nextTransitionStep(azure::AzureClient& client,
+                                                              const controller::ReconcileContext& context,
+                                                              const Json& observedAccount) {
+  const auto now = nowUnixSeconds();
+  auto seen = observeTransition(client, context, now);
+  if (!seen) return std::unexpected(seen.error());
+  if (seen->upToDate) return std::optional<controller::Outcome>{};
+  auto wait = FeatureGate(client).ensure(featureOf(context.document, kFeatureMigratePmkToCmk), context.self.facts);
+  if (!wait || *wait) return wait;
+  auto step = transitionStep(client, context, observedAccount, *seen, now);
+  if (!step) return std::unexpected(step.error());
+  if (!step->sent) return std::optional<controller::Outcome>{};
+  return std::optional<controller::Outcome>{std::move(step->outcome)};
+}
+
+}  // namespace anf::reconcilers

@@ -19,36 +19,37 @@
 // stored poll of an in-flight POST, or observes that it finished).
 //
 // Status facts: transitions: [{virtualNetworkId, state: Pending|InProgress|Succeeded, startedAt?,
-// completedAt?}] in the order of spec.transitionToCMK.
+// completedAt? (Unix seconds)}] in the order of spec.transitionToCMK.
 //
-// Where the account reconciler calls it (after its encryption step is up to date, i.e. the account
-// is CMK in Azure):
-//   observe():  auto seen = flow.observe(context, observedAccountJson);
-//               merge seen->facts into Observation::facts, append seen->diff and seen->planNotes,
-//               upToDate &= seen->upToDate;
-//   update():   first FeatureGate::ensure(ANFMigratePmkToCmk) (feature_registration.h), then
-//               auto step = flow.next(context, observedAccountJson, *seen);
-//               if (step->sent) return step->outcome;   // one POST per pass; the engine polls it
-//               otherwise merge step->outcome.facts and go on (nothing to transition).
-// Volume reconciler: refuseKeySourceReversal() for a volume whose observed key source is KeyVault.
+// The account reconciler runs it once its encryption is up to date (the account is CMK in Azure):
+// observeTransition() in observe(); in update() observeTransitionStep() registers ANFMigratePmkToCmk
+// (feature_registration.h) and sends at most one POST per pass (the engine polls its operation).
+// Volume reconciler: refuseKeySourceReversal() (key_source_reversal.h) for a volume whose observed key
+// source is KeyVault.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "reconcilers/flows/flow_azure.h"
-#include "reconcilers/flows/key_source_reversal.h"  // refuseKeySourceReversal, for the Volume reconciler
+#include "controller/reconciler.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::azure {
+class AzureClient;
+}
 
-inline constexpr std::string_view kKeySourceNetApp = "Microsoft.NetApp";
-inline constexpr std::string_view kKeySourceKeyVault = "Microsoft.KeyVault";
+namespace anf::reconcilers {
+
+using controller::Json;
+using controller::ReconcileError;
+template <typename T>
+using Result = controller::Result<T>;
 
 /// A volume as Azure reports it (from the LIST of a pool's volumes).
 struct ObservedVolume {
   std::string id;
   std::string subnetId;
   std::string virtualNetworkId;
-  std::string encryptionKeySource{kKeySourceNetApp};
+  std::string encryptionKeySource;
   std::string fileSystemId;
   static ObservedVolume fromArm(const Json& volume);
   bool cmk() const;
@@ -62,19 +63,24 @@ struct DeclaredVolume {
   std::string virtualNetworkId;     // of spec.subnetId
 };
 
-/// One entry of spec.transitionToCMK, with its endpoint resolved to an ARM id when known.
-struct TransitionRequest {
+/// A private endpoint for a VNet (an entry of spec.transitionToCMK or of keyVault.privateEndpoints), resolved
+/// to an ARM id when known.
+struct VnetEndpoint {
   std::string virtualNetworkId;
   std::string privateEndpointId;   // from privateEndpointId, or the referenced document's status resourceId
   std::string privateEndpointRef;  // document name when given by reference
 };
+using TransitionRequest = VnetEndpoint;
+
+/// The {virtualNetworkId, privateEndpointId | privateEndpointRef} entries at `pointer` of the document's spec,
+/// refs resolved through statusOf (empty id while the referenced endpoint has no resourceId yet).
+std::vector<VnetEndpoint> vnetEndpointsOf(const controller::ReconcileContext& context, const char* pointer);
 
 /// The Volume documents whose pool belongs to `account` (through poolRef -> CapacityPool.accountRef).
 std::vector<DeclaredVolume> declaredVolumesOf(const controller::Document& account,
                                               const controller::DesiredState& desired);
 
-/// spec.transitionToCMK of the account, endpoints resolved through `statusOf` (empty id when the
-/// referenced endpoint has no resourceId yet).
+/// spec.transitionToCMK of the account.
 std::vector<TransitionRequest> transitionRequestsOf(const controller::ReconcileContext& context);
 
 /// The undeclared-volume guard: a terminal UndeclaredVolumesInTransition error listing every PMK
@@ -95,7 +101,11 @@ std::optional<ReconcileError> checkNoReversal(const std::string& virtualNetworkI
 /// there is none: nothing left to convert).
 bool transitionDone(const std::string& virtualNetworkId, const std::vector<ObservedVolume>& observed);
 
-/// What observe() found.
+/// The account's Azure state allows a transition (CMK, Succeeded, key vault status usable); the
+/// AccountCmkNotReady error (waits for Azure) otherwise.
+std::optional<ReconcileError> checkAccountCmkReady(const Json& observedAccount);
+
+/// What observeTransition() found.
 struct TransitionObservation {
   std::vector<ObservedVolume> volumes;  // every volume of the account
   Json facts = Json::object();          // {"transitions": [...]}
@@ -104,44 +114,37 @@ struct TransitionObservation {
   bool upToDate = true;
 };
 
-/// What next() did.
+/// What transitionStep() did.
 struct TransitionStep {
-  bool sent = false;           // a POST was sent; outcome.operation holds its poll state
+  bool sent = false;            // a POST was sent; outcome.operation holds its poll state
   controller::Outcome outcome;  // facts always hold the updated transitions
 };
 
-class TransitionFlow {
- public:
-  explicit TransitionFlow(FlowAzure& azure, Clock clock = utcNow) : azure_(azure), clock_(std::move(clock)) {}
+/// Every volume of an account: the LIST of its pools, then the LIST of volumes of each pool, shared for the
+/// pass with the pool and volume reconcilers (listForPass); `fresh`: read again, e.g. after an operation.
+Result<std::vector<ObservedVolume>> listAccountVolumes(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                                       bool fresh = false);
 
-  /// Reads the account's volumes (one LIST of pools, one LIST of volumes per pool, shared through
-  /// the context's ObservationCache) and the transition state of each requested VNet. Never writes.
-  Result<TransitionObservation> observe(const controller::ReconcileContext& context, const Json& observedAccount);
+/// Reads the account's volumes and the transition state of each requested VNet. Never writes.
+/// `nowUnixSeconds` stamps completedAt of a VNet seen done for the first time.
+Result<TransitionObservation> observeTransition(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                                std::int64_t nowUnixSeconds);
 
-  /// Runs the checks for the first VNet that is not done and sends its POST; nothing is sent when
-  /// every requested VNet is done. Errors are the guards' (see the header comment).
-  Result<TransitionStep> next(const controller::ReconcileContext& context, const Json& observedAccount,
-                              const TransitionObservation& seen);
+/// Runs the checks for the first VNet that is not done and sends its POST; nothing is sent when every
+/// requested VNet is done. Errors are the guards' (see the header comment).
+Result<TransitionStep> transitionStep(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                      const Json& observedAccount, const TransitionObservation& seen,
+                                      std::int64_t nowUnixSeconds);
 
- private:
-  std::optional<ReconcileError> checkEndpoint(const controller::ReconcileContext& context,
-                                              const TransitionRequest& request);
+/// The account reconciler's transition in observe(): facts, diff and plan lines, and the FeatureRegistered
+/// condition of ANFMigratePmkToCmk while a VNet is pending.
+Result<void> observeTransitionInto(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                   controller::Observation& observation);
 
-  FlowAzure& azure_;
-  Clock clock_;
-};
+/// The account reconciler's transition in update(): the feature registered first, then one POST; nullopt
+/// when there is nothing to transition.
+Result<std::optional<controller::Outcome>> nextTransitionStep(azure::AzureClient& client,
+                                                              const controller::ReconcileContext& context,
+                                                              const Json& observedAccount);
 
-/// The account's Azure state allows a transition (CMK, Succeeded, key vault status usable); the
-/// retryable AccountCmkNotReady error otherwise.
-std::optional<ReconcileError> checkAccountCmkReady(const Json& observedAccount);
-
-/// Every volume of an account: one LIST of its pools, then one LIST of volumes per pool (following
-/// nextLink), each shared through the context's ObservationCache for the pass (`fresh`: read again, e.g.
-/// after an operation changed them). Never writes.
-Result<std::vector<ObservedVolume>> listAccountVolumes(FlowAzure& azure, const controller::ReconcileContext& context,
-                                                       const std::string& accountId, bool fresh = false);
-
-/// The ARM id of an account document's account (from its spec.azure coordinates).
-std::string accountPathOf(const controller::Document& account);
-
-}  // namespace anf::reconcilers::flows
+}  // namespace anf::reconcilers

@@ -1,14 +1,14 @@
-#include "reconcilers/flows/key_vault_change.h"
+#include "reconcilers/key_vault_change.h"
 
 #include <gtest/gtest.h>
 
-#include "tests/reconcilers/flows/fake_azure.h"
+#include "tests/reconcilers/fake_azure_client.h"
+#include "tests/reconcilers/reconcile_world.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::reconcilers {
 namespace {
 
 using controller::Kind;
-using testing::FakeAzure;
 using testing::kAccountId;
 using testing::kPoolId;
 using testing::kVnet;
@@ -75,8 +75,20 @@ TEST(KeyVaultChangePending, ComparesIdsAndUrisLoosely) {
   EXPECT_FALSE(keyVaultChangePending(spec, pmk));
 }
 
+// Issue 13 item 7: the schema accepts a vault URI with the default port; it is the same vault, not a change
+// (key_vault_checks.cc already said so, key_vault_change.cc did not).
+TEST(KeyVaultChangePending, AVaultUriWithTheDefaultPortIsTheSameVault) {
+  Json spec = {{"encryption", {{"keyVault", {{"resourceId", kOldVault}, {"uri", "https://anfkv-provider.vault.azure.net:443/"}}}}}};
+  EXPECT_FALSE(keyVaultChangePending(spec, account(kOldVault, "https://anfkv-provider.vault.azure.net/")));
+  spec["encryption"]["keyVault"]["uri"] = "https://anfkv-provider.vault.azure.net";
+  EXPECT_FALSE(keyVaultChangePending(spec, account(kOldVault, "https://ANFKV-provider.vault.azure.net:443")));
+  spec["encryption"]["keyVault"]["uri"] = "https://anfkv-provider.vault.azure.net:8443/";
+  EXPECT_TRUE(keyVaultChangePending(spec, account(kOldVault, "https://anfkv-provider.vault.azure.net/")));
+}
+
 struct ChangeWorld : testing::World {
-  FakeAzure azure;
+  testing::FakeAzureClient client;
+  testing::FakeAzureStore store;
   ChangeWorld() {
     add(testing::document(
         Kind::NetAppAccount, "acct",
@@ -88,65 +100,62 @@ struct ChangeWorld : testing::World {
              {"keyName", "anf-key"},
              {"privateEndpoints", {{{"virtualNetworkId", kVnet}, {"privateEndpointRef", "pe-rbac-1"}}}}}}}}}));
     statuses[{Kind::PrivateEndpoint, "pe-rbac-1"}].facts = {{"resourceId", kPe1}};
-    azure.onJson("POST", kAccountId + "/getKeyVaultStatus",
-                 {{"properties", {{"keyVaultUri", "https://anfkv-provider.vault.azure.net/"}, {"keyVaultPrivateEndpoints", Json::array()}}}});
-    azure.onJson("GET", kAccountId + "/capacityPools", {{"value", {{{"id", kPoolId}}}}});
-    azure.on("POST", kAccountId + "/changeKeyVault", [](const testing::Call&) -> Result<Reply> {
-      return Reply{.status = 202, .operation = Json{{"url", "https://op/2"}}};
-    });
+    store.putArm(kPoolId, Json::object());
+    store.serve(client);
+    client.postFn = [](const std::string&, const azure::ResourceId& id, std::string_view action, const Json&,
+                       const azure::RequestOptions&) -> azure::Expected<azure::ArmResult> {
+      EXPECT_EQ(id.str(), kAccountId);
+      if (action == "getKeyVaultStatus")
+        return testing::armOk({{"properties", {{"keyVaultUri", "https://anfkv-provider.vault.azure.net/"},
+                                               {"keyVaultPrivateEndpoints", Json::array()}}}});
+      EXPECT_EQ(action, "changeKeyVault");
+      auto result = testing::armOk(nullptr, 202);
+      result.operation = azure::OperationState{.url = "https://op/2", .resourceId = id.str(), .method = "POST",
+                                               .action = std::string(action)};
+      return result;
+    };
+  }
+  void volumes(const std::vector<Json>& items) {
+    for (const auto& item : items) store.putArm(item["id"].get<std::string>(), item);
   }
 };
 
-TEST(KeyVaultChangeFlow, ChecksAndGrantsTheNewVaultThenSendsChangeKeyVault) {
+TEST(ChangeKeyVault, SendsChangeKeyVaultWithOneEndpointPerVnetAndHandsTheOperationToTheEngine) {
   ChangeWorld world;
-  world.azure.onJson("GET", kPoolId + "/volumes", {{"value", {cmkVolume("a", kVnet)}}});
-  std::vector<std::string> order;
-  KeyVaultChangeFlow flow(world.azure, [&](const controller::ReconcileContext&, const KeyVaultTarget& target)
-                                           -> Result<std::optional<controller::Outcome>> {
-    order.push_back("prepare " + target.resourceId);
-    EXPECT_TRUE(world.azure.callsTo("POST", "/changeKeyVault").empty());
-    return std::optional<controller::Outcome>{};
-  });
-  auto outcome = flow.next(world.context({Kind::NetAppAccount, "acct"}), account(kOldVault, "x"));
+  world.volumes({cmkVolume("a", kVnet)});
+  auto outcome = changeKeyVault(world.client, world.context({Kind::NetAppAccount, "acct"}));
   ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
   ASSERT_TRUE(outcome->operation.has_value());
-  EXPECT_EQ(order, (std::vector<std::string>{"prepare " + kNewVault}));
-  auto posts = world.azure.callsTo("POST", "/changeKeyVault");
+  auto posts = world.client.callsTo("POST", "/changeKeyVault");
   ASSERT_EQ(posts.size(), 1u);
-  EXPECT_EQ(posts[0].body["keyVaultPrivateEndpoints"],
-            (Json{{{"virtualNetworkId", kVnet}, {"privateEndpointId", kPe1}}}));
-  EXPECT_EQ(world.azure.callsTo("POST", "/getKeyVaultStatus").size(), 1u);
+  EXPECT_EQ(posts[0].body["keyVaultPrivateEndpoints"], (Json{{{"virtualNetworkId", kVnet}, {"privateEndpointId", kPe1}}}));
+  EXPECT_EQ(posts[0].body["keyVaultResourceId"], kNewVault);
+  EXPECT_EQ(world.client.callsTo("POST", "/getKeyVaultStatus").size(), 1u);
 }
 
-TEST(KeyVaultChangeFlow, MissingEndpointSendsNothingAndSkipsTheGrant) {
+TEST(ChangeKeyVault, MissingEndpointSendsNothing) {
   ChangeWorld world;
-  world.azure.onJson("GET", kPoolId + "/volumes", {{"value", {cmkVolume("a", kVnet), cmkVolume("b", kVnet2)}}});
-  bool prepared = false;
-  KeyVaultChangeFlow flow(world.azure, [&](const controller::ReconcileContext&, const KeyVaultTarget&)
-                                           -> Result<std::optional<controller::Outcome>> {
-    prepared = true;
-    return std::optional<controller::Outcome>{};
-  });
-  auto outcome = flow.next(world.context({Kind::NetAppAccount, "acct"}), account(kOldVault, "x"));
+  world.volumes({cmkVolume("a", kVnet), cmkVolume("b", kVnet2)});
+  auto outcome = changeKeyVault(world.client, world.context({Kind::NetAppAccount, "acct"}));
   ASSERT_FALSE(outcome.has_value());
   EXPECT_EQ(outcome.error().reason, "MissingKeyVaultPrivateEndpoints");
   EXPECT_NE(outcome.error().message.find(kVnet2), std::string::npos);
-  EXPECT_FALSE(prepared);
-  EXPECT_TRUE(world.azure.callsTo("POST", "/changeKeyVault").empty());
+  EXPECT_TRUE(world.client.callsTo("POST", "/changeKeyVault").empty());
 }
 
-TEST(KeyVaultChangeFlow, AGrantStillPropagatingComesBackBeforeSending) {
+TEST(ChangeKeyVault, AStepOnlyWhileTheAccountUsesAnotherVault) {
   ChangeWorld world;
-  world.azure.onJson("GET", kPoolId + "/volumes", {{"value", {cmkVolume("a", kVnet)}}});
-  KeyVaultChangeFlow flow(world.azure, [&](const controller::ReconcileContext&, const KeyVaultTarget&)
-                                           -> Result<std::optional<controller::Outcome>> {
-    return std::optional<controller::Outcome>{controller::Outcome{.requeueAfter = std::chrono::seconds(10)}};
-  });
-  auto outcome = flow.next(world.context({Kind::NetAppAccount, "acct"}), account(kOldVault, "x"));
-  ASSERT_TRUE(outcome.has_value());
-  EXPECT_EQ(outcome->requeueAfter, std::chrono::milliseconds(10000));
-  EXPECT_TRUE(world.azure.callsTo("POST", "/changeKeyVault").empty());
+  world.volumes({cmkVolume("a", kVnet)});
+  const auto context = world.context({Kind::NetAppAccount, "acct"});
+  auto same = changeKeyVaultStep(world.client, context, account(kNewVault, "https://anfkv-rbac.vault.azure.net:443"));
+  ASSERT_TRUE(same.has_value()) << same.error().message;
+  EXPECT_FALSE(same->has_value());
+  EXPECT_TRUE(world.client.writes().empty());
+  auto other = changeKeyVaultStep(world.client, context, account(kOldVault, "https://anfkv-provider.vault.azure.net/"));
+  ASSERT_TRUE(other.has_value()) << other.error().message;
+  EXPECT_TRUE(other->has_value());
+  EXPECT_EQ(world.client.callsTo("POST", "/changeKeyVault").size(), 1u);
 }
 
 }  // namespace
-}  // namespace anf::reconcilers::flows
+}  // namespace anf::reconcilers

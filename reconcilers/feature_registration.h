@@ -19,9 +19,18 @@
 #include <string>
 #include <string_view>
 
-#include "reconcilers/flows/flow_azure.h"
+#include "azure/resource_id.h"
+#include "controller/reconciler.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::azure {
+class AzureClient;
+}
+
+namespace anf::reconcilers {
+
+using controller::Json;
+template <typename T>
+using Result = controller::Result<T>;
 
 inline constexpr std::string_view kNetAppNamespace = "Microsoft.NetApp";
 inline constexpr std::string_view kFeatureMigratePmkToCmk = "ANFMigratePmkToCmk";
@@ -29,15 +38,18 @@ inline constexpr std::string_view kFeatureCrossTenantCmk = "ANFCrossTenantCMK";
 
 /// A preview feature in one subscription.
 struct FeatureRef {
-  std::string tenant;  // credential name that may act in the subscription
+  std::string credential;  // credential name that may act in the subscription
   std::string subscriptionId;
   std::string providerNamespace{kNetAppNamespace};
   std::string name;  // ANFMigratePmkToCmk, ANFCrossTenantCMK
   /// "Microsoft.NetApp/ANFMigratePmkToCmk": the key in status facts and messages.
   std::string key() const { return providerNamespace + "/" + name; }
-  /// ARM path of the feature (no api-version).
-  std::string path() const;
+  /// ARM id of the feature (/subscriptions/{sub}/providers/Microsoft.Features/providers/{ns}/features/{name}).
+  azure::ResourceId id() const;
 };
+
+/// A preview feature in the subscription of an account document, with its credential.
+FeatureRef featureOf(const controller::Document& account, std::string_view name);
 
 /// What a pass does for an observed registration state.
 enum class FeatureStep {
@@ -57,7 +69,7 @@ controller::Condition featureCondition(const FeatureRef& feature, std::string_vi
 /// Registers a feature and reports progress; one or two requests per call, never a wait.
 class FeatureGate {
  public:
-  explicit FeatureGate(FlowAzure& azure) : azure_(azure) {}
+  explicit FeatureGate(azure::AzureClient& client) : client_(client) {}
 
   /// The registration state (GET only): "Registered", "Registering", ..., or "NotRegistered" when
   /// Azure has no record of the feature in that subscription.
@@ -69,7 +81,7 @@ class FeatureGate {
   Result<std::optional<controller::Outcome>> ensure(const FeatureRef& feature, const Json& selfFacts);
 
  private:
-  FlowAzure& azure_;
+  azure::AzureClient& client_;
 };
 
-}  // namespace anf::reconcilers::flows
+}  // namespace anf::reconcilers

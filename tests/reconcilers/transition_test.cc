@@ -1,14 +1,15 @@
-#include "reconcilers/flows/transition.h"
+#include "reconcilers/transition.h"
 
 #include <gtest/gtest.h>
 
-#include "tests/reconcilers/flows/fake_azure.h"
+#include "reconcilers/key_source_reversal.h"
+#include "tests/reconcilers/fake_azure_client.h"
+#include "tests/reconcilers/reconcile_world.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::reconcilers {
 namespace {
 
 using controller::Kind;
-using testing::FakeAzure;
 using testing::kAccountId;
 using testing::kPoolId;
 using testing::kVnet;
@@ -17,6 +18,7 @@ using testing::kVnet2;
 const std::string kDelegated = kVnet + "/subnets/anf-delegated";
 const std::string kDelegated2 = kVnet2 + "/subnets/anf-delegated";
 const std::string kEndpointId = testing::kRg + "/providers/Microsoft.Network/privateEndpoints/pe1";
+constexpr std::int64_t kNow = 1795424400;
 
 Json armVolume(const std::string& name, const std::string& subnet, const std::string& keySource) {
   return {{"id", kPoolId + "/volumes/" + name},
@@ -30,8 +32,8 @@ const Json kCmkAccount = {{"properties",
                             {"encryption", {{"keySource", "Microsoft.KeyVault"}, {"keyVaultProperties", {{"status", "InUse"}}}}}}}};
 
 struct TransitionWorld : testing::World {
-  FakeAzure azure;
-  Json volumes = Json::array();
+  testing::FakeAzureClient client;
+  testing::FakeAzureStore store;
 
   TransitionWorld() {
     add(testing::document(Kind::NetAppAccount, "acct",
@@ -40,33 +42,36 @@ struct TransitionWorld : testing::World {
     add(testing::document(Kind::CapacityPool, "pool1", {{"accountRef", "acct"}}));
     add(testing::document(Kind::PrivateEndpoint, "pe1", {{"subnetId", kVnet + "/subnets/endpoints"}}));
     statuses[{Kind::PrivateEndpoint, "pe1"}].facts = {{"resourceId", kEndpointId}};
-    azure.onJson("GET", kAccountId + "/capacityPools", {{"value", {{{"id", kPoolId}}}}});
-    azure.on("GET", kPoolId + "/volumes", [this](const testing::Call&) -> Result<Reply> {
-      return Reply{.body = {{"value", volumes}}};
-    });
+    store.putArm(kPoolId, Json::object());
     endpoint(kVnet + "/subnets/endpoints", "Approved");
-    azure.on("POST", kAccountId + "/transitiontocmk", [](const testing::Call&) -> Result<Reply> {
-      return Reply{.status = 202, .operation = Json{{"url", "https://op/1"}, {"action", "transitiontocmk"}}};
-    });
+    store.serve(client);
+    client.postFn = [](const std::string& credential, const azure::ResourceId& id, std::string_view action, const Json&,
+                       const azure::RequestOptions&) -> azure::Expected<azure::ArmResult> {
+      EXPECT_EQ(action, "transitiontocmk");
+      auto result = testing::armOk(nullptr, 202);
+      result.operation = azure::OperationState{.url = "https://op/1", .resourceId = id.str(), .method = "POST",
+                                               .credential = credential, .action = std::string(action)};
+      return result;
+    };
+  }
+  void volumes(const std::vector<Json>& items) {
+    for (const auto& item : items) store.putArm(item["id"].get<std::string>(), item);
   }
   void volumeDoc(const std::string& name, const std::string& keySource, const std::string& subnet = kDelegated) {
     add(testing::document(Kind::Volume, name,
                           {{"poolRef", "pool1"}, {"subnetId", subnet}, {"encryptionKeySource", keySource}}));
   }
   void endpoint(const std::string& subnet, const std::string& state) {
-    azure.onJson("GET", kEndpointId,
-                 {{"id", kEndpointId},
-                  {"properties",
-                   {{"subnet", {{"id", subnet}}},
-                    {"privateLinkServiceConnections",
-                     {{{"properties", {{"privateLinkServiceConnectionState", {{"status", state}}}}}}}}}}});
+    store.putArm(kEndpointId, {{"properties",
+                                {{"subnet", {{"id", subnet}}},
+                                 {"privateLinkServiceConnections",
+                                  {{{"properties", {{"privateLinkServiceConnectionState", {{"status", state}}}}}}}}}}});
   }
   Result<TransitionStep> run() {
     auto context = this->context({Kind::NetAppAccount, "acct"});
-    TransitionFlow flow(azure, [] { return std::string("2026-11-23T09:00:00Z"); });
-    auto seen = flow.observe(context, kCmkAccount);
+    auto seen = observeTransition(client, context, kNow);
     if (!seen) return std::unexpected(seen.error());
-    return flow.next(context, kCmkAccount, *seen);
+    return transitionStep(client, context, kCmkAccount, *seen, kNow);
   }
 };
 
@@ -126,16 +131,16 @@ TEST(Irreversibility, CmkVolumeCannotBeDeclaredBackToPmk) {
 TEST(TransitionFlow, SendsOnePostForTheVnetWithItsEndpointAndHandsTheOperationToTheEngine) {
   TransitionWorld world;
   world.volumeDoc("vol1", "Microsoft.KeyVault");
-  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp"),
-                   armVolume("vol-other-vnet", kDelegated2, "Microsoft.NetApp")};
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.NetApp"), armVolume("vol-other-vnet", kDelegated2, "Microsoft.NetApp")});
   auto step = world.run();
   ASSERT_TRUE(step.has_value()) << step.error().message;
   EXPECT_TRUE(step->sent);
   ASSERT_TRUE(step->outcome.operation.has_value());
   EXPECT_EQ((*step->outcome.operation)["action"], "transitiontocmk");
-  auto posts = world.azure.callsTo("POST", "/transitiontocmk");
+  auto posts = world.client.callsTo("POST", "/transitiontocmk");
   ASSERT_EQ(posts.size(), 1u);
-  EXPECT_EQ(posts[0].path, kAccountId + "/transitiontocmk");
+  EXPECT_EQ(posts[0].target, kAccountId + "/transitiontocmk");
+  EXPECT_EQ(posts[0].credential, "provider");
   EXPECT_EQ(posts[0].body, (Json{{"virtualNetworkId", kVnet}, {"privateEndpointId", kEndpointId}}));
   EXPECT_EQ(step->outcome.facts["transitions"][0]["state"], "InProgress");
   EXPECT_EQ(step->outcome.facts["transitions"][0]["virtualNetworkId"], kVnet);
@@ -144,24 +149,24 @@ TEST(TransitionFlow, SendsOnePostForTheVnetWithItsEndpointAndHandsTheOperationTo
 TEST(TransitionFlow, UndeclaredVolumeStopsEverythingBeforeSending) {
   TransitionWorld world;
   world.volumeDoc("vol1", "Microsoft.KeyVault");
-  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp"), armVolume("legacy", kDelegated, "Microsoft.NetApp")};
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.NetApp"), armVolume("legacy", kDelegated, "Microsoft.NetApp")});
   auto step = world.run();
   ASSERT_FALSE(step.has_value());
   EXPECT_EQ(step.error().reason, "UndeclaredVolumesInTransition");
   EXPECT_NE(step.error().message.find("volumes/legacy"), std::string::npos);
-  EXPECT_TRUE(world.azure.writes().empty());
+  EXPECT_TRUE(world.client.writes().empty());
 }
 
 TEST(TransitionFlow, ObservedDoneVnetIsRecordedAndNeverPostedAgain) {
   TransitionWorld world;
   world.volumeDoc("vol1", "Microsoft.KeyVault");
-  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.KeyVault")};
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.KeyVault")});
   auto step = world.run();
   ASSERT_TRUE(step.has_value()) << step.error().message;
   EXPECT_FALSE(step->sent);
-  EXPECT_TRUE(world.azure.writes().empty());
+  EXPECT_TRUE(world.client.writes().empty());
   EXPECT_EQ(step->outcome.facts["transitions"][0],
-            (Json{{"virtualNetworkId", kVnet}, {"state", "Succeeded"}, {"completedAt", "2026-11-23T09:00:00Z"}}));
+            (Json{{"virtualNetworkId", kVnet}, {"state", "Succeeded"}, {"completedAt", kNow}}));
 }
 
 TEST(TransitionFlow, RecordedSucceededVnetIsSkippedAfterARestart) {
@@ -169,37 +174,37 @@ TEST(TransitionFlow, RecordedSucceededVnetIsSkippedAfterARestart) {
   world.volumeDoc("vol1", "Microsoft.KeyVault");
   world.volumeDoc("vol-new", "Microsoft.KeyVault");
   // A volume created PMK after the transition: the completed VNet is still not posted again.
-  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.KeyVault"), armVolume("vol-new", kDelegated, "Microsoft.NetApp")};
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.KeyVault"), armVolume("vol-new", kDelegated, "Microsoft.NetApp")});
   world.self.facts = {{"transitions",
-                       {{{"virtualNetworkId", kVnet}, {"state", "Succeeded"}, {"completedAt", "2026-11-22T00:00:00Z"}}}}};
+                       {{{"virtualNetworkId", kVnet}, {"state", "Succeeded"}, {"completedAt", kNow - 86400}}}}};
   auto step = world.run();
   ASSERT_TRUE(step.has_value()) << step.error().message;
   EXPECT_FALSE(step->sent);
-  EXPECT_TRUE(world.azure.callsTo("POST", "/transitiontocmk").empty());
+  EXPECT_TRUE(world.client.callsTo("POST", "/transitiontocmk").empty());
 }
 
 TEST(TransitionFlow, EndpointInAnotherVnetIsRefused) {
   TransitionWorld world;
   world.volumeDoc("vol1", "Microsoft.KeyVault");
-  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp")};
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.NetApp")});
   world.endpoint(kVnet2 + "/subnets/endpoints", "Approved");
   auto step = world.run();
   ASSERT_FALSE(step.has_value());
   EXPECT_EQ(step.error().reason, "PrivateEndpointInWrongVnet");
   EXPECT_TRUE(step.error().parked());
-  EXPECT_TRUE(world.azure.writes().empty());
+  EXPECT_TRUE(world.client.writes().empty());
 }
 
 TEST(TransitionFlow, PendingEndpointWaitsWithoutSending) {
   TransitionWorld world;
   world.volumeDoc("vol1", "Microsoft.KeyVault");
-  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp")};
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.NetApp")});
   world.endpoint(kVnet + "/subnets/endpoints", "Pending");
   auto step = world.run();
   ASSERT_FALSE(step.has_value());
   EXPECT_EQ(step.error().reason, "PrivateEndpointNotApproved");
   EXPECT_FALSE(step.error().parked());
-  EXPECT_TRUE(world.azure.writes().empty());
+  EXPECT_TRUE(world.client.writes().empty());
 }
 
 TEST(TransitionFlow, AccountNotYetCmkWaits) {
@@ -213,16 +218,16 @@ TEST(TransitionFlow, AccountNotYetCmkWaits) {
 TEST(TransitionFlow, ObservePlansTheVolumesAPendingVnetConverts) {
   TransitionWorld world;
   world.volumeDoc("vol1", "Microsoft.KeyVault");
-  world.volumes = {armVolume("vol1", kDelegated, "Microsoft.NetApp")};
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.NetApp")});
   auto context = world.context({Kind::NetAppAccount, "acct"});
-  auto seen = TransitionFlow(world.azure).observe(context, kCmkAccount);
+  auto seen = observeTransition(world.client, context, kNow);
   ASSERT_TRUE(seen.has_value());
   EXPECT_FALSE(seen->upToDate);
   ASSERT_EQ(seen->planNotes.size(), 1u);
   EXPECT_NE(seen->planNotes[0].find("volumes/vol1"), std::string::npos);
   EXPECT_NE(seen->planNotes[0].find("irreversible"), std::string::npos);
-  EXPECT_TRUE(world.azure.writes().empty());
+  EXPECT_TRUE(world.client.writes().empty());
 }
 
 }  // namespace
-}  // namespace anf::reconcilers::flows
+}  // namespace anf::reconcilers

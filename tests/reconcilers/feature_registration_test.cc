@@ -1,21 +1,43 @@
-#include "reconcilers/flows/feature_registration.h"
+#include "reconcilers/feature_registration.h"
 
 #include <gtest/gtest.h>
 
-#include "tests/reconcilers/flows/fake_azure.h"
+#include "tests/reconcilers/fake_azure_client.h"
+#include "tests/reconcilers/reconcile_world.h"
 
-namespace anf::reconcilers::flows {
+namespace anf::reconcilers {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::FakeAzure;
+using testing::FakeAzureClient;
+using testing::FakeAzureStore;
 
-const FeatureRef kFeature{.tenant = "provider", .subscriptionId = testing::kProviderSub,
+const FeatureRef kFeature{.credential = "provider", .subscriptionId = testing::kProviderSub,
                           .name = std::string(kFeatureMigratePmkToCmk)};
 const std::string kFeaturePath = "/subscriptions/" + testing::kProviderSub +
                                  "/providers/Microsoft.Features/providers/Microsoft.NetApp/features/ANFMigratePmkToCmk";
 
 Json featureBody(const std::string& state) { return {{"properties", {{"state", state}}}}; }
+
+/// Azure with the feature in `state` (no record when empty); register answers Registering.
+struct FeatureAzure {
+  FakeAzureClient client;
+  FakeAzureStore store;
+  explicit FeatureAzure(const std::string& state) {
+    if (!state.empty()) store.putArm(kFeaturePath, featureBody(state));
+    store.serve(client);
+    client.postFn = [](const std::string&, const azure::ResourceId&, std::string_view action, const Json&,
+                       const azure::RequestOptions&) -> azure::Expected<azure::ArmResult> {
+      EXPECT_EQ(action, "register");
+      return testing::armOk(featureBody("Registering"));
+    };
+  }
+};
+
+TEST(FeatureRef, IdIsTheFeatureUnderMicrosoftFeatures) {
+  EXPECT_EQ(kFeature.id().str(), kFeaturePath);
+  EXPECT_EQ(kFeature.id().providerNamespace(), "Microsoft.Features");
+}
 
 struct StepCase {
   std::string state;
@@ -55,55 +77,52 @@ TEST(FeatureRequeueDelay, GrowsThenCaps) {
 }
 
 TEST(FeatureGate, RegistersAnUnregisteredFeatureOnceAndAsksToComeBack) {
-  FakeAzure azure;
-  azure.onJson("GET", kFeaturePath, featureBody("NotRegistered"));
-  azure.onJson("POST", kFeaturePath + "/register", featureBody("Registering"));
-  auto wait = FeatureGate(azure).ensure(kFeature, Json::object());
+  FeatureAzure azure("NotRegistered");
+  auto wait = FeatureGate(azure.client).ensure(kFeature, Json::object());
   ASSERT_TRUE(wait.has_value()) << wait.error().message;
   ASSERT_TRUE(wait->has_value());
   EXPECT_EQ((*wait)->requeueAfter, 15s);
   EXPECT_FALSE((*wait)->operation.has_value());
   EXPECT_EQ((*wait)->facts["features"]["Microsoft.NetApp/ANFMigratePmkToCmk"],
             (Json{{"state", "Registering"}, {"checks", 1}}));
-  EXPECT_EQ(azure.callsTo("POST", "/register").size(), 1u);
+  EXPECT_EQ(azure.client.callsTo("POST", kFeaturePath + "/register").size(), 1u);
 }
 
 TEST(FeatureGate, WhileRegisteringOnlyReadsAndWaitsLongerEachTime) {
-  FakeAzure azure;
-  azure.onJson("GET", kFeaturePath, featureBody("Registering"));
+  FeatureAzure azure("Registering");
   Json facts = {{"features", {{"Microsoft.NetApp/ANFMigratePmkToCmk", {{"state", "Registering"}, {"checks", 3}}}}}};
-  auto wait = FeatureGate(azure).ensure(kFeature, facts);
+  auto wait = FeatureGate(azure.client).ensure(kFeature, facts);
   ASSERT_TRUE(wait.has_value() && wait->has_value());
   EXPECT_EQ((*wait)->requeueAfter, 120s);
   EXPECT_EQ((*wait)->facts["features"]["Microsoft.NetApp/ANFMigratePmkToCmk"]["checks"], 4);
-  EXPECT_TRUE(azure.writes().empty());
+  EXPECT_TRUE(azure.client.writes().empty());
 }
 
 TEST(FeatureGate, RegisteredLetsTheFlowGoOn) {
-  FakeAzure azure;
-  azure.onJson("GET", kFeaturePath, featureBody("Registered"));
-  auto wait = FeatureGate(azure).ensure(kFeature, Json::object());
+  FeatureAzure azure("Registered");
+  auto wait = FeatureGate(azure.client).ensure(kFeature, Json::object());
   ASSERT_TRUE(wait.has_value());
   EXPECT_FALSE(wait->has_value());
-  EXPECT_TRUE(azure.writes().empty());
+  EXPECT_TRUE(azure.client.writes().empty());
 }
 
 TEST(FeatureGate, NoRecordOfTheFeatureMeansNotRegistered) {
-  FakeAzure azure;  // GET answers 404
-  auto state = FeatureGate(azure).observe(kFeature);
+  FeatureAzure azure("");  // GET answers 404
+  auto state = FeatureGate(azure.client).observe(kFeature);
   ASSERT_TRUE(state.has_value());
   EXPECT_EQ(*state, "NotRegistered");
 }
 
 TEST(FeatureGate, AzureErrorsPassThrough) {
-  FakeAzure azure;
-  azure.on("GET", kFeaturePath, [](const testing::Call&) -> Result<Reply> {
-    return std::unexpected(ReconcileError{.reason = "AuthorizationFailed", .message = "no", .errorClass = controller::ErrorClass::NeedsDocumentChange});
-  });
-  auto wait = FeatureGate(azure).ensure(kFeature, Json::object());
+  FeatureAzure azure("");
+  azure.client.getFn = [](const std::string&, const azure::ResourceId&,
+                          const azure::RequestOptions&) -> azure::Expected<azure::ArmResult> {
+    return std::unexpected(testing::azureError(403, "AuthorizationFailed", "no"));
+  };
+  auto wait = FeatureGate(azure.client).ensure(kFeature, Json::object());
   ASSERT_FALSE(wait.has_value());
   EXPECT_EQ(wait.error().reason, "AuthorizationFailed");
 }
 
 }  // namespace
-}  // namespace anf::reconcilers::flows
+}  // namespace anf::reconcilers

@@ -1,12 +1,21 @@
-#include "reconcilers/flows/feature_registration.h"
+#include "reconcilers/feature_registration.h"
 
 #include <algorithm>
 
-namespace anf::reconcilers::flows {
+#include "azure/client.h"
+#include "reconcilers/arm_calls.h"
+#include "reconcilers/documents.h"
 
-std::string FeatureRef::path() const {
-  return "/subscriptions/" + subscriptionId + "/providers/Microsoft.Features/providers/" + providerNamespace +
-         "/features/" + name;
+namespace anf::reconcilers {
+
+azure::ResourceId FeatureRef::id() const {
+  return *azure::ResourceId::parse("/subscriptions/" + subscriptionId + "/providers/Microsoft.Features/providers/" +
+                                   providerNamespace + "/features/" + name);
+}
+
+FeatureRef featureOf(const controller::Document& account, std::string_view name) {
+  const auto& azure = account.azure.value_or(controller::AzureCoordinates{});
+  return FeatureRef{.credential = credentialOf(account), .subscriptionId = azure.subscriptionId, .name = std::string(name)};
 }
 
 FeatureStep nextFeatureStep(std::string_view state) {
@@ -50,10 +59,10 @@ controller::Condition featureCondition(const FeatureRef& feature, std::string_vi
 }
 
 Result<std::string> FeatureGate::observe(const FeatureRef& feature) {
-  auto reply = azure_.arm(feature.tenant, "GET", armPath(feature.path(), "Microsoft.Features"), Json());
-  if (!reply) return std::unexpected(reply.error());
-  if (!reply->found()) return std::string("NotRegistered");
-  return reply->body.value("/properties/state"_json_pointer, std::string("NotRegistered"));
+  auto found = getIfExists(client_, feature.credential, feature.id());
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return std::string("NotRegistered");
+  return (*found)->value("/properties/state"_json_pointer, std::string("NotRegistered"));
 }
 
 Result<std::optional<controller::Outcome>> FeatureGate::ensure(const FeatureRef& feature, const Json& selfFacts) {
@@ -67,10 +76,10 @@ Result<std::optional<controller::Outcome>> FeatureGate::ensure(const FeatureRef&
   auto step = nextFeatureStep(*state);
   if (step == FeatureStep::Done) return std::optional<controller::Outcome>{};
   if (step == FeatureStep::Register) {
-    auto reply = azure_.arm(feature.tenant, "POST", armPath(feature.path() + "/register", "Microsoft.Features"),
-                            Json());
+    auto reply = await(client_.post(feature.credential, feature.id(), "register"));
     if (!reply) return std::unexpected(reply.error());
-    *state = reply->body.value("/properties/state"_json_pointer, std::string("Registering"));
+    const Json body = reply->body.is_object() ? reply->body : Json::object();
+    *state = body.value("/properties/state"_json_pointer, std::string("Registering"));
     if (nextFeatureStep(*state) == FeatureStep::Done) return std::optional<controller::Outcome>{};
   }
   features[feature.key()] = {{"state", *state}, {"checks", checks + 1}};
@@ -82,4 +91,4 @@ Result<std::optional<controller::Outcome>> FeatureGate::ensure(const FeatureRef&
   return std::optional<controller::Outcome>{std::move(outcome)};
 }
 
-}  // namespace anf::reconcilers::flows
+}  // namespace anf::reconcilers
