@@ -208,9 +208,12 @@ class CrossTenantApplicationReconciler final : public controller::Reconciler {
 
   static std::vector<CustomerStep> stepsOf(const Json& facts) {
     std::vector<CustomerStep> steps;
-    for (const auto& s : facts.value("customerSteps", Json::array()))
-      steps.push_back({.step = s.value("step", ""), .done = s["done"].is_boolean() ? std::optional<bool>(s["done"].get<bool>()) : std::nullopt,
+    for (const auto& s : facts.value("customerSteps", Json::array())) {
+      const Json done = s.value("done", Json());
+      steps.push_back({.step = s.value("step", ""),
+                       .done = done.is_boolean() ? std::optional<bool>(done.get<bool>()) : std::nullopt,
                        .detail = s.value("detail", "")});
+    }
     return steps;
   }
 
@@ -356,6 +359,9 @@ class CrossTenantApplicationReconciler final : public controller::Reconciler {
       allApproved = allApproved && *endpoint && endpointConnectionState(**endpoint) == "Approved";
     }
     steps[2].done = allApproved;
+    // The vault's permission model cannot be read from the provider tenant: name both ways of granting.
+    steps[1].detail += " On a vault with access policies (enableRbacAuthorization false) Azure ignores the role: add an "
+                       "access policy with key permissions get, encrypt, decrypt for that service principal instead.";
     for (const auto& [key, account] : context.desired.documents) {
       if (key.kind != Kind::NetAppAccount ||
           account.spec.value("/encryption/crossTenant/applicationRef"_json_pointer, std::string()) != context.document.key.name)
