@@ -28,16 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "controller/reconciler.h"
 #include "reconcilers/cross_tenant_customer.h"
 
-namespace anf::azure {
-class AzureClient;
-}
-
 namespace anf::reconcilers {
-
-using controller::Json;
 
 inline constexpr std::string_view kFederatedCredentialName = "anf-cmk-operator";
 inline constexpr std::string_view kTokenExchangeAudience = "api://AzureADTokenExchange";

@@ -6,17 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "controller/reconciler.h"
-
-namespace anf::azure {
-class AzureClient;
-}
+#include "reconcilers/arm_calls.h"  // Json, Result, AzureClient
 
 namespace anf::reconcilers {
-
-using controller::Json;
-template <typename T>
-using Result = controller::Result<T>;
 
 inline constexpr std::string_view kStepConsent = "AdminConsent";
 inline constexpr std::string_view kStepRole = "KeyVaultCryptoUser";
