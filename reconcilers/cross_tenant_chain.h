@@ -7,17 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "controller/reconciler.h"
-
-namespace anf::azure {
-class AzureClient;
-}
+#include "reconcilers/arm_calls.h"  // Json, Result, AzureClient
 
 namespace anf::reconcilers {
-
-using controller::Json;
-template <typename T>
-using Result = controller::Result<T>;
 
 /// Every link of the chain, read-only: the federatedClientId to send, or an error naming the first missing
 /// link: FeatureNotRegistered (ANFCrossTenantCMK), DependencyNotReady (the application has no applicationId

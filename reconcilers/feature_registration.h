@@ -19,18 +19,9 @@
 #include <string>
 #include <string_view>
 
-#include "azure/resource_id.h"
-#include "controller/reconciler.h"
-
-namespace anf::azure {
-class AzureClient;
-}
+#include "reconcilers/arm_calls.h"  // Json, Result, AzureClient
 
 namespace anf::reconcilers {
-
-using controller::Json;
-template <typename T>
-using Result = controller::Result<T>;
 
 inline constexpr std::string_view kNetAppNamespace = "Microsoft.NetApp";
 inline constexpr std::string_view kFeatureMigratePmkToCmk = "ANFMigratePmkToCmk";

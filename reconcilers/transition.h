@@ -31,18 +31,9 @@
 #include <string>
 #include <vector>
 
-#include "controller/reconciler.h"
-
-namespace anf::azure {
-class AzureClient;
-}
+#include "reconcilers/arm_calls.h"  // Json, Result, AzureClient
 
 namespace anf::reconcilers {
-
-using controller::Json;
-using controller::ReconcileError;
-template <typename T>
-using Result = controller::Result<T>;
 
 /// A volume as Azure reports it (from the LIST of a pool's volumes).
 struct ObservedVolume {

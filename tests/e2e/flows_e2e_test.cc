@@ -580,7 +580,9 @@ class CrossTenantOneLinkE2eTest : public CrossTenantE2eTest {
   }
   std::string roleStep() const {
     return "Assign the role Key Vault Crypto User (" + kCryptoUserRole + ") to the service principal of application " + appId_ +
-           " (anf-cmk-app) at scope " + kCustomerVault + ".";
+           " (anf-cmk-app) at scope " + kCustomerVault +
+           ". On a vault with access policies (enableRbacAuthorization false) Azure ignores the role: add an access policy "
+           "with key permissions get, encrypt, decrypt for that service principal instead.";
   }
 
   /// The account's and the application's AwaitingCustomer name exactly consent and role (what the provider

@@ -47,12 +47,13 @@ AzureError notFound(const ResourceId& id) {
 ArmResult armOk(Json body, int status) { return ArmResult{.status = status, .body = std::move(body)}; }
 
 std::optional<AzureError> FakeAzureClient::admit(std::string method, const std::string& credential, std::string target,
-                                                 Json body, bool configured, std::vector<std::string_view> graphIds) {
+                                                 Json body, bool configured, std::vector<std::string_view> required) {
   calls.push_back(FakeCall{method, credential, target, std::move(body)});
   if (std::ranges::find(credentials, credential) == credentials.end())
     return azureError(0, "UnknownCredential", "no credential named '" + credential + "' is configured");
-  if (std::ranges::any_of(graphIds, [](std::string_view id) { return id.empty(); }))
-    return azureError(400, "Request_BadRequest", "Invalid object identifier '' in " + target + ".");
+  if (std::ranges::any_of(required, [](std::string_view part) { return part.empty(); }))
+    return azureError(400, method.starts_with("graph:") ? "Request_BadRequest" : "InvalidRequestUri",
+                      "An empty segment in " + target + ".");
   if (!configured) {
     ADD_FAILURE() << "FakeAzureClient: unexpected " << method << " " << target << " (credential " << credential
                   << "): the test configured no function for it";
@@ -71,7 +72,9 @@ std::vector<FakeCall> FakeAzureClient::callsTo(std::string_view method, std::str
 std::vector<FakeCall> FakeAzureClient::writes() const {
   std::vector<FakeCall> out;
   for (const auto& call : calls)
-    if (call.method != "GET" && call.method != "LIST" && !call.method.starts_with("graph:GET")) out.push_back(call);
+    if (call.method != "GET" && call.method != "LIST" && call.method != "POLL" && call.method != "CHECK" &&
+        call.method != "graph:GET")
+      out.push_back(call);
   return out;
 }
 
@@ -84,7 +87,7 @@ pplx::task<Expected<ArmResult>> FakeAzureClient::get(const std::string& credenti
 pplx::task<Expected<std::vector<Json>>> FakeAzureClient::list(const std::string& credential, const ResourceId& parent,
                                                               std::string_view childType, RequestOptions options) {
   const std::string target = parent.str() + "/" + std::string(childType);
-  if (auto refused = admit("LIST", credential, target, nullptr, bool(listFn))) return refusal<std::vector<Json>>(*refused);
+  if (auto refused = admit("LIST", credential, target, nullptr, bool(listFn), {childType})) return refusal<std::vector<Json>>(*refused);
   return answer(listFn(credential, parent, childType, options));
 }
 
@@ -109,7 +112,7 @@ pplx::task<Expected<ArmResult>> FakeAzureClient::remove(const std::string& crede
 pplx::task<Expected<ArmResult>> FakeAzureClient::post(const std::string& credential, const ResourceId& id,
                                                       std::string_view action, Json body, RequestOptions options) {
   const std::string target = id.str() + "/" + std::string(action);
-  if (auto refused = admit("POST", credential, target, body, bool(postFn))) return refusal<ArmResult>(*refused);
+  if (auto refused = admit("POST", credential, target, body, bool(postFn), {action})) return refusal<ArmResult>(*refused);
   return answer(postFn(credential, id, action, body, options));
 }
 

@@ -4,7 +4,8 @@
 // that production would fail:
 //   - a method the test did not configure fails the test (ADD_FAILURE) and returns an error;
 //   - a credential that is not in `credentials` is UnknownCredential (the real client's refusal);
-//   - a Graph object id, app id or credential id that is empty is Graph's 400 Request_BadRequest;
+//   - an empty Graph object id, app id or credential id is Graph's 400 Request_BadRequest, an empty LIST
+//     child type or POST action ARM's 400 InvalidRequestUri (the real client would send ".../");
 //   - ids are azure::ResourceId, so a text that is not an ARM id never reaches it (ResourceId::parse
 //     refuses it first, as the callers of the real client must).
 // FakeAzureStore (below) optionally answers like an in-memory Azure: ARM resources by id (GET, PUT,
@@ -131,7 +132,7 @@ class FakeAzureClient : public azure::AzureClient {
  private:
   /// Records the call; the refusal the real client (or Graph) would give, or nullopt to go on.
   std::optional<AzureError> admit(std::string method, const std::string& credential, std::string target, Json body,
-                                  bool configured, std::vector<std::string_view> graphIds = {});
+                                  bool configured, std::vector<std::string_view> required = {});
 };
 
 /// An in-memory Azure. serve() fills every ARM and Graph function of a client that the test left

@@ -36,6 +36,32 @@ TEST(FakeAzureClient, AnEmptyGraphObjectIdIsABadRequest) {
   EXPECT_EQ(result.error().httpStatus, 400);
 }
 
+TEST(FakeAzureClient, AnEmptyActionOrChildTypeIsABadRequest) {
+  FakeAzureClient client;
+  FakeAzureStore store;
+  store.serve(client);
+  const auto vault = *ResourceId::parse(kVault);
+  EXPECT_EQ(client.list("provider", vault, "").get().error().code, "InvalidRequestUri");
+  client.postFn = [](const std::string&, const ResourceId&, std::string_view, const Json&,
+                     const RequestOptions&) -> Expected<ArmResult> { return armOk(nullptr); };
+  EXPECT_EQ(client.post("provider", vault, "").get().error().code, "InvalidRequestUri");
+  EXPECT_TRUE(client.post("provider", vault, "regenerate").get());
+}
+
+TEST(FakeAzureStore, AnAccessPolicyAddIsMergedIntoTheVault) {
+  FakeAzureClient client;
+  FakeAzureStore store;
+  store.serve(client);
+  const auto vault = *ResourceId::parse(kVault);
+  EXPECT_TRUE(client.put("provider", vault.child("accessPolicies", "add"), {{"properties", {{"accessPolicies", {{{"objectId", "p"}}}}}}})
+                  .get()
+                  .error()
+                  .isNotFound());
+  store.putArm(kVault, {{"properties", {{"accessPolicies", Json::array()}}}});
+  ASSERT_TRUE(client.put("provider", vault.child("accessPolicies", "add"), {{"properties", {{"accessPolicies", {{{"objectId", "p"}}}}}}}).get());
+  EXPECT_EQ(store.findArm(kVault)->at("properties").at("accessPolicies").size(), 1u);
+}
+
 TEST(FakeAzureStore, AnswersLikeArm) {
   FakeAzureClient client;
   FakeAzureStore store;
