@@ -211,9 +211,31 @@ Json* findObject(const GraphCall& call, const GraphRoute& route) {
   return object;
 }
 
-/// GET or DELETE (with everything below it) of one application or service principal.
-HttpResponse objectMethods(const GraphCall& call, const GraphRoute& route, const Json& object) {
+/// Graph's PATCH: merges the body into `stored` and answers 204 No Content; the listed properties are Graph's
+/// read-only (or immutable) ones and are refused, as Graph does, when the body changes them.
+HttpResponse patchObject(const GraphCall& call, Json& stored, const std::vector<std::string>& readOnly, const std::string& type) {
+  for (const std::string& property : readOnly) {
+    if (call.body.contains(property) && call.body[property] != graphView(stored).value(property, Json())) {
+      return graphError(400, "Request_BadRequest", "Property '" + property + "' is read-only and cannot be set.", call.world);
+    }
+  }
+  if (call.body.contains("signInAudience") &&
+      std::ranges::none_of(kSignInAudiences, [&](const std::string& known) { return call.body["signInAudience"] == known; })) {
+    return graphError(400, "Request_BadRequest", "Invalid value specified for property 'signInAudience' of resource '" + type + "'.", call.world);
+  }
+  Json updated = stored;
+  for (const auto& [property, value] : call.body.items()) updated[property] = value;
+  call.world.put(updated);
+  return toHttp(Response::empty(204));
+}
+
+/// GET, PATCH or DELETE (with everything below it) of one application or service principal.
+HttpResponse objectMethods(const GraphCall& call, const GraphRoute& route, Json& object) {
   if (call.method == "GET") return entity(200, object, route.collection);
+  if (call.method == "PATCH") {
+    return patchObject(call, object, {"id", "appId", "publisherDomain", "createdDateTime", "appOwnerOrganizationId"},
+                       route.applications ? "Application" : "ServicePrincipal");
+  }
   if (call.method != "DELETE") return methodNotAllowed(call.world);
   const std::string objectWorldId = object.value("id", "");
   for (Json* child : call.world.withPrefix(objectWorldId + "/")) call.world.erase(child->value("id", ""));
@@ -270,7 +292,8 @@ Json* findCredential(World& world, const std::string& prefix, const std::string&
   return credential;
 }
 
-/// /applications/{id}/federatedIdentityCredentials[/{id}]: GET and POST on the collection, GET and DELETE on one.
+/// /applications/{id}/federatedIdentityCredentials[/{id}]: GET and POST on the collection, GET, PATCH and DELETE on
+/// one (a credential's name is immutable).
 HttpResponse credentialMethods(const GraphCall& call, const GraphRoute& route, const Json& application) {
   const std::string prefix = application.value("id", "") + "/federatedIdentityCredentials/";
   const std::string context = "applications('" + application.value("objectId", "") + "')/federatedIdentityCredentials";
@@ -282,6 +305,7 @@ HttpResponse credentialMethods(const GraphCall& call, const GraphRoute& route, c
   Json* credential = findCredential(call.world, prefix, route.credentialKey);
   if (credential == nullptr) return notFound(call.world, route.credentialKey);
   if (call.method == "GET") return toHttp(Response::json(200, graphView(*credential)));
+  if (call.method == "PATCH") return patchObject(call, *credential, {"id", "name"}, "FederatedIdentityCredential");
   if (call.method != "DELETE") return methodNotAllowed(call.world);
   call.world.erase(credential->value("id", ""));
   return toHttp(Response::empty(204));

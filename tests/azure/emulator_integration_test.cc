@@ -370,6 +370,37 @@ TEST_F(AzureAgainstEmulator, GraphDeletesAnApplicationWithItsFederatedCredential
   EXPECT_GE(loggedWithStatus(204, "DELETE"), 1) << "the DELETE reached Graph";
 }
 
+// A federated credential whose subject drifted is repaired in place (issue 13 item 6): PATCH reaches Graph, which
+// answers 204 and refuses a change of the immutable name.
+TEST_F(AzureAgainstEmulator, GraphPatchesAnApplicationAndAFederatedCredential) {
+  auto azure = client(config({secretFileCredential("provider")}));
+  auto app = azure->createApplication("provider", "it-anf-cmk-patched", "AzureADMyOrg").get();
+  ASSERT_TRUE(app) << app.error().str();
+  const std::string objectId = app->value("id", "");
+  auto fic = addCredential(*azure, objectId, "30000000-0000-4000-8000-0000000000f0");
+  ASSERT_TRUE(fic) << fic.error().str();
+
+  auto audience = azure->updateApplication("provider", objectId, {{"signInAudience", "AzureADMultipleOrgs"}}).get();
+  ASSERT_TRUE(audience) << audience.error().str();
+  auto found = azure->findApplicationByAppId("provider", app->value("appId", "")).get();
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((**found).value("signInAudience", ""), "AzureADMultipleOrgs");
+
+  const std::string credentialId = fic->value("id", "");
+  auto subject = azure->updateFederatedIdentityCredential("provider", objectId, credentialId,
+                                                          {{"subject", "30000000-0000-4000-8000-0000000000f1"}}).get();
+  ASSERT_TRUE(subject) << subject.error().str();
+  auto fics = azure->listFederatedIdentityCredentials("provider", objectId).get();
+  ASSERT_TRUE(fics) << fics.error().str();
+  ASSERT_EQ(fics->size(), 1u);
+  EXPECT_EQ((*fics)[0].value("subject", ""), "30000000-0000-4000-8000-0000000000f1");
+  EXPECT_GE(loggedWithStatus(204, "PATCH"), 2) << "both PATCHes reached Graph";
+
+  auto renamed = azure->updateFederatedIdentityCredential("provider", objectId, credentialId, {{"name", "other"}}).get();
+  ASSERT_FALSE(renamed);
+  EXPECT_EQ(renamed.error().httpStatus, 400) << renamed.error().str();
+}
+
 // Exercises every credential kind, an error body, a token refresh and Graph at debug level, then
 // greps the logs for every secret and token the test knows.
 TEST_F(AzureAgainstEmulator, DebugLogsHoldNoSecretOrToken) {
