@@ -108,6 +108,9 @@ class World {
   std::vector<Tenant> tenants;
   std::chrono::seconds lroDuration{1};
   std::chrono::seconds featureRegistrationDelay{2};
+  /// Limits raised by a support request, per lower-cased subscription id: {"Microsoft.NetApp": {limit: value}}
+  /// (netapp_limits.h names them). Set by the world file, persisted with the state.
+  Json subscriptionLimits = Json::object();
 
   /// The stored resource, or nullptr. Ids compare case-insensitively.
   Json* find(const std::string& id);

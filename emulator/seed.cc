@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "emulator/log.h"
+#include "emulator/providers/netapp_limits.h"
 #include "emulator/service.h"
 
 #include <spdlog/spdlog.h>
@@ -155,6 +156,9 @@ std::expected<void, std::string> Service::seed(const Json& description, bool fal
       Tenant tenant{entry.at("tenantId").get<std::string>(), entry.value("name", ""), {}, {}};
       for (const auto& subscription : entry.value("subscriptions", Json::array())) {
         tenant.subscriptions.push_back(subscription.is_object() ? subscription.at("subscriptionId").get<std::string>() : subscription.get<std::string>());
+        if (subscription.is_object() && subscription.contains("netAppLimits")) {
+          if (auto raised = raiseLimits(tenant.subscriptions.back(), subscription["netAppLimits"]); !raised) return raised;
+        }
       }
       for (const auto& principal : entry.value("principals", Json::array())) {
         tenant.principals.push_back({principal.value("name", ""), principal.at("clientId").get<std::string>(),
@@ -183,6 +187,13 @@ std::expected<void, std::string> Service::seed(const Json& description, bool fal
   } catch (const Json::exception& error) {
     return std::unexpected(std::string("the world description is malformed: ") + error.what());
   }
+  return {};
+}
+
+std::expected<void, std::string> Service::raiseLimits(const std::string& subscriptionId, const Json& netAppLimits) {
+  std::string problem = netapplimits::checkRaisedLimits(netAppLimits);
+  if (!problem.empty()) return std::unexpected("subscription " + subscriptionId + ": " + problem);
+  world_.subscriptionLimits[toLower(subscriptionId)]["Microsoft.NetApp"] = netAppLimits;
   return {};
 }
 

@@ -169,7 +169,8 @@ Json World::toJson() const {
   }
   Json resources = Json::array();
   for (const auto& key : order_) resources.push_back(resources_.at(key));
-  return {{"clockOffsetSeconds", clock.offset().count()}, {"counter", counter_}, {"tenants", tenantList}, {"resources", resources}};
+  return {{"clockOffsetSeconds", clock.offset().count()}, {"counter", counter_}, {"tenants", tenantList}, {"resources", resources},
+          {"subscriptionLimits", subscriptionLimits}};
 }
 
 void World::loadJson(const Json& state) {
@@ -184,6 +185,7 @@ void World::loadJson(const Json& state) {
     tenants.push_back(std::move(tenant));
   }
   for (const auto& resource : state.value("resources", Json::array())) put(resource);
+  subscriptionLimits = state.value("subscriptionLimits", Json::object());
   counter_ = state.value("counter", std::uint64_t{0});
   auto offset = std::chrono::seconds(state.value("clockOffsetSeconds", std::int64_t{0}));
   clock.advance(offset - clock.offset());

@@ -8,6 +8,7 @@
 #include "emulator/providers/features.h"
 #include "emulator/providers/key_access.h"
 #include "emulator/providers/key_checks.h"
+#include "emulator/providers/netapp_limits.h"
 #include "emulator/providers/private_link.h"
 
 namespace anf::emulator {
@@ -19,9 +20,7 @@ constexpr const char* kVolumeType = "Microsoft.NetApp/netAppAccounts/capacityPoo
 constexpr const char* kIdentityType = "Microsoft.ManagedIdentity/userAssignedIdentities";
 constexpr const char* kKeyVault = "Microsoft.KeyVault";
 constexpr const char* kNetApp = "Microsoft.NetApp";
-constexpr std::int64_t kTiB = 1099511627776;
-constexpr std::int64_t kMinVolumeBytes = 53687091200;
-constexpr std::int64_t kMaxVolumeBytes = 2638827906662400;
+constexpr std::int64_t kTiB = netapplimits::kTiB;
 
 using arm::Error;
 namespace kc = keychecks;
@@ -406,6 +405,11 @@ class NetAppProvider final : public ResourceProvider {
     Json desired;
     if (request.method == "PUT") {
       if (auto bad = arm::checkLocation(request.body)) return *bad;
+      if (!existing) {
+        if (auto refused = netapplimits::newAccountRefusal(world, path.subscriptionId, request.body.value("location", std::string{}))) {
+          return refused->toResponse();
+        }
+      }
       desired = writableAccount(request.body);
     } else {
       desired = writableAccount(*existing);
@@ -745,10 +749,7 @@ class NetAppProvider final : public ResourceProvider {
     for (const char* key : {"size", "serviceLevel", "qosType", "coolAccess", "customThroughputMibps", "encryptionType"}) {
       if (requested.contains(key)) properties[key] = requested[key];
     }
-    if (!properties["size"].is_number_integer() || properties["size"].get<std::int64_t>() < kTiB || properties["size"].get<std::int64_t>() % kTiB != 0) {
-      return arm::badRequest("InvalidPoolSize", "The capacity pool size must be a multiple of 1 TiB (1099511627776 bytes) and at least 1 TiB.",
-                             "properties.size");
-    }
+    if (auto refused = netapplimits::poolRefusal(world, *account, existing, id, properties)) return refused->toResponse();
     static const std::vector<std::string> kLevels{"Standard", "Premium", "Ultra", "StandardZRS", "Flexible"};
     std::string level = properties.value("serviceLevel", std::string{});
     if (std::ranges::find(kLevels, level) == kLevels.end()) {
@@ -865,10 +866,7 @@ class NetAppProvider final : public ResourceProvider {
         }
       }
     }
-    const Json& threshold = properties["usageThreshold"];
-    if (!threshold.is_number_integer() || threshold.get<std::int64_t>() < kMinVolumeBytes || threshold.get<std::int64_t>() > kMaxVolumeBytes) {
-      return std::unexpected(invalid("InvalidUsageThreshold", "usageThreshold must be between 53687091200 (50 GiB) and 2638827906662400 bytes."));
-    }
+    if (auto refused = netapplimits::volumeRefusal(world, pool, existing, path.resourceId(), properties)) return std::unexpected(*refused);
     std::string subnetId = properties.value("subnetId", std::string{});
     Json* subnet = arm::findTyped(world, subnetId, privatelink::kSubnetType);
     if (subnet == nullptr) return std::unexpected(invalid("InvalidSubnetId", "The subnet '" + subnetId + "' was not found."));
