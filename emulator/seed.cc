@@ -170,6 +170,11 @@ std::expected<void, std::string> Service::seed(const Json& description, bool fal
     for (const auto& tenant : world_.tenants) {
       for (const auto& principal : tenant.principals) addGraphPrincipal(tenant, principal);
     }
+    if (description.contains("operationSeconds")) {
+      auto durations = operationDurationsOf(description["operationSeconds"]);
+      if (!durations) return std::unexpected("operationSeconds: " + durations.error());
+      world_.operationDurations = std::move(*durations);
+    }
     for (const auto& issuer : description.value("workloadIdentityIssuers", Json::array())) {
       externalIssuers_.push_back({issuer.at("issuer").get<std::string>(), issuer.at("publicKeyPem").get<std::string>()});
     }
@@ -218,10 +223,12 @@ std::expected<void, std::string> Service::applyResource(const std::string& id, c
     }
   }
   auto lroDuration = world_.lroDuration;
+  auto durations = std::exchange(world_.operationDurations, {});
   world_.lroDuration = std::chrono::seconds(0);
   Response response = dispatchArm(request, true);
   runDueOperations();
   world_.lroDuration = lroDuration;
+  world_.operationDurations = std::move(durations);
   if (response.status < 400) return {};
   std::string reason = std::to_string(response.status) + " " + response.body.dump();
   if (!fallbackOnProviderError) return std::unexpected("PUT " + id + " failed: " + reason);

@@ -24,6 +24,11 @@ std::expected<emulator::Options, std::string> emulatorOptions(const ParsedArgs& 
       return std::unexpected(std::string("--") + flag + " must be a number of seconds");
     }
   }
+  if (args.has("operation-seconds")) {
+    auto durations = emulator::parseOperationDurations(args.get("operation-seconds"));
+    if (!durations) return std::unexpected("--operation-seconds: " + durations.error());
+    options.operationDurations = std::move(*durations);
+  }
   for (auto [flag, target] : {std::pair{"throttle-reads", &options.throttle.reads}, {"throttle-writes", &options.throttle.writes},
                               {"throttle-deletes", &options.throttle.deletes}}) {
     if (!args.has(flag)) continue;
@@ -73,7 +78,11 @@ Command emulatorCommand() {
           {.name = "state", .valueName = "FILE", .help = "persist state here across restarts"},
           {.name = "ca-out", .valueName = "FILE", .help = "where to write the CA certificate (PEM)"},
           {.name = "insecure-http", .help = "serve plain HTTP instead of HTTPS"},
-          {.name = "lro-seconds", .valueName = "N", .help = "duration of long-running operations", .defaultValue = "1"},
+          {.name = "lro-seconds", .valueName = "N", .help = "unit of long-running operation durations (an account takes 1x)", .defaultValue = "1"},
+          {.name = "operation-seconds", .valueName = "KIND=N,...",
+           .help = "duration per operation kind (account, renewCredentials, pool, privateEndpoint, changeKeyVault, transitionToCmk, "
+                   "volume, roleAssignmentPropagation); others take their share of --lro-seconds (volume 3x, pool 1.5x, ...; "
+                   "roleAssignmentPropagation 0)"},
           {.name = "feature-registration-seconds", .valueName = "N", .help = "Registering to Registered delay", .defaultValue = "2"},
           {.name = "throttle-reads", .valueName = "B:R", .help = "per-subscription read bucket size and refill per second", .defaultValue = "250:25"},
           {.name = "throttle-writes", .valueName = "B:R", .help = "per-subscription write bucket size and refill per second", .defaultValue = "200:10"},

@@ -204,6 +204,8 @@ LongRunningOperation operationFor(const Json& resource, LongRunningOperation::Po
   operation.providerNamespace = kNetApp;
   operation.location = resource.value("location", std::string("eastus"));
   operation.resourceId = id;
+  std::string type = resource.value("type", std::string{});
+  operation.kind = type == kVolumeType ? "volume" : type == kPoolType ? "pool" : "account";
   operation.poll = poll;
   operation.initialStatus = status;
   operation.initialBody = arm::publicView(resource);
@@ -620,6 +622,7 @@ class NetAppProvider final : public ResourceProvider {
   Response renewCredentials(Context& context, Json& account) {
     std::string id = account.value("id", std::string{});
     LongRunningOperation operation = operationFor(account, LongRunningOperation::Poll::Location, 202);
+    operation.kind = "renewCredentials";
     operation.initialBody = nullptr;
     operation.finalBody = nullptr;
     operation.complete = [id](World& w) -> std::optional<Json> {
@@ -650,6 +653,7 @@ class NetAppProvider final : public ResourceProvider {
     }
     std::string id = account.value("id", std::string{});
     LongRunningOperation operation = operationFor(account, LongRunningOperation::Poll::Both, 202);
+    operation.kind = "transitionToCmk";
     operation.initialBody = nullptr;
     operation.finalBody = nullptr;
     operation.complete = [id, vnetId, endpointId](World& w) -> std::optional<Json> {
@@ -693,6 +697,7 @@ class NetAppProvider final : public ResourceProvider {
     }
     std::string vaultId = target->vault->value("id", std::string{});
     LongRunningOperation operation = operationFor(account, LongRunningOperation::Poll::Location, 202);
+    operation.kind = "changeKeyVault";
     operation.initialBody = nullptr;
     operation.finalBody = nullptr;
     operation.complete = [id, vaultId, uri, keyName, endpoints](World& w) -> std::optional<Json> {
