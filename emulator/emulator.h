@@ -45,6 +45,7 @@ struct Options {
   std::chrono::seconds featureRegistrationDelay{2};
   /// Per operation kind (operationKinds() in provider.h), over the world file's operationSeconds.
   std::map<std::string, std::chrono::milliseconds> operationDurations;
+  bool serialVolumeCreation = false;  // World::serialVolumeCreation
   ThrottleLimits throttle;
   int threads = 2;
   std::string logLevel = "info";  // of the stderr log: trace, debug, info, warn, error, off

@@ -116,6 +116,9 @@ class World {
   /// share of it (operationKinds()).
   std::chrono::seconds lroDuration{1};
   std::chrono::seconds featureRegistrationDelay{2};
+  /// ANF fails a volume creation while another runs in the account (--serial-volume-creation, the world file's
+  /// serialVolumeCreation); off by default.
+  bool serialVolumeCreation = false;
   /// Durations set per operation kind (--operation-seconds, the world file's operationSeconds).
   std::map<std::string, std::chrono::milliseconds> operationDurations;
   /// How long an operation of `kind` takes: its own duration, else its share of lroDuration.

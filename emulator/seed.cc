@@ -175,6 +175,7 @@ std::expected<void, std::string> Service::seed(const Json& description, bool fal
       if (!durations) return std::unexpected("operationSeconds: " + durations.error());
       world_.operationDurations = std::move(*durations);
     }
+    world_.serialVolumeCreation = description.value("serialVolumeCreation", false);
     for (const auto& issuer : description.value("workloadIdentityIssuers", Json::array())) {
       externalIssuers_.push_back({issuer.at("issuer").get<std::string>(), issuer.at("publicKeyPem").get<std::string>()});
     }

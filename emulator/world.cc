@@ -196,7 +196,8 @@ Json World::toJson() const {
   Json resources = Json::array();
   for (const auto& key : order_) resources.push_back(resources_.at(key));
   return {{"clockOffsetSeconds", clock.offset().count()}, {"counter", counter_}, {"tenants", tenantList}, {"resources", resources},
-          {"subscriptionLimits", subscriptionLimits}, {"operationMilliseconds", durationsJson()}};
+          {"subscriptionLimits", subscriptionLimits}, {"operationMilliseconds", durationsJson()},
+          {"serialVolumeCreation", serialVolumeCreation}};
 }
 
 void World::loadJson(const Json& state) {
@@ -212,6 +213,7 @@ void World::loadJson(const Json& state) {
   }
   for (const auto& resource : state.value("resources", Json::array())) put(resource);
   subscriptionLimits = state.value("subscriptionLimits", Json::object());
+  serialVolumeCreation = state.value("serialVolumeCreation", false);
   operationDurations.clear();
   for (const auto& [kind, ms] : state.value("operationMilliseconds", Json::object()).items()) {
     operationDurations[kind] = std::chrono::milliseconds(ms.get<std::int64_t>());

@@ -15,6 +15,7 @@ std::expected<emulator::Options, std::string> emulatorOptions(const ParsedArgs& 
   options.stateFile = args.get("state");
   options.caOut = args.get("ca-out");
   options.insecureHttp = args.has("insecure-http");
+  options.serialVolumeCreation = args.has("serial-volume-creation");
   options.logLevel = args.get("log-level", options.logLevel);
   for (auto [flag, target] : {std::pair{"lro-seconds", &options.lroDuration}, {"feature-registration-seconds", &options.featureRegistrationDelay}}) {
     if (!args.has(flag)) continue;
@@ -83,6 +84,7 @@ Command emulatorCommand() {
            .help = "duration per operation kind (account, renewCredentials, pool, privateEndpoint, changeKeyVault, transitionToCmk, "
                    "volume, roleAssignmentPropagation); others take their share of --lro-seconds (volume 3x, pool 1.5x, ...; "
                    "roleAssignmentPropagation 0)"},
+          {.name = "serial-volume-creation", .help = "fail a volume creation while another runs in the account, as ANF may"},
           {.name = "feature-registration-seconds", .valueName = "N", .help = "Registering to Registered delay", .defaultValue = "2"},
           {.name = "throttle-reads", .valueName = "B:R", .help = "per-subscription read bucket size and refill per second", .defaultValue = "250:25"},
           {.name = "throttle-writes", .valueName = "B:R", .help = "per-subscription write bucket size and refill per second", .defaultValue = "200:10"},

@@ -67,6 +67,49 @@ Response anotherOperation(const std::string& id) {
                          "Another operation is in progress on resource '" + id + "'. Retry once it has completed.");
 }
 
+/// ARM's answer to a write to a resource whose provisioningState is not terminal (its last operation runs), in
+/// Azure's words as quoted for an ANF volume in Azure/az-hop issue #265.
+Response requestConflict(const std::string& id) {
+  return Response::error(409, "RequestConflict",
+                         "Cannot modify resource with id '" + id + "' because the resource entity provisioning state is not terminal. "
+                         "Please wait for the provisioning state to become terminal and then retry the request.");
+}
+
+bool provisioningTerminal(const Json& resource) {
+  std::string state = arm::stringAt(resource, "/properties/provisioningState", "Succeeded");
+  return state == "Succeeded" || state == "Failed" || state == "Canceled";
+}
+
+/// The answer to a write to a pool or volume while an operation runs: on the resource itself ARM's RequestConflict,
+/// below it (a pool while one of its volumes changes) AnotherOperationInProgress; nullopt when none runs. Accounts
+/// keep AnotherOperationInProgress for both (netapp.h): no public quote shows ARM's guard on a NetApp account.
+std::optional<Response> writeConflict(Context& context, const Json* existing, const std::string& id) {
+  if (existing && !provisioningTerminal(*existing)) return requestConflict(id);
+  if (context.operationInProgress(id)) return anotherOperation(id);
+  return std::nullopt;
+}
+
+/// Azure's code and words (its spelling), from Azure/azure-quickstart-templates issue #8646: "PreconditionFailed:
+/// Volume Cannot be created in a pool that is not in state succeded." The HTTP status is not quoted: 400 is ours.
+Response poolNotSucceeded() {
+  return Response::error(400, "PreconditionFailed", "Volume Cannot be created in a pool that is not in state succeded.");
+}
+
+/// Whether a volume of the account other than `volumeId` is being created.
+bool anotherVolumeCreating(World& world, const std::string& accountId, const std::string& volumeId) {
+  return std::ranges::any_of(volumesOf(world, accountId), [&](Json* volume) {
+    return !arm::sameId(volume->value("id", std::string{}), volumeId) && arm::stringAt(*volume, "/properties/provisioningState") == "Creating";
+  });
+}
+
+/// ANF's failed operation (World::serialVolumeCreation), in its words as quoted in hashicorp/terraform-provider-azurerm
+/// pull request #33215: Status "Failed", Code "Conflict", Message "Unable to create volume '...'. Another volume
+/// creation is in progress. Please try again in a few minutes."
+Error anotherVolumeCreation(const std::string& volumeName) {
+  return Error{409, "Conflict",
+               "Unable to create volume '" + volumeName + "'. Another volume creation is in progress. Please try again in a few minutes.", ""};
+}
+
 Response featureNotRegistered(const std::string& subscriptionId, const std::string& feature) {
   return arm::badRequest("FeatureNotRegistered",
                          "The subscription '" + subscriptionId + "' is not registered for the feature 'Microsoft.NetApp/" + feature +
@@ -269,7 +312,7 @@ std::optional<Response> childRequest(const Request& request, const ArmPath& path
   if (!existing && request.method != "PUT") {
     return request.method == "DELETE" ? Response::empty(204) : arm::resourceNotFound(child.type, id);
   }
-  if (context.operationInProgress(id)) return anotherOperation(id);
+  if (auto conflict = writeConflict(context, existing, id)) return conflict;
   if (request.method != "DELETE") return std::nullopt;
   if (child.nested != nullptr && !world.children(id, child.nested).empty()) {
     return Response::error(409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted.");
@@ -808,16 +851,19 @@ class NetAppProvider final : public ResourceProvider {
     std::string accountId = accountIdOf(id);
     Json* account = arm::findTyped(world, accountId, kAccountType);
     if (account == nullptr) return arm::parentNotFound(accountId);
+    if (existing == nullptr && arm::stringAt(*pool, "/properties/provisioningState") != "Succeeded") return poolNotSucceeded();
     auto next = buildVolume(world, request, path, existing, *pool, *account);
     if (!next) return next.error().toResponse();
     bool cmk = arm::iequals(arm::stringAt(*next, "/properties/encryptionKeySource"), kKeyVault);
     bool create = existing == nullptr || arm::stringAt(*existing, "/properties/provisioningState") == "Failed";
+    bool serialized = create && world.serialVolumeCreation && anotherVolumeCreating(world, accountId, id);
     Json& stored = world.put(std::move(*next));
     LongRunningOperation operation = request.method == "PUT" ? operationFor(stored, LongRunningOperation::Poll::AzureAsyncOperation, 201)
                                                              : operationFor(stored, LongRunningOperation::Poll::Location, 202);
-    operation.complete = [id, accountId, cmk, create](World& w) -> std::optional<Json> {
+    operation.complete = [id, accountId, cmk, create, serialized](World& w) -> std::optional<Json> {
       Json* volume = w.find(id);
       if (volume == nullptr) return Json{{"code", "ResourceNotFound"}, {"message", "The volume was deleted."}};
+      if (serialized) return failWith(w, id, anotherVolumeCreation(arm::lastSegment(id)), false);
       if (cmk && create) {
         Json* account = w.find(accountId);
         Json* vault = account ? accountVault(w, *account) : nullptr;
