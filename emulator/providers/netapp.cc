@@ -110,6 +110,12 @@ Error anotherVolumeCreation(const std::string& volumeName) {
                "Unable to create volume '" + volumeName + "'. Another volume creation is in progress. Please try again in a few minutes.", ""};
 }
 
+/// MiB/s a service level gives `bytes` of capacity (the ANF service levels: Standard 16, Premium 64, Ultra 128 per TiB).
+double throughputOf(const std::string& serviceLevel, std::int64_t bytes) {
+  double perTiB = serviceLevel == "Ultra" ? 128 : serviceLevel == "Premium" ? 64 : 16;
+  return perTiB * static_cast<double>(bytes) / static_cast<double>(kTiB);
+}
+
 Response featureNotRegistered(const std::string& subscriptionId, const std::string& feature) {
   return arm::badRequest("FeatureNotRegistered",
                          "The subscription '" + subscriptionId + "' is not registered for the feature 'Microsoft.NetApp/" + feature +
@@ -813,8 +819,7 @@ class NetAppProvider final : public ResourceProvider {
     properties["encryptionType"] = existing ? (*existing)["properties"].value("encryptionType", std::string("Single"))
                                             : properties.value("encryptionType", std::string("Single"));
     properties["poolId"] = existing ? (*existing)["properties"]["poolId"] : Json(world.newGuid());
-    double perTiB = level == "Ultra" ? 128 : level == "Premium" ? 64 : 16;
-    properties["totalThroughputMibps"] = perTiB * static_cast<double>(properties["size"].get<std::int64_t>() / kTiB);
+    properties["totalThroughputMibps"] = throughputOf(level, properties["size"].get<std::int64_t>());
     properties["utilizedThroughputMibps"] = properties.value("utilizedThroughputMibps", 0.0);
     properties["provisioningState"] = existing ? (request.method == "PATCH" ? "Patching" : "Updating") : "Creating";
     Json pool = existing ? *existing : Json{{"id", id}, {"name", path.names[0] + "/" + path.names[1]}, {"type", kPoolType}};
@@ -944,6 +949,12 @@ class NetAppProvider final : public ResourceProvider {
     properties["encryptionKeySource"] = keySource;
     if (keySource == kNetApp) properties.erase("keyVaultPrivateEndpointResourceId");
     properties["serviceLevel"] = properties.value("serviceLevel", arm::stringAt(pool, "/properties/serviceLevel", "Premium"));
+    // An Auto QoS volume's throughput follows its size; a Manual one keeps what was asked (0 until then).
+    if (arm::stringAt(pool, "/properties/qosType", "Auto") == "Auto") {
+      properties["throughputMibps"] = throughputOf(properties["serviceLevel"].get<std::string>(), properties["usageThreshold"].get<std::int64_t>());
+    } else {
+      properties["throughputMibps"] = properties.value("throughputMibps", Json(0));
+    }
     properties["protocolTypes"] = properties.value("protocolTypes", Json::array({"NFSv3"}));
     properties["encrypted"] = true;
     std::string fileSystemId = before.value("fileSystemId", world.newGuid());
