@@ -1,5 +1,5 @@
 // Conformance with the public REST specifications: for each x-ms-example recorded under tests/emulator/conformance
-// (netapp.json: fields, types, status codes and headers, with the example's path and commit), the emulator's
+// (netapp.json, others.json: fields, types, status codes and headers, with each example's path and commit), the emulator's
 // answer to the same operation, made against the default world, must use one of the example's status codes, send
 // the headers it names, and carry every field it shows with the same JSON type. The 200 of a PUT (a synchronous
 // update, which the emulator never answers) is compared with the resource as GET shows it once the operation ends.
@@ -110,6 +110,61 @@ std::map<std::string, Operation> netAppOperations() {
   };
 }
 
+/// A create (201) and the same PUT again (200), for the resources that answer synchronously.
+std::vector<Observation> createThenRepeat(FakeAzure& azure, const std::string& id, const Json& body) {
+  Response created = azure.call("PUT", id, body);
+  azure.settle();
+  return {{"201", created}, {"200", azure.call("PUT", id, body)}};
+}
+
+/// Key Vault, ManagedIdentity, Authorization and Resources (others.json).
+std::map<std::string, Operation> otherOperations() {
+  return {
+      {"getVault",
+       [] {
+         FakeAzure azure;
+         azure.grantAccessPolicy(vault(), kProviderTenant, kProviderAdmin);
+         return std::vector<Observation>{{"200", azure.get(vault())}};
+       }},
+      {"getKey", [] { FakeAzure azure; return std::vector<Observation>{{"200", azure.get(vault() + "/keys/anf-key")}}; }},
+      {"createKey",
+       [] {
+         FakeAzure azure;
+         return std::vector<Observation>{{"200", azure.call("PUT", vault() + "/keys/conformance-key", {{"properties", {{"kty", "RSA"}}}})}};
+       }},
+      {"updateAccessPoliciesAdd",
+       [] {
+         FakeAzure azure;
+         Json policy{{"tenantId", kProviderTenant}, {"objectId", kProviderAdmin}, {"permissions", {{"keys", {"encrypt"}}, {"secrets", {"get"}}, {"certificates", {"get"}}}}};
+         return std::vector<Observation>{{"200", azure.call("PUT", vault() + "/accessPolicies/add", {{"properties", {{"accessPolicies", {policy}}}}})}};
+       }},
+      {"IdentityCreate",
+       [] {
+         FakeAzure azure;
+         return createThenRepeat(azure, rg("/providers/Microsoft.ManagedIdentity/userAssignedIdentities/conformance-id"),
+                                 {{"location", "eastus"}, {"tags", {{"key1", "value1"}}}});
+       }},
+      {"RoleAssignments_CreateForResourceGroup",
+       [] {
+         FakeAzure azure;
+         std::string roleDefinition = std::string("/subscriptions/") + kProviderSub + "/providers/Microsoft.Authorization/roleDefinitions/" + kCryptoUser;
+         return createThenRepeat(azure, rg("/providers/Microsoft.Authorization/roleAssignments/05c5a614-a7d6-4502-b150-c2fb455033ff"),
+                                 {{"properties", {{"roleDefinitionId", roleDefinition}, {"principalId", kProviderAdmin}, {"principalType", "User"}}}});
+       }},
+      {"CreateResourceGroup",
+       [] {
+         FakeAzure azure;
+         return createThenRepeat(azure, std::string("/subscriptions/") + kProviderSub + "/resourceGroups/conformance-rg", {{"location", "eastus"}});
+       }},
+  };
+}
+
+std::map<std::string, Operation> allOperations() {
+  auto operations = netAppOperations();
+  operations.merge(otherOperations());
+  return operations;
+}
+
 Json record(const std::string& file) {
   std::ifstream in(std::string(ANF_CONFORMANCE_DIR) + "/" + file);
   return Json::parse(in);
@@ -135,15 +190,27 @@ std::vector<std::string> differences(const Json& expected, const Json& echoed, c
   return found;
 }
 
-class NetAppConformance : public ::testing::TestWithParam<std::string> {};
+/// The recorded examples, as (record file, operationId).
+std::vector<std::pair<std::string, std::string>> recordedExamples() {
+  std::vector<std::pair<std::string, std::string>> examples;
+  for (const char* file : {"netapp.json", "others.json"}) {
+    const Json recorded = record(file);
+    for (const auto& example : recorded["operations"]) examples.emplace_back(file, example["operationId"].get<std::string>());
+  }
+  return examples;
+}
 
-TEST_P(NetAppConformance, TheEmulatorAnswersAsTheExampleShows) {
-  Json operations = record("netapp.json")["operations"];
-  auto example = std::ranges::find_if(operations, [&](const Json& op) { return op["operationId"] == GetParam(); });
-  ASSERT_NE(example, operations.end()) << GetParam() << " is not recorded";
+class Conformance : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(Conformance, TheEmulatorAnswersAsTheExampleShows) {
+  const auto& [file, operationId] = GetParam();
+  Json operations = record(file)["operations"];
+  auto example = std::ranges::find_if(operations, [&](const Json& op) { return op["operationId"] == operationId; });
   const Json& responses = (*example)["responses"];
-  for (const auto& [status, response] : netAppOperations().at(GetParam())()) {
-    SCOPED_TRACE(GetParam() + " " + status + " (" + (*example)["source"]["path"].get<std::string>() + " @ " +
+  auto comparisons = allOperations();
+  ASSERT_TRUE(comparisons.contains(operationId)) << operationId << " has no comparison";
+  for (const auto& [status, response] : comparisons.at(operationId)()) {
+    SCOPED_TRACE(operationId + " " + status + " (" + (*example)["source"]["path"].get<std::string>() + " @ " +
                  (*example)["source"]["commit"].get<std::string>() + ")");
     ASSERT_EQ(std::to_string(response.status), status) << response.body.dump();
     ASSERT_TRUE(responses.contains(status)) << "the example documents no " << status;
@@ -151,21 +218,8 @@ TEST_P(NetAppConformance, TheEmulatorAnswersAsTheExampleShows) {
   }
 }
 
-TEST(NetAppConformanceRecord, EveryRecordedExampleIsCompared) {
-  auto operations = netAppOperations();
-  for (const auto& example : record("netapp.json")["operations"]) {
-    EXPECT_TRUE(operations.contains(example["operationId"].get<std::string>())) << example["operationId"] << " has no comparison";
-  }
-}
-
-std::vector<std::string> operationIds() {
-  std::vector<std::string> ids;
-  for (const auto& [id, run] : netAppOperations()) ids.push_back(id);
-  return ids;
-}
-
-INSTANTIATE_TEST_SUITE_P(Examples, NetAppConformance, ::testing::ValuesIn(operationIds()),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Examples, Conformance, ::testing::ValuesIn(recordedExamples()),
+                         [](const auto& info) { return info.param.second; });
 
 }  // namespace
 }  // namespace anf::emulator::testing
