@@ -117,7 +117,7 @@ std::vector<Observation> createThenRepeat(FakeAzure& azure, const std::string& i
   return {{"201", created}, {"200", azure.call("PUT", id, body)}};
 }
 
-/// Key Vault, ManagedIdentity, Authorization and Resources (others.json).
+/// Key Vault, ManagedIdentity, Network, Authorization, Features and Resources (others.json).
 std::map<std::string, Operation> otherOperations() {
   return {
       {"getVault",
@@ -150,6 +150,20 @@ std::map<std::string, Operation> otherOperations() {
          std::string roleDefinition = std::string("/subscriptions/") + kProviderSub + "/providers/Microsoft.Authorization/roleDefinitions/" + kCryptoUser;
          return createThenRepeat(azure, rg("/providers/Microsoft.Authorization/roleAssignments/05c5a614-a7d6-4502-b150-c2fb455033ff"),
                                  {{"properties", {{"roleDefinitionId", roleDefinition}, {"principalId", kProviderAdmin}, {"principalType", "User"}}}});
+       }},
+      {"PrivateEndpointGet",
+       [] {
+         FakeAzure azure;
+         std::string endpoint = azure.createEndpoint("pe-kv", vault());
+         return std::vector<Observation>{{"200", azure.get(endpoint)}};
+       }},
+      {"SubnetGet", [] { FakeAzure azure; return std::vector<Observation>{{"200", azure.get(subnet("anf-delegated"))}}; }},
+      {"listProviderFeatures",
+       [] {
+         FakeAzure azure;
+         azure.registerFeature("ANFMigratePmkToCmk");
+         std::string features = std::string("/subscriptions/") + kProviderSub + "/providers/Microsoft.Features/providers/Microsoft.NetApp/features";
+         return std::vector<Observation>{{"200", azure.get(features)}};
        }},
       {"CreateResourceGroup",
        [] {
