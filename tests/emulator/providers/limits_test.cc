@@ -153,6 +153,10 @@ TEST(NetAppLimits, OneDelegatedSubnetPerVnet) {
   Response second = putVolume(azure, pool("acct", "p"), "v2", 100 * kGiB, Json::object(), "anf-second");
   EXPECT_EQ(second.status, 400);
   EXPECT_EQ(second.body["error"]["code"], "SubnetDelegationLimitExceeded");
+  EXPECT_EQ(second.body["error"]["message"],
+            "Only one subnet per virtual network can be delegated to Microsoft.NetApp/volumes: virtual network '" +
+                rg("/providers/Microsoft.Network/virtualNetworks/anf-vnet") + "' already holds Azure NetApp Files volumes in subnet '" +
+                subnet("anf-delegated") + "'.");
   EXPECT_EQ(putVolume(azure, pool("acct", "p"), "v3", 100 * kGiB).status, 201) << "the first delegated subnet takes more";
 }
 
