@@ -358,7 +358,7 @@ Response Service::startOperation(LongRunningOperation&& spec, const Request& req
   operation.name = world_.newGuid();
   operation.request = request;
   operation.apiVersion = apiVersion;
-  operation.due = world_.clock.now() + world_.lroDuration;
+  operation.due = world_.clock.now() + world_.durationOf(spec.kind);
   operation.startTime = world_.clock.iso8601();
   std::string location = spec.location.empty() ? "eastus" : spec.location;
   std::string url = baseUrl_ + "/subscriptions/" + spec.subscriptionId + "/providers/" + spec.providerNamespace + "/locations/" + location +
@@ -430,7 +430,7 @@ Response Service::pollOperation(const ArmPath& path, const Request& request) {
   double percent = 100.0;
   if (running) {
     double remaining = std::chrono::duration<double>(operation.due - world_.clock.now()).count();
-    double duration = std::max(1.0, std::chrono::duration<double>(world_.lroDuration).count());
+    double duration = std::max(1.0, std::chrono::duration<double>(world_.durationOf(operation.spec.kind)).count());
     percent = std::clamp(100.0 * (1.0 - remaining / duration), 0.0, 99.0);
   }
   Json body{{"id", "/subscriptions/" + operation.spec.subscriptionId + "/providers/" + operation.spec.providerNamespace + "/locations/" +

@@ -116,6 +116,39 @@ std::expected<BucketLimit, std::string> parseBucketLimit(const std::string& text
   }
 }
 
+std::expected<std::map<std::string, std::chrono::milliseconds>, std::string> operationDurationsOf(const nlohmann::json& seconds) {
+  if (!seconds.is_object()) return std::unexpected("expected a mapping of operation kind to seconds");
+  std::map<std::string, std::chrono::milliseconds> durations;
+  for (const auto& [kind, value] : seconds.items()) {
+    bool known = std::ranges::any_of(operationKinds(), [&](const auto& entry) { return entry.first == kind; });
+    std::string kinds;
+    for (const auto& entry : operationKinds()) kinds += (kinds.empty() ? "" : ", ") + entry.first;
+    if (!known) return std::unexpected("unknown operation kind '" + kind + "' (one of " + kinds + ")");
+    if (!value.is_number() || value.get<double>() < 0) return std::unexpected(kind + " must be a number of seconds, at least 0");
+    durations[kind] = std::chrono::milliseconds(static_cast<std::int64_t>(value.get<double>() * 1000.0));
+  }
+  return durations;
+}
+
+std::expected<std::map<std::string, std::chrono::milliseconds>, std::string> parseOperationDurations(const std::string& text) {
+  nlohmann::json seconds = nlohmann::json::object();
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t comma = std::min(text.find(',', at), text.size());
+    std::string pair = text.substr(at, comma - at);
+    std::size_t equals = pair.find('=');
+    try {
+      std::size_t used = 0;
+      if (equals == std::string::npos) throw std::invalid_argument(pair);
+      seconds[pair.substr(0, equals)] = std::stod(pair.substr(equals + 1), &used);
+      if (used != pair.size() - equals - 1) throw std::invalid_argument(pair);
+    } catch (const std::exception&) {
+      return std::unexpected("expected KIND=SECONDS[,KIND=SECONDS...] (e.g. volume=240,pool=60), got '" + pair + "'");
+    }
+    at = comma + 1;
+  }
+  return operationDurationsOf(seconds);
+}
+
 std::expected<std::unique_ptr<Emulator>, std::string> Emulator::start(Options options) {
   emulatorLog()->set_level(spdlog::level::from_str(options.logLevel));
   auto listen = parseListen(options.listen);

@@ -11,6 +11,7 @@
 // otherwise the provider tenant's (the first tenant's) `admin` principal.
 #include <chrono>
 #include <expected>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct Options {
   bool insecureHttp = false;           // plain HTTP instead of HTTPS
   std::chrono::seconds lroDuration{1};
   std::chrono::seconds featureRegistrationDelay{2};
+  /// Per operation kind (operationKinds() in provider.h), over the world file's operationSeconds.
+  std::map<std::string, std::chrono::milliseconds> operationDurations;
+  bool serialVolumeCreation = false;  // World::serialVolumeCreation
   ThrottleLimits throttle;
   int threads = 2;
   std::string logLevel = "info";  // of the stderr log: trace, debug, info, warn, error, off
@@ -49,6 +53,11 @@ struct Options {
 
 /// "250:25" (bucket:perSecond) -> BucketLimit, for the --throttle-* flags.
 std::expected<BucketLimit, std::string> parseBucketLimit(const std::string& text);
+
+/// {kind: seconds} (the world file's operationSeconds) -> durations; every kind must be one of operationKinds().
+std::expected<std::map<std::string, std::chrono::milliseconds>, std::string> operationDurationsOf(const nlohmann::json& seconds);
+/// "volume=240,pool=60,transitionToCmk=120" (--operation-seconds) -> durations.
+std::expected<std::map<std::string, std::chrono::milliseconds>, std::string> parseOperationDurations(const std::string& text);
 
 /// What clients need to reach the emulator: the start-up line of `anf-cmk-operator emulator`.
 struct Endpoints {

@@ -23,6 +23,7 @@ class Clock {
  public:
   std::chrono::system_clock::time_point now() const { return std::chrono::system_clock::now() + offset_; }
   std::int64_t unixSeconds() const;
+  std::int64_t unixMilliseconds() const;
   std::string iso8601() const;  // "2026-11-23T10:00:00.0000000Z"
   void advance(std::chrono::seconds by) { offset_ += by; }
   /// How far the clock has been moved (persisted with the state).
@@ -31,6 +32,11 @@ class Clock {
  private:
   std::chrono::seconds offset_{0};
 };
+
+/// The kinds of timed operations and their default share of World::lroDuration, in Azure's proportions (volume
+/// creation the longest). "roleAssignmentPropagation" is no operation: the time a new role assignment takes to
+/// grant data actions; its share is 0 (opt-in), as the operator's tests grant and use roles at once.
+const std::vector<std::pair<std::string, double>>& operationKinds();
 
 /// `time` in UTC as ISO 8601 with seven fractional digits, as ARM writes it: "2026-11-23T10:00:00.0000000Z".
 std::string iso8601(std::chrono::system_clock::time_point time);
@@ -106,8 +112,20 @@ class World {
  public:
   Clock clock;
   std::vector<Tenant> tenants;
+  /// The unit of operation timing (--lro-seconds): an operation kind without a duration of its own takes its
+  /// share of it (operationKinds()).
   std::chrono::seconds lroDuration{1};
   std::chrono::seconds featureRegistrationDelay{2};
+  /// ANF fails a volume creation while another runs in the account (--serial-volume-creation, the world file's
+  /// serialVolumeCreation); off by default.
+  bool serialVolumeCreation = false;
+  /// Durations set per operation kind (--operation-seconds, the world file's operationSeconds).
+  std::map<std::string, std::chrono::milliseconds> operationDurations;
+  /// How long an operation of `kind` takes: its own duration, else its share of lroDuration.
+  std::chrono::milliseconds durationOf(const std::string& kind) const;
+  /// Limits raised by a support request, per lower-cased subscription id: {"Microsoft.NetApp": {limit: value}}
+  /// (netapp_limits.h names them). Set by the world file, persisted with the state.
+  Json subscriptionLimits = Json::object();
 
   /// The stored resource, or nullptr. Ids compare case-insensitively.
   Json* find(const std::string& id);
@@ -125,6 +143,7 @@ class World {
   std::string newEtag();
 
   Json toJson() const;              // --state file and GET /_emulator/state
+  Json durationsJson() const;       // operationDurations: {kind: milliseconds}
   void loadJson(const Json& state);
 
  private:
@@ -136,7 +155,7 @@ class World {
 /// A long-running operation a provider starts. The core answers the initial request, serves the
 /// operation URL under /subscriptions/{s}/providers/{ns}/locations/{loc}/operationResults/{guid}
 /// (Azure-AsyncOperation: 200 + {"status": "InProgress"|"Succeeded"|"Failed", ...}; Location: 202 until
-/// done, then finalStatus/finalBody), and runs `complete` under the world lock once world.lroDuration
+/// done, then finalStatus/finalBody), and runs `complete` under the world lock once world.durationOf(kind)
 /// has passed on the emulator clock (lazily, before any later request is handled).
 struct LongRunningOperation {
   enum class Poll { AzureAsyncOperation, Location, Both };
@@ -144,6 +163,7 @@ struct LongRunningOperation {
   std::string providerNamespace;  // "Microsoft.NetApp"
   std::string location;           // "eastus"
   std::string resourceId;         // the resource the operation acts on ("" if none)
+  std::string kind;               // of operationKinds(): what sets its duration ("": one lroDuration)
   Poll poll = Poll::AzureAsyncOperation;
   int initialStatus = 201;        // 201 or 202
   Json initialBody;               // body of the initial response (null: none)

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "emulator/log.h"
+#include "emulator/providers/netapp_limits.h"
 #include "emulator/service.h"
 
 #include <spdlog/spdlog.h>
@@ -155,6 +156,9 @@ std::expected<void, std::string> Service::seed(const Json& description, bool fal
       Tenant tenant{entry.at("tenantId").get<std::string>(), entry.value("name", ""), {}, {}};
       for (const auto& subscription : entry.value("subscriptions", Json::array())) {
         tenant.subscriptions.push_back(subscription.is_object() ? subscription.at("subscriptionId").get<std::string>() : subscription.get<std::string>());
+        if (subscription.is_object() && subscription.contains("netAppLimits")) {
+          if (auto raised = raiseLimits(tenant.subscriptions.back(), subscription["netAppLimits"]); !raised) return raised;
+        }
       }
       for (const auto& principal : entry.value("principals", Json::array())) {
         tenant.principals.push_back({principal.value("name", ""), principal.at("clientId").get<std::string>(),
@@ -166,6 +170,12 @@ std::expected<void, std::string> Service::seed(const Json& description, bool fal
     for (const auto& tenant : world_.tenants) {
       for (const auto& principal : tenant.principals) addGraphPrincipal(tenant, principal);
     }
+    if (description.contains("operationSeconds")) {
+      auto durations = operationDurationsOf(description["operationSeconds"]);
+      if (!durations) return std::unexpected("operationSeconds: " + durations.error());
+      world_.operationDurations = std::move(*durations);
+    }
+    world_.serialVolumeCreation = description.value("serialVolumeCreation", false);
     for (const auto& issuer : description.value("workloadIdentityIssuers", Json::array())) {
       externalIssuers_.push_back({issuer.at("issuer").get<std::string>(), issuer.at("publicKeyPem").get<std::string>()});
     }
@@ -183,6 +193,13 @@ std::expected<void, std::string> Service::seed(const Json& description, bool fal
   } catch (const Json::exception& error) {
     return std::unexpected(std::string("the world description is malformed: ") + error.what());
   }
+  return {};
+}
+
+std::expected<void, std::string> Service::raiseLimits(const std::string& subscriptionId, const Json& netAppLimits) {
+  std::string problem = netapplimits::checkRaisedLimits(netAppLimits);
+  if (!problem.empty()) return std::unexpected("subscription " + subscriptionId + ": " + problem);
+  world_.subscriptionLimits[toLower(subscriptionId)]["Microsoft.NetApp"] = netAppLimits;
   return {};
 }
 
@@ -207,10 +224,12 @@ std::expected<void, std::string> Service::applyResource(const std::string& id, c
     }
   }
   auto lroDuration = world_.lroDuration;
+  auto durations = std::exchange(world_.operationDurations, {});
   world_.lroDuration = std::chrono::seconds(0);
   Response response = dispatchArm(request, true);
   runDueOperations();
   world_.lroDuration = lroDuration;
+  world_.operationDurations = std::move(durations);
   if (response.status < 400) return {};
   std::string reason = std::to_string(response.status) + " " + response.body.dump();
   if (!fallbackOnProviderError) return std::unexpected("PUT " + id + " failed: " + reason);

@@ -101,6 +101,9 @@ std::expected<std::unique_ptr<Service>, std::string> Service::create(const Optio
     auto seeded = options.worldFile.empty() ? service->seedDefaultWorld() : service->seedFromYaml(options.worldFile);
     if (!seeded) return std::unexpected(seeded.error());
   }
+  // The command line's durations win over the world file's and the state's.
+  for (const auto& [kind, duration] : options.operationDurations) service->world_.operationDurations[kind] = duration;
+  service->world_.serialVolumeCreation = service->world_.serialVolumeCreation || options.serialVolumeCreation;
   if (!options.insecureHttp) {
     auto certificates = makeCertificates(service->certificates_.caKeyPem, service->certificates_.caCertPem);
     if (!certificates) return std::unexpected(certificates.error());

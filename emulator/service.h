@@ -200,6 +200,8 @@ class Service {
   std::expected<void, std::string> applyResource(const std::string& id, const std::string& apiVersion, const Json& body,
                                                  bool fallbackOnProviderError);
   void addGraphPrincipal(const Tenant& tenant, const Principal& principal);
+  /// A subscription's netAppLimits from the world file (limits a support request raises).
+  std::expected<void, std::string> raiseLimits(const std::string& subscriptionId, const Json& netAppLimits);
 
   Options options_;
   mutable std::mutex mutex_;

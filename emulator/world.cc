@@ -21,6 +21,10 @@ std::mt19937_64& randomEngine() {
 
 }  // namespace
 
+std::int64_t Clock::unixMilliseconds() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now().time_since_epoch()).count();
+}
+
 std::int64_t Clock::unixSeconds() const {
   return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
 }
@@ -157,6 +161,28 @@ std::string World::newEtag() {
   return buffer;
 }
 
+const std::vector<std::pair<std::string, double>>& operationKinds() {
+  // Azure's order of magnitude: an account in seconds, pools and private endpoints in about a minute, the key
+  // vault operations in minutes, a volume in several minutes.
+  static const std::vector<std::pair<std::string, double>> kinds{
+      {"account", 1},         {"renewCredentials", 1}, {"pool", 1.5},   {"privateEndpoint", 1.5},
+      {"changeKeyVault", 2},  {"transitionToCmk", 2},  {"volume", 3},   {"roleAssignmentPropagation", 0}};
+  return kinds;
+}
+
+std::chrono::milliseconds World::durationOf(const std::string& kind) const {
+  if (auto set = operationDurations.find(kind); set != operationDurations.end()) return set->second;
+  double share = 1;
+  for (const auto& [name, proportion] : operationKinds()) share = name == kind ? proportion : share;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(share * 1000.0 * static_cast<double>(lroDuration.count())));
+}
+
+Json World::durationsJson() const {
+  Json durations = Json::object();
+  for (const auto& [kind, duration] : operationDurations) durations[kind] = duration.count();
+  return durations;
+}
+
 Json World::toJson() const {
   Json tenantList = Json::array();
   for (const auto& tenant : tenants) {
@@ -169,7 +195,9 @@ Json World::toJson() const {
   }
   Json resources = Json::array();
   for (const auto& key : order_) resources.push_back(resources_.at(key));
-  return {{"clockOffsetSeconds", clock.offset().count()}, {"counter", counter_}, {"tenants", tenantList}, {"resources", resources}};
+  return {{"clockOffsetSeconds", clock.offset().count()}, {"counter", counter_}, {"tenants", tenantList}, {"resources", resources},
+          {"subscriptionLimits", subscriptionLimits}, {"operationMilliseconds", durationsJson()},
+          {"serialVolumeCreation", serialVolumeCreation}};
 }
 
 void World::loadJson(const Json& state) {
@@ -184,6 +212,12 @@ void World::loadJson(const Json& state) {
     tenants.push_back(std::move(tenant));
   }
   for (const auto& resource : state.value("resources", Json::array())) put(resource);
+  subscriptionLimits = state.value("subscriptionLimits", Json::object());
+  serialVolumeCreation = state.value("serialVolumeCreation", false);
+  operationDurations.clear();
+  for (const auto& [kind, ms] : state.value("operationMilliseconds", Json::object()).items()) {
+    operationDurations[kind] = std::chrono::milliseconds(ms.get<std::int64_t>());
+  }
   counter_ = state.value("counter", std::uint64_t{0});
   auto offset = std::chrono::seconds(state.value("clockOffsetSeconds", std::int64_t{0}));
   clock.advance(offset - clock.offset());

@@ -15,6 +15,7 @@ std::expected<emulator::Options, std::string> emulatorOptions(const ParsedArgs& 
   options.stateFile = args.get("state");
   options.caOut = args.get("ca-out");
   options.insecureHttp = args.has("insecure-http");
+  options.serialVolumeCreation = args.has("serial-volume-creation");
   options.logLevel = args.get("log-level", options.logLevel);
   for (auto [flag, target] : {std::pair{"lro-seconds", &options.lroDuration}, {"feature-registration-seconds", &options.featureRegistrationDelay}}) {
     if (!args.has(flag)) continue;
@@ -23,6 +24,11 @@ std::expected<emulator::Options, std::string> emulatorOptions(const ParsedArgs& 
     } catch (const std::exception&) {
       return std::unexpected(std::string("--") + flag + " must be a number of seconds");
     }
+  }
+  if (args.has("operation-seconds")) {
+    auto durations = emulator::parseOperationDurations(args.get("operation-seconds"));
+    if (!durations) return std::unexpected("--operation-seconds: " + durations.error());
+    options.operationDurations = std::move(*durations);
   }
   for (auto [flag, target] : {std::pair{"throttle-reads", &options.throttle.reads}, {"throttle-writes", &options.throttle.writes},
                               {"throttle-deletes", &options.throttle.deletes}}) {
@@ -73,7 +79,12 @@ Command emulatorCommand() {
           {.name = "state", .valueName = "FILE", .help = "persist state here across restarts"},
           {.name = "ca-out", .valueName = "FILE", .help = "where to write the CA certificate (PEM)"},
           {.name = "insecure-http", .help = "serve plain HTTP instead of HTTPS"},
-          {.name = "lro-seconds", .valueName = "N", .help = "duration of long-running operations", .defaultValue = "1"},
+          {.name = "lro-seconds", .valueName = "N", .help = "unit of long-running operation durations (an account takes 1x)", .defaultValue = "1"},
+          {.name = "operation-seconds", .valueName = "KIND=N,...",
+           .help = "duration per operation kind (account, renewCredentials, pool, privateEndpoint, changeKeyVault, transitionToCmk, "
+                   "volume, roleAssignmentPropagation); others take their share of --lro-seconds (volume 3x, pool 1.5x, ...; "
+                   "roleAssignmentPropagation 0)"},
+          {.name = "serial-volume-creation", .help = "fail a volume creation while another runs in the account, as ANF may"},
           {.name = "feature-registration-seconds", .valueName = "N", .help = "Registering to Registered delay", .defaultValue = "2"},
           {.name = "throttle-reads", .valueName = "B:R", .help = "per-subscription read bucket size and refill per second", .defaultValue = "250:25"},
           {.name = "throttle-writes", .valueName = "B:R", .help = "per-subscription write bucket size and refill per second", .defaultValue = "200:10"},

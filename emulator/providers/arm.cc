@@ -102,6 +102,16 @@ Json publicView(const Json& resource) {
   return view;
 }
 
+Json systemData(const Request& request, const Json* existing, const std::string& now) {
+  std::string by = request.caller.appId.empty() ? request.caller.objectId : request.caller.appId;
+  Json data{{"lastModifiedBy", by}, {"lastModifiedByType", "Application"}, {"lastModifiedAt", now}};
+  const Json before = existing ? existing->value("systemData", Json::object()) : Json::object();
+  data["createdBy"] = before.value("createdBy", by);
+  data["createdByType"] = before.value("createdByType", std::string("Application"));
+  data["createdAt"] = before.value("createdAt", now);
+  return data;
+}
+
 void mergePatch(Json& target, const Json& patch) {
   if (!patch.is_object()) {
     target = patch;

@@ -48,6 +48,9 @@ bool isGuid(std::string_view text);
 
 /// The resource without its internal ("_...") top-level keys.
 Json publicView(const Json& resource);
+/// ARM's systemData for a write by the request's caller at `now`, keeping the creation of `existing` (the Key Vault
+/// example getVault shows it): an application caller is named by its appId, createdByType "Application".
+Json systemData(const Request& request, const Json* existing, const std::string& now);
 /// RFC 7386 JSON merge patch of `patch` onto `target` (null deletes a key).
 void mergePatch(Json& target, const Json& patch);
 /// The request with null members removed from its body: for PUT and most PATCH bodies, a null field

@@ -261,7 +261,9 @@ class AuthorizationProvider final : public ResourceProvider {
                       {"createdOn", now},
                       {"updatedOn", now},
                       {"createdBy", request.caller.objectId},
-                      {"updatedBy", request.caller.objectId}}}};
+                      {"updatedBy", request.caller.objectId}}},
+                    // When the grant has propagated: key access checks (key_access.cc) ignore it until then.
+                    {"_grantsFromMs", world.clock.unixMilliseconds() + world.durationOf("roleAssignmentPropagation").count()}};
     return arm::ok(world.put(std::move(assignment)), 201);
   }
 };

@@ -165,6 +165,7 @@ std::string missingKeyAccess(World& world, const Json& vault, const std::string&
   std::vector<Json> roles;
   for (Json* assignment : world.withPrefix("/")) {
     if (!arm::iequals(assignment->value("type", std::string{}), kRoleAssignmentType)) continue;
+    if (assignment->value("_grantsFromMs", std::int64_t{0}) > world.clock.unixMilliseconds()) continue;  // still propagating
     const Json& properties = (*assignment)["properties"];
     if (!arm::iequals(properties.value("principalId", std::string{}), objectId)) continue;
     if (!arm::isAtOrBelow(vaultId, properties.value("scope", std::string{}))) continue;

@@ -175,6 +175,7 @@ class KeyVaultProvider final : public ResourceProvider {
     if (request.body.contains("location")) vault["location"] = request.body["location"];
     if (request.body.contains("tags") || request.method == "PUT") vault["tags"] = request.body.value("tags", Json::object());
     vault["properties"] = properties;
+    vault["systemData"] = arm::systemData(request, existing, world.clock.iso8601());
     vault["etag"] = world.newEtag();
     return withEtag(renderVault(world, world.put(std::move(vault))), existing ? 200 : 201);
   }

@@ -8,6 +8,7 @@
 #include "emulator/providers/features.h"
 #include "emulator/providers/key_access.h"
 #include "emulator/providers/key_checks.h"
+#include "emulator/providers/netapp_limits.h"
 #include "emulator/providers/private_link.h"
 
 namespace anf::emulator {
@@ -19,9 +20,7 @@ constexpr const char* kVolumeType = "Microsoft.NetApp/netAppAccounts/capacityPoo
 constexpr const char* kIdentityType = "Microsoft.ManagedIdentity/userAssignedIdentities";
 constexpr const char* kKeyVault = "Microsoft.KeyVault";
 constexpr const char* kNetApp = "Microsoft.NetApp";
-constexpr std::int64_t kTiB = 1099511627776;
-constexpr std::int64_t kMinVolumeBytes = 53687091200;
-constexpr std::int64_t kMaxVolumeBytes = 2638827906662400;
+constexpr std::int64_t kTiB = netapplimits::kTiB;
 
 using arm::Error;
 namespace kc = keychecks;
@@ -66,6 +65,55 @@ std::vector<std::pair<std::string, std::string>> cmkVnets(World& world, const st
 Response anotherOperation(const std::string& id) {
   return Response::error(409, "AnotherOperationInProgress",
                          "Another operation is in progress on resource '" + id + "'. Retry once it has completed.");
+}
+
+/// ARM's answer to a write to a resource whose provisioningState is not terminal (its last operation runs), in
+/// Azure's words as quoted for an ANF volume in Azure/az-hop issue #265.
+Response requestConflict(const std::string& id) {
+  return Response::error(409, "RequestConflict",
+                         "Cannot modify resource with id '" + id + "' because the resource entity provisioning state is not terminal. "
+                         "Please wait for the provisioning state to become terminal and then retry the request.");
+}
+
+bool provisioningTerminal(const Json& resource) {
+  std::string state = arm::stringAt(resource, "/properties/provisioningState", "Succeeded");
+  return state == "Succeeded" || state == "Failed" || state == "Canceled";
+}
+
+/// The answer to a write to a pool or volume while an operation runs: on the resource itself ARM's RequestConflict,
+/// below it (a pool while one of its volumes changes) AnotherOperationInProgress; nullopt when none runs. Accounts
+/// keep AnotherOperationInProgress for both (netapp.h): no public quote shows ARM's guard on a NetApp account.
+std::optional<Response> writeConflict(Context& context, const Json* existing, const std::string& id) {
+  if (existing && !provisioningTerminal(*existing)) return requestConflict(id);
+  if (context.operationInProgress(id)) return anotherOperation(id);
+  return std::nullopt;
+}
+
+/// Azure's code and words (its spelling), from Azure/azure-quickstart-templates issue #8646: "PreconditionFailed:
+/// Volume Cannot be created in a pool that is not in state succeded." The HTTP status is not quoted: 400 is ours.
+Response poolNotSucceeded() {
+  return Response::error(400, "PreconditionFailed", "Volume Cannot be created in a pool that is not in state succeded.");
+}
+
+/// Whether a volume of the account other than `volumeId` is being created.
+bool anotherVolumeCreating(World& world, const std::string& accountId, const std::string& volumeId) {
+  return std::ranges::any_of(volumesOf(world, accountId), [&](Json* volume) {
+    return !arm::sameId(volume->value("id", std::string{}), volumeId) && arm::stringAt(*volume, "/properties/provisioningState") == "Creating";
+  });
+}
+
+/// ANF's failed operation (World::serialVolumeCreation), in its words as quoted in hashicorp/terraform-provider-azurerm
+/// pull request #33215: Status "Failed", Code "Conflict", Message "Unable to create volume '...'. Another volume
+/// creation is in progress. Please try again in a few minutes."
+Error anotherVolumeCreation(const std::string& volumeName) {
+  return Error{409, "Conflict",
+               "Unable to create volume '" + volumeName + "'. Another volume creation is in progress. Please try again in a few minutes.", ""};
+}
+
+/// MiB/s a service level gives `bytes` of capacity (the ANF service levels: Standard 16, Premium 64, Ultra 128 per TiB).
+double throughputOf(const std::string& serviceLevel, std::int64_t bytes) {
+  double perTiB = serviceLevel == "Ultra" ? 128 : serviceLevel == "Premium" ? 64 : 16;
+  return perTiB * static_cast<double>(bytes) / static_cast<double>(kTiB);
 }
 
 Response featureNotRegistered(const std::string& subscriptionId, const std::string& feature) {
@@ -205,6 +253,8 @@ LongRunningOperation operationFor(const Json& resource, LongRunningOperation::Po
   operation.providerNamespace = kNetApp;
   operation.location = resource.value("location", std::string("eastus"));
   operation.resourceId = id;
+  std::string type = resource.value("type", std::string{});
+  operation.kind = type == kVolumeType ? "volume" : type == kPoolType ? "pool" : "account";
   operation.poll = poll;
   operation.initialStatus = status;
   operation.initialBody = arm::publicView(resource);
@@ -268,7 +318,7 @@ std::optional<Response> childRequest(const Request& request, const ArmPath& path
   if (!existing && request.method != "PUT") {
     return request.method == "DELETE" ? Response::empty(204) : arm::resourceNotFound(child.type, id);
   }
-  if (context.operationInProgress(id)) return anotherOperation(id);
+  if (auto conflict = writeConflict(context, existing, id)) return conflict;
   if (request.method != "DELETE") return std::nullopt;
   if (child.nested != nullptr && !world.children(id, child.nested).empty()) {
     return Response::error(409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted.");
@@ -406,6 +456,11 @@ class NetAppProvider final : public ResourceProvider {
     Json desired;
     if (request.method == "PUT") {
       if (auto bad = arm::checkLocation(request.body)) return *bad;
+      if (!existing) {
+        if (auto refused = netapplimits::newAccountRefusal(world, path.subscriptionId, request.body.value("location", std::string{}))) {
+          return refused->toResponse();
+        }
+      }
       desired = writableAccount(request.body);
     } else {
       desired = writableAccount(*existing);
@@ -616,6 +671,7 @@ class NetAppProvider final : public ResourceProvider {
   Response renewCredentials(Context& context, Json& account) {
     std::string id = account.value("id", std::string{});
     LongRunningOperation operation = operationFor(account, LongRunningOperation::Poll::Location, 202);
+    operation.kind = "renewCredentials";
     operation.initialBody = nullptr;
     operation.finalBody = nullptr;
     operation.complete = [id](World& w) -> std::optional<Json> {
@@ -646,6 +702,7 @@ class NetAppProvider final : public ResourceProvider {
     }
     std::string id = account.value("id", std::string{});
     LongRunningOperation operation = operationFor(account, LongRunningOperation::Poll::Both, 202);
+    operation.kind = "transitionToCmk";
     operation.initialBody = nullptr;
     operation.finalBody = nullptr;
     operation.complete = [id, vnetId, endpointId](World& w) -> std::optional<Json> {
@@ -689,6 +746,7 @@ class NetAppProvider final : public ResourceProvider {
     }
     std::string vaultId = target->vault->value("id", std::string{});
     LongRunningOperation operation = operationFor(account, LongRunningOperation::Poll::Location, 202);
+    operation.kind = "changeKeyVault";
     operation.initialBody = nullptr;
     operation.finalBody = nullptr;
     operation.complete = [id, vaultId, uri, keyName, endpoints](World& w) -> std::optional<Json> {
@@ -745,10 +803,7 @@ class NetAppProvider final : public ResourceProvider {
     for (const char* key : {"size", "serviceLevel", "qosType", "coolAccess", "customThroughputMibps", "encryptionType"}) {
       if (requested.contains(key)) properties[key] = requested[key];
     }
-    if (!properties["size"].is_number_integer() || properties["size"].get<std::int64_t>() < kTiB || properties["size"].get<std::int64_t>() % kTiB != 0) {
-      return arm::badRequest("InvalidPoolSize", "The capacity pool size must be a multiple of 1 TiB (1099511627776 bytes) and at least 1 TiB.",
-                             "properties.size");
-    }
+    if (auto refused = netapplimits::poolRefusal(world, *account, existing, id, properties)) return refused->toResponse();
     static const std::vector<std::string> kLevels{"Standard", "Premium", "Ultra", "StandardZRS", "Flexible"};
     std::string level = properties.value("serviceLevel", std::string{});
     if (std::ranges::find(kLevels, level) == kLevels.end()) {
@@ -764,8 +819,7 @@ class NetAppProvider final : public ResourceProvider {
     properties["encryptionType"] = existing ? (*existing)["properties"].value("encryptionType", std::string("Single"))
                                             : properties.value("encryptionType", std::string("Single"));
     properties["poolId"] = existing ? (*existing)["properties"]["poolId"] : Json(world.newGuid());
-    double perTiB = level == "Ultra" ? 128 : level == "Premium" ? 64 : 16;
-    properties["totalThroughputMibps"] = perTiB * static_cast<double>(properties["size"].get<std::int64_t>() / kTiB);
+    properties["totalThroughputMibps"] = throughputOf(level, properties["size"].get<std::int64_t>());
     properties["utilizedThroughputMibps"] = properties.value("utilizedThroughputMibps", 0.0);
     properties["provisioningState"] = existing ? (request.method == "PATCH" ? "Patching" : "Updating") : "Creating";
     Json pool = existing ? *existing : Json{{"id", id}, {"name", path.names[0] + "/" + path.names[1]}, {"type", kPoolType}};
@@ -802,16 +856,19 @@ class NetAppProvider final : public ResourceProvider {
     std::string accountId = accountIdOf(id);
     Json* account = arm::findTyped(world, accountId, kAccountType);
     if (account == nullptr) return arm::parentNotFound(accountId);
+    if (existing == nullptr && arm::stringAt(*pool, "/properties/provisioningState") != "Succeeded") return poolNotSucceeded();
     auto next = buildVolume(world, request, path, existing, *pool, *account);
     if (!next) return next.error().toResponse();
     bool cmk = arm::iequals(arm::stringAt(*next, "/properties/encryptionKeySource"), kKeyVault);
     bool create = existing == nullptr || arm::stringAt(*existing, "/properties/provisioningState") == "Failed";
+    bool serialized = create && world.serialVolumeCreation && anotherVolumeCreating(world, accountId, id);
     Json& stored = world.put(std::move(*next));
     LongRunningOperation operation = request.method == "PUT" ? operationFor(stored, LongRunningOperation::Poll::AzureAsyncOperation, 201)
                                                              : operationFor(stored, LongRunningOperation::Poll::Location, 202);
-    operation.complete = [id, accountId, cmk, create](World& w) -> std::optional<Json> {
+    operation.complete = [id, accountId, cmk, create, serialized](World& w) -> std::optional<Json> {
       Json* volume = w.find(id);
       if (volume == nullptr) return Json{{"code", "ResourceNotFound"}, {"message", "The volume was deleted."}};
+      if (serialized) return failWith(w, id, anotherVolumeCreation(arm::lastSegment(id)), false);
       if (cmk && create) {
         Json* account = w.find(accountId);
         Json* vault = account ? accountVault(w, *account) : nullptr;
@@ -865,10 +922,7 @@ class NetAppProvider final : public ResourceProvider {
         }
       }
     }
-    const Json& threshold = properties["usageThreshold"];
-    if (!threshold.is_number_integer() || threshold.get<std::int64_t>() < kMinVolumeBytes || threshold.get<std::int64_t>() > kMaxVolumeBytes) {
-      return std::unexpected(invalid("InvalidUsageThreshold", "usageThreshold must be between 53687091200 (50 GiB) and 2638827906662400 bytes."));
-    }
+    if (auto refused = netapplimits::volumeRefusal(world, pool, existing, path.resourceId(), properties)) return std::unexpected(*refused);
     std::string subnetId = properties.value("subnetId", std::string{});
     Json* subnet = arm::findTyped(world, subnetId, privatelink::kSubnetType);
     if (subnet == nullptr) return std::unexpected(invalid("InvalidSubnetId", "The subnet '" + subnetId + "' was not found."));
@@ -895,6 +949,12 @@ class NetAppProvider final : public ResourceProvider {
     properties["encryptionKeySource"] = keySource;
     if (keySource == kNetApp) properties.erase("keyVaultPrivateEndpointResourceId");
     properties["serviceLevel"] = properties.value("serviceLevel", arm::stringAt(pool, "/properties/serviceLevel", "Premium"));
+    // An Auto QoS volume's throughput follows its size; a Manual one keeps what was asked (0 until then).
+    if (arm::stringAt(pool, "/properties/qosType", "Auto") == "Auto") {
+      properties["throughputMibps"] = throughputOf(properties["serviceLevel"].get<std::string>(), properties["usageThreshold"].get<std::int64_t>());
+    } else {
+      properties["throughputMibps"] = properties.value("throughputMibps", Json(0));
+    }
     properties["protocolTypes"] = properties.value("protocolTypes", Json::array({"NFSv3"}));
     properties["encrypted"] = true;
     std::string fileSystemId = before.value("fileSystemId", world.newGuid());

@@ -13,6 +13,11 @@
 //   pool PUT 201 + both headers; pool PATCH/DELETE 202 + Location (409 CannotDeleteResource while volumes exist)
 //   volume PUT 201 + Azure-AsyncOperation; volume PATCH/DELETE 202 + Location
 // Any mutation of an account while an operation runs on it or below it: 409 AnotherOperationInProgress.
+// A write to a pool or volume whose provisioningState is not terminal: 409 RequestConflict (ARM's words); a
+// volume created in a pool that is not Succeeded: PreconditionFailed; with serialVolumeCreation, a volume created
+// while another is being created in the account fails its operation with Conflict (ANF's words).
+// Durations: operation kinds account, renewCredentials, transitionToCmk, changeKeyVault, pool and volume
+// (World::durationOf). Resource limits and their refusals: netapp_limits.h.
 //
 // Encryption (key_checks.h has the messages):
 //   synchronous 400: the request's shape (keySource, identity wiring, missing user-assigned identity),

@@ -387,6 +387,7 @@ class NetworkProvider final : public ResourceProvider {
     operation.providerNamespace = "Microsoft.Network";
     operation.location = request.body["location"];
     operation.resourceId = id;
+    operation.kind = "privateEndpoint";
     operation.poll = LongRunningOperation::Poll::AzureAsyncOperation;
     operation.initialStatus = 201;
     operation.initialBody = renderEndpoint(world, stored);

@@ -7,6 +7,7 @@ add_library(anf_emulator_providers STATIC
   ${ANF_EMULATOR_PROVIDERS_DIR}/key_access.cc
   ${ANF_EMULATOR_PROVIDERS_DIR}/key_checks.cc
   ${ANF_EMULATOR_PROVIDERS_DIR}/netapp.cc
+  ${ANF_EMULATOR_PROVIDERS_DIR}/netapp_limits.cc
   ${ANF_EMULATOR_PROVIDERS_DIR}/keyvault.cc
   ${ANF_EMULATOR_PROVIDERS_DIR}/network.cc
   ${ANF_EMULATOR_PROVIDERS_DIR}/managed_identity.cc

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -774,6 +775,123 @@ TEST(EmulatorState, UnfinishedOperationsSurviveARestart) {
   EXPECT_EQ(errorCode(gone), "ResourceGroupNotFound") << gone.body.dump();
   second->reset();
   std::filesystem::remove_all(scratch);
+}
+
+// ---------------------------------------------------------------- world file: limits raised by a support request
+
+/// A world of one tenant whose subscription had its regional capacity quota raised to 30 TiB.
+std::string raisedQuotaWorld() {
+  return std::string(R"(tenants:
+  - name: provider
+    tenantId: )") + kProviderTenant + R"(
+    subscriptions:
+      - subscriptionId: )" + kProviderSubscription + R"(
+        netAppLimits:
+          regionalCapacityTiB: 30
+    principals:
+      - {name: admin, clientId: 10000000-0000-4000-8000-00000000c001, clientSecret: s3cret, objectId: 10000000-0000-4000-8000-00000000d001}
+resourceGroups:
+  - {subscriptionId: )" + kProviderSubscription + R"(, name: anf-rg, location: eastus}
+)";
+}
+
+/// A world file in a scratch directory, removed with it.
+struct WorldFile {
+  explicit WorldFile(const std::string& text)
+      : dir(std::filesystem::temp_directory_path() / ("anf-core-world-" + std::to_string(::getpid()) + "-" + std::to_string(++count))) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(path()) << text;
+  }
+  ~WorldFile() { std::filesystem::remove_all(dir); }
+  std::string path() const { return (dir / "world.yaml").string(); }
+  std::filesystem::path dir;
+  static inline int count = 0;
+};
+
+TEST(EmulatorWorld, AWorldFileRaisesTheRegionalCapacityQuotaOfItsSubscription) {
+  WorldFile world(raisedQuotaWorld());
+  auto emulator = EmulatorProcess::start({.extraArgs = {"--world", world.path(), "--lro-seconds", "0"}});
+  ASSERT_TRUE(emulator) << emulator.error();
+  std::string token = adminToken(**emulator, "provider");
+  auto put = [&](const std::string& path, const json& body) {
+    return send((*emulator)->caFile(), "PUT", (*emulator)->resourceManager() + path + "?api-version=" + kNetAppApi, token, body.dump());
+  };
+  ASSERT_EQ(put(netAppAccount("acct"), {{"location", "eastus"}}).status, 201);
+  auto pool = [&](const std::string& name, int tib) {
+    return put(netAppAccount("acct") + "/capacityPools/" + name,
+               {{"location", "eastus"}, {"properties", {{"size", static_cast<std::int64_t>(tib) << 40}, {"serviceLevel", "Premium"}}}});
+  };
+  EXPECT_EQ(pool("p16", 16).status, 201);
+  EXPECT_EQ(pool("p12", 12).status, 201) << "28 TiB: beyond the default 25, within the raised 30";
+  auto refused = pool("p4", 4);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(errorCode(refused), "SizeQuotaExceeded");
+  EXPECT_NE(refused.body["error"].value("message", "").find("Creating a new capacityPool of size 4 TiB would exceed the regional quota of "
+                                                            "30 TiB. Current usage is 28 TiB."),
+            std::string::npos)
+      << refused.body.dump();
+}
+
+TEST(EmulatorWorld, AWorldFileCannotRaiseALimitAzureDoesNotAdjust) {
+  std::string text = raisedQuotaWorld();
+  text.replace(text.find("regionalCapacityTiB: 30"), std::string("regionalCapacityTiB: 30").size(), "minVolumeGiB: 1");
+  WorldFile world(text);
+  auto emulator = EmulatorProcess::start({.extraArgs = {"--world", world.path()}});
+  ASSERT_FALSE(emulator);
+  EXPECT_NE(emulator.error().find("minVolumeGiB"), std::string::npos) << emulator.error();
+}
+
+// ---------------------------------------------------------------- operation timing per kind
+
+/// The status of the operation behind `created`'s Azure-AsyncOperation header.
+Reply operationStatus(const EmulatorProcess& emulator, const Reply& created, const std::string& token) {
+  return send(emulator.caFile(), "GET", created.header("azure-asyncoperation"), token);
+}
+
+TEST(EmulatorTiming, EachOperationKindTakesItsOwnDurationOnTheEmulatorClock) {
+  auto emulator = EmulatorProcess::start({.extraArgs = {"--lro-seconds", "0", "--operation-seconds", "pool=20,volume=40"}});
+  ASSERT_TRUE(emulator) << emulator.error();
+  std::string token = adminToken(**emulator, "provider");
+  auto put = [&](const std::string& path, const json& body) {
+    return send((*emulator)->caFile(), "PUT", (*emulator)->resourceManager() + path + "?api-version=" + kNetAppApi, token, body.dump());
+  };
+  auto advance = [&](int seconds) { ASSERT_EQ((*emulator)->control("POST", "/_emulator/clock/advance", {{"seconds", seconds}}).status, 200); };
+  auto account = put(netAppAccount("acct"), {{"location", "eastus"}});
+  EXPECT_EQ(operationStatus(**emulator, account, token).body.value("status", ""), "Succeeded") << "an account takes --lro-seconds 0";
+  auto pool = put(netAppAccount("acct") + "/capacityPools/p", {{"location", "eastus"}, {"properties", {{"size", 4LL << 40}, {"serviceLevel", "Premium"}}}});
+  ASSERT_EQ(pool.status, 201) << pool.body.dump();
+  EXPECT_FALSE(pool.header("retry-after").empty()) << "a 201 carries Retry-After";
+  auto running = operationStatus(**emulator, pool, token);
+  EXPECT_EQ(running.body.value("status", ""), "InProgress");
+  EXPECT_FALSE(running.header("retry-after").empty()) << "a running operation's status carries Retry-After";
+  advance(20);
+  EXPECT_EQ(operationStatus(**emulator, pool, token).body.value("status", ""), "Succeeded");
+  std::string subnet = providerResourceGroup("anf-rg") + "/providers/Microsoft.Network/virtualNetworks/anf-vnet/subnets/anf-delegated";
+  auto volume = put(netAppAccount("acct") + "/capacityPools/p/volumes/v",
+                    {{"location", "eastus"}, {"properties", {{"creationToken", "timed-v"}, {"usageThreshold", 100LL << 30}, {"subnetId", subnet}}}});
+  ASSERT_EQ(volume.status, 201) << volume.body.dump();
+  advance(39);
+  EXPECT_EQ(operationStatus(**emulator, volume, token).body.value("status", ""), "InProgress") << "a volume takes 40 s";
+  advance(1);
+  EXPECT_EQ(operationStatus(**emulator, volume, token).body.value("status", ""), "Succeeded");
+}
+
+TEST(EmulatorTiming, AnUnknownOperationKindIsAUsageError) {
+  auto emulator = EmulatorProcess::start({.extraArgs = {"--operation-seconds", "volumes=40"}});
+  ASSERT_FALSE(emulator);
+  EXPECT_NE(emulator.error().find("unknown operation kind 'volumes'"), std::string::npos) << emulator.error();
+}
+
+TEST(EmulatorWorld, AWorldFileSetsOperationDurations) {
+  WorldFile world(raisedQuotaWorld() + "operationSeconds:\n  account: 15\n");
+  auto emulator = EmulatorProcess::start({.extraArgs = {"--world", world.path(), "--lro-seconds", "0"}});
+  ASSERT_TRUE(emulator) << emulator.error();
+  std::string token = adminToken(**emulator, "provider");
+  auto account = send((*emulator)->caFile(), "PUT", (*emulator)->resourceManager() + netAppAccount("acct") + "?api-version=" + kNetAppApi, token,
+                      json{{"location", "eastus"}}.dump());
+  EXPECT_EQ(operationStatus(**emulator, account, token).body.value("status", ""), "InProgress");
+  ASSERT_EQ((*emulator)->control("POST", "/_emulator/clock/advance", {{"seconds", 15}}).status, 200);
+  EXPECT_EQ(operationStatus(**emulator, account, token).body.value("status", ""), "Succeeded");
 }
 
 }  // namespace

@@ -115,6 +115,21 @@ TEST(Flows, RbacVaultWithMinimalCustomRole) {
   EXPECT_EQ(azure.show(account())["properties"]["encryption"]["keyVaultProperties"]["status"], "InUse");
 }
 
+TEST(Flows, ARoleAssignmentGrantsOnlyOnceItHasPropagated) {
+  FakeAzure azure;
+  azure.world().operationDurations["roleAssignmentPropagation"] = std::chrono::seconds(60);
+  azure.createAccount("acct");
+  Json identity = azure.createIdentity("ids");
+  azure.assignRole(vault("anfkv-rbac"), kCryptoUser, identity["properties"]["principalId"]);
+  ASSERT_EQ(azure.call("PATCH", account(), userAssignedEncryption(uamiId("ids"), "anfkv-rbac")).status, 202);
+  auto failed = azure.settle();
+  ASSERT_EQ(failed.size(), 1u) << "the grant was used before it propagated";
+  EXPECT_EQ(failed[0]["code"], std::string(keychecks::kCodeKeyUnusable));
+  azure.world().clock.advance(std::chrono::seconds(60));
+  azure.ok("PATCH", account(), userAssignedEncryption(uamiId("ids"), "anfkv-rbac"));
+  EXPECT_EQ(azure.show(account())["properties"]["encryption"]["keyVaultProperties"]["status"], "InUse");
+}
+
 TEST(Flows, RoleWithoutDecryptIsNotEnough) {
   FakeAzure azure;
   azure.createAccount("acct");

@@ -164,7 +164,7 @@ TEST(NetApp, PoolAndVolumeValidation) {
   auto volumeError = [&](const std::string& name, const Json& properties) {
     return azure.createVolume("acct", name, properties).body["error"]["code"];
   };
-  EXPECT_EQ(volumeError("v1", {{"usageThreshold", 53687091199LL}}), "InvalidUsageThreshold");
+  EXPECT_EQ(volumeError("v1", {{"usageThreshold", 53687091199LL}}), "InvalidValueReceived");
   EXPECT_EQ(volumeError("v1", {{"creationToken", "1bad"}}), "InvalidCreationToken");
   EXPECT_EQ(volumeError("v1", {{"subnetId", subnet("endpoints")}}), "SubnetNotDelegated");
   EXPECT_EQ(volumeError("v1", {{"subnetId", subnet("nope")}}), "InvalidSubnetId");
