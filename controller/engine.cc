@@ -373,7 +373,7 @@ void Engine::finish(const DocumentKey& key, const Next& n) {
 }
 
 StoredStatus Engine::updateStatus(const DocumentKey& key, const std::function<void(StoredStatus&)>& change) {
-  const bool existed = store_.get(key).has_value();  // a new status counts as not Ready
+  const bool existed = store_.contains(key);  // a new status counts as not Ready
   bool before = false;
   const StoredStatus after = store_.update(key, [&](StoredStatus& s) {
     before = s.status.ready;
@@ -398,11 +398,14 @@ void Engine::eraseStatus(const DocumentKey& key) {
 }
 
 void Engine::readinessChanged(const DocumentKey& key, bool ready) {
-  int readyCount = 0, notReadyCount = 0;
-  for (const auto& s : store_.list())
-    if (s.key.kind == key.kind) ++(s.status.ready ? readyCount : notReadyCount);
-  metrics_.setResourceReady(key.kind, readyCount);
-  metrics_.setResourceNotReady(key.kind, notReadyCount);
+  {
+    // The store keeps the counts on every change; read and set under one lock, so that two changes racing
+    // never leave the gauges at the older counts.
+    std::lock_guard lock(gaugesMutex_);
+    const ReadinessCounts counts = store_.counts(key.kind);
+    metrics_.setResourceReady(key.kind, counts.ready);
+    metrics_.setResourceNotReady(key.kind, counts.notReady);
+  }
   if (!ready) return;
   std::set<DocumentKey> wake;
   {
@@ -465,6 +468,10 @@ Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
     spdlog::error("{}: {} (not resent before the document changes or the next resync)", error.reason, error.message);
   else
     spdlog::warn("{}: {}", error.reason, error.message);
+  if (error.parked()) {  // before the status shows it: a snapshot applied from then on clears it (apply)
+    std::lock_guard lock(mutex_);
+    parkedInPass_[doc.key] = pass_;
+  }
   const auto now = SysClock::now();
   const bool transient = error.errorClass == ErrorClass::RetryNow || error.errorClass == ErrorClass::RetryAfter;
   updateStatus(doc.key, [&](StoredStatus& s) {
@@ -478,10 +485,6 @@ Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
     s.status.azureError = error.azure;
     if (error.parked()) s.parkedGeneration = doc.generation;
   });
-  if (error.parked()) {
-    std::lock_guard lock(mutex_);
-    parkedInPass_[doc.key] = pass_;
-  }
   return retryPolicy(error);
 }
 

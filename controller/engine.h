@@ -156,6 +156,8 @@ class Engine {
   void finish(const DocumentKey& key, const Next& next);
   StoredStatus updateStatus(const DocumentKey& key, const std::function<void(StoredStatus&)>& change);
   void eraseStatus(const DocumentKey& key);
+  /// Sets the kind's readiness gauges from the store's counts (never a recount) and, when `key` became
+  /// Ready, wakes its dependents.
   void readinessChanged(const DocumentKey& key, bool ready);
   void recordFacts(const Document& doc, const Json& facts);
   bool acquireGroup(const std::string& group, const DocumentKey& key);
@@ -191,6 +193,7 @@ class Engine {
   std::condition_variable runningChanged_;
   int running_ = 0;
   std::atomic<bool> stopped_{false};
+  std::mutex gaugesMutex_;  // readinessChanged
 };
 
 }  // namespace anf::controller

@@ -40,10 +40,11 @@ TEST(EngineStatus, ARestoredReadyIsNotBelievedBeforeAnObservation) {
   std::promise<void> gate;
   std::shared_future<void> released = gate.get_future().share();
   std::atomic<int> accountCreates{0}, poolObserves{0};
+  std::promise<void> createEntered;  // the count changes outside the store: waitFor would not wake for it
   auto accountFns = std::make_unique<ReconcilerFns>(kAccount);
   accountFns->observeFn = [](const ReconcileContext&) -> Result<Observation> { return Observation{.exists = false}; };
   accountFns->createFn = [&](const ReconcileContext&, const Observation&) -> Result<Outcome> {
-    ++accountCreates;
+    if (++accountCreates == 1) createEntered.set_value();
     released.wait();
     return Outcome{.operation = Json{{"id", "op"}}};
   };
@@ -75,8 +76,10 @@ TEST(EngineStatus, ARestoredReadyIsNotBelievedBeforeAnObservation) {
   EXPECT_EQ(seriesValue(text, "anf_cmk_resource_not_ready{kind=\"NetAppAccount\"}"), 1.0) << text;
 
   engine.apply(makeState({account, pool}));
+  ASSERT_EQ(createEntered.get_future().wait_for(5s), std::future_status::ready);
   ASSERT_TRUE(engine.statuses().waitFor(
-      [&] { return accountCreates.load() == 1 && conditionReason(engine, pool.key, condition::kDependenciesReady) == "DependencyNotReady"; }, 5s));
+      [&] { return conditionReason(engine, pool.key, condition::kDependenciesReady) == "DependencyNotReady"; }, 5s));
+  EXPECT_EQ(accountCreates, 1);
   EXPECT_EQ(poolObserves, 0) << "the pool waits for an account this process has seen";
   release();
   ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, account.key, condition::kReady) == "Creating"; }, 5s));
