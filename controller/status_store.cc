@@ -250,7 +250,7 @@ std::expected<void, std::string> StatusStore::load() {
   std::vector<StoredStatus> imported = takeLegacyJson(stateFile_);
   auto rows = openAndRead(stateFile_);
   std::error_code ec;
-  if (!rows && !std::filesystem::exists(stateFile_, ec))
+  if (!rows && !std::filesystem::is_regular_file(stateFile_, ec))  // nothing to set aside (or not ours to move)
     return std::unexpected("cannot create the state file " + stateFile_.string() + ": " + rows.error());
   if (!rows) {
     const std::filesystem::path aside = stateFile_.string() + ".damaged-" + timestampSuffix();
@@ -266,10 +266,11 @@ std::expected<void, std::string> StatusStore::load() {
   entries_.clear();
   counts_.clear();
   for (auto& e : rows->second) entries_[e.key] = std::move(e);
-  if (!imported.empty()) {
+  if (!imported.empty()) {  // one transaction, fsynced: the imported operations are records like any other
+    db_->synchronous(true);  // set outside the transaction (SQLite refuses it inside)
     db_->exec("BEGIN");
     for (auto& e : imported) {
-      persistLocked(e.key, toStateJson(e), false);
+      persistLocked(e.key, toStateJson(e), true);
       entries_[e.key] = std::move(e);
     }
     db_->exec("COMMIT");

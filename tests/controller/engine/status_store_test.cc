@@ -186,6 +186,8 @@ struct DamagedCase {
   std::function<void(const std::filesystem::path&)> damage;
 };
 
+void PrintTo(const DamagedCase& c, std::ostream* os) { *os << c.name; }
+
 class StatusStoreDamaged : public ::testing::TestWithParam<DamagedCase> {};
 
 // Not a database, or a database whose pages are garbage: set aside, one log line, start empty, keep working.
@@ -248,6 +250,8 @@ struct LegacyCase {
   std::string configured;  // the state file path the operator is given
   std::string legacy;      // where the old JSON file is
 };
+
+void PrintTo(const LegacyCase& c, std::ostream* os) { *os << c.name; }
 
 class StatusStoreLegacy : public ::testing::TestWithParam<LegacyCase> {};
 
