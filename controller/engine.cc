@@ -339,6 +339,7 @@ void Engine::process(const DocumentKey& key) {
     n = failed(d, ReconcileError{.reason = "InternalError", .message = e.what()});
   }
   finish(key, n);
+  passGroupOn(key);
   metrics_.reconciled(key.kind, n.result(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   metrics_.workerFinished(key.kind);
 }
@@ -433,6 +434,7 @@ void Engine::recordFacts(const Document& doc, const Json& facts) {
 bool Engine::acquireGroup(const std::string& group, const DocumentKey& key) {
   if (group.empty()) return true;
   std::lock_guard lock(mutex_);
+  wokenFor_.erase(key);  // it came for the group: taken, or waiting again
   const auto [it, inserted] = groupHolders_.try_emplace(group, key);
   if (inserted || it->second == key) return true;
   groupWaiters_[group].insert(key);
@@ -442,13 +444,36 @@ bool Engine::acquireGroup(const std::string& group, const DocumentKey& key) {
 
 void Engine::releaseGroup(const std::string& group, const DocumentKey& key) {
   if (group.empty()) return;
-  std::set<DocumentKey> waiters;
+  std::optional<DocumentKey> next;
   {
     std::lock_guard lock(mutex_);
     if (auto it = groupHolders_.find(group); it != groupHolders_.end() && it->second == key) groupHolders_.erase(it);
-    waiters = std::exchange(groupWaiters_[group], {});
+    next = wakeOneWaiterLocked(group);
   }
-  for (const auto& w : waiters) queue_.add(w);
+  if (next) queue_.add(*next);
+}
+
+std::optional<DocumentKey> Engine::wakeOneWaiterLocked(const std::string& group) {
+  if (groupHolders_.contains(group)) return std::nullopt;  // its holder wakes the next one when it releases it
+  const auto it = groupWaiters_.find(group);
+  if (it == groupWaiters_.end()) return std::nullopt;
+  const DocumentKey next = it->second.extract(it->second.begin()).value();
+  if (it->second.empty()) groupWaiters_.erase(it);
+  wokenFor_[next] = group;
+  return next;
+}
+
+void Engine::passGroupOn(const DocumentKey& key) {
+  std::optional<DocumentKey> next;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = wokenFor_.find(key);
+    if (it == wokenFor_.end()) return;
+    const std::string group = it->second;
+    wokenFor_.erase(it);
+    next = wakeOneWaiterLocked(group);
+  }
+  if (next) queue_.add(*next);
 }
 
 Engine::Next Engine::retryPolicy(const ReconcileError& error) {
