@@ -83,11 +83,13 @@ class StatusStore {
 
   std::optional<StoredStatus> get(const DocumentKey& key) const;
   bool contains(const DocumentKey& key) const;
+  /// Kept on every change and load(); never a recount.
   ReadinessCounts counts(Kind kind) const;
   /// Applies `change` to the entry of `key` (created with firstSeen = now when missing), persists its
   /// row when anything changed (committed before this returns), and returns the entry as it is afterwards.
   StoredStatus update(const DocumentKey& key, const std::function<void(StoredStatus&)>& change);
   void erase(const DocumentKey& key);
+  /// A copy of every entry: for the status API and start-up, never per document event.
   std::vector<StoredStatus> list() const;
 
   /// Conditions of the operator itself (Synced=False with TooManyDeletions, ManifestErrors).
@@ -108,7 +110,9 @@ class StatusStore {
   void countLocked(const StoredStatus& entry, int delta);
   std::filesystem::path stateFile_;
   StatusDatabasePtr db_;
-  mutable std::mutex mutex_;  // guards everything below and db_; a row is committed under it
+  /// Guards everything below and db_. A row is committed under it, so that no reader (the status API, a
+  /// test about to kill the process) sees a change the file does not have yet.
+  mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   std::uint64_t version_ = 0;  // bumped by every change, for waitFor
   std::map<DocumentKey, StoredStatus> entries_;
