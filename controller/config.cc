@@ -34,7 +34,7 @@ FieldSpec described(FieldSpec f, std::string description) {
 constexpr const char* kStateFileDescription =
     "Journal of status and in-flight long-running operations, to resume them after a restart; never a source of "
     "truth: Ready is reported only after this process observed Azure. Default, one per installation: "
-    "<temp dir>/anf-cmk-operator/<config file stem>-<hash of the absolute config and manifests paths>/state.json.";
+    "<temp dir>/anf-cmk-operator/<config file stem>-<hash of the absolute config and manifests paths>/state.db.";
 
 FieldSpec withFormat(FieldSpec f, Format format) {
   f.format = format;
@@ -346,7 +346,7 @@ std::filesystem::path defaultStateFile(const std::string& configPath, std::vecto
   if (ec) tmp = "/tmp";
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(identity)));
-  return tmp / "anf-cmk-operator" / (stem + "-" + hash) / "state.json";
+  return tmp / "anf-cmk-operator" / (stem + "-" + hash) / "state.db";
 }
 
 ConfigResult loadConfigFile(const std::string& path, const Environment& environment) {

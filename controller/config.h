@@ -128,7 +128,7 @@ ConfigResult loadConfigText(std::string_view text, const std::string& fileName,
 ConfigResult loadConfigFile(const std::string& path, const Environment& environment = processEnvironment());
 
 /// The state file of one installation when neither the configuration nor --state-file names one:
-/// <temp dir>/anf-cmk-operator/<config file stem or "default">-<16 hex digits>/state.json, the digits a
+/// <temp dir>/anf-cmk-operator/<config file stem or "default">-<16 hex digits>/state.db, the digits a
 /// hash of the absolute configuration path and the sorted absolute manifests paths. Two daemons on one
 /// host with different configurations or manifests never share a state file; one restarted keeps its own.
 std::filesystem::path defaultStateFile(const std::string& configPath, std::vector<std::string> manifestPaths);

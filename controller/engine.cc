@@ -339,6 +339,7 @@ void Engine::process(const DocumentKey& key) {
     n = failed(d, ReconcileError{.reason = "InternalError", .message = e.what()});
   }
   finish(key, n);
+  passGroupOn(key);
   metrics_.reconciled(key.kind, n.result(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   metrics_.workerFinished(key.kind);
 }
@@ -373,7 +374,7 @@ void Engine::finish(const DocumentKey& key, const Next& n) {
 }
 
 StoredStatus Engine::updateStatus(const DocumentKey& key, const std::function<void(StoredStatus&)>& change) {
-  const bool existed = store_.get(key).has_value();  // a new status counts as not Ready
+  const bool existed = store_.contains(key);  // a new status counts as not Ready
   bool before = false;
   const StoredStatus after = store_.update(key, [&](StoredStatus& s) {
     before = s.status.ready;
@@ -398,11 +399,14 @@ void Engine::eraseStatus(const DocumentKey& key) {
 }
 
 void Engine::readinessChanged(const DocumentKey& key, bool ready) {
-  int readyCount = 0, notReadyCount = 0;
-  for (const auto& s : store_.list())
-    if (s.key.kind == key.kind) ++(s.status.ready ? readyCount : notReadyCount);
-  metrics_.setResourceReady(key.kind, readyCount);
-  metrics_.setResourceNotReady(key.kind, notReadyCount);
+  {
+    // The store keeps the counts on every change; read and set under one lock, so that two changes racing
+    // never leave the gauges at the older counts.
+    std::lock_guard lock(gaugesMutex_);
+    const ReadinessCounts counts = store_.counts(key.kind);
+    metrics_.setResourceReady(key.kind, counts.ready);
+    metrics_.setResourceNotReady(key.kind, counts.notReady);
+  }
   if (!ready) return;
   std::set<DocumentKey> wake;
   {
@@ -430,6 +434,7 @@ void Engine::recordFacts(const Document& doc, const Json& facts) {
 bool Engine::acquireGroup(const std::string& group, const DocumentKey& key) {
   if (group.empty()) return true;
   std::lock_guard lock(mutex_);
+  wokenFor_.erase(key);  // it came for the group: taken, or waiting again
   const auto [it, inserted] = groupHolders_.try_emplace(group, key);
   if (inserted || it->second == key) return true;
   groupWaiters_[group].insert(key);
@@ -439,13 +444,36 @@ bool Engine::acquireGroup(const std::string& group, const DocumentKey& key) {
 
 void Engine::releaseGroup(const std::string& group, const DocumentKey& key) {
   if (group.empty()) return;
-  std::set<DocumentKey> waiters;
+  std::optional<DocumentKey> next;
   {
     std::lock_guard lock(mutex_);
     if (auto it = groupHolders_.find(group); it != groupHolders_.end() && it->second == key) groupHolders_.erase(it);
-    waiters = std::exchange(groupWaiters_[group], {});
+    next = wakeOneWaiterLocked(group);
   }
-  for (const auto& w : waiters) queue_.add(w);
+  if (next) queue_.add(*next);
+}
+
+std::optional<DocumentKey> Engine::wakeOneWaiterLocked(const std::string& group) {
+  if (groupHolders_.contains(group)) return std::nullopt;  // its holder wakes the next one when it releases it
+  const auto it = groupWaiters_.find(group);
+  if (it == groupWaiters_.end()) return std::nullopt;
+  const DocumentKey next = it->second.extract(it->second.begin()).value();
+  if (it->second.empty()) groupWaiters_.erase(it);
+  wokenFor_[next] = group;
+  return next;
+}
+
+void Engine::passGroupOn(const DocumentKey& key) {
+  std::optional<DocumentKey> next;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = wokenFor_.find(key);
+    if (it == wokenFor_.end()) return;
+    const std::string group = it->second;
+    wokenFor_.erase(it);
+    next = wakeOneWaiterLocked(group);
+  }
+  if (next) queue_.add(*next);
 }
 
 Engine::Next Engine::retryPolicy(const ReconcileError& error) {
@@ -465,6 +493,10 @@ Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
     spdlog::error("{}: {} (not resent before the document changes or the next resync)", error.reason, error.message);
   else
     spdlog::warn("{}: {}", error.reason, error.message);
+  if (error.parked()) {  // before the status shows it: a snapshot applied from then on clears it (apply)
+    std::lock_guard lock(mutex_);
+    parkedInPass_[doc.key] = pass_;
+  }
   const auto now = SysClock::now();
   const bool transient = error.errorClass == ErrorClass::RetryNow || error.errorClass == ErrorClass::RetryAfter;
   updateStatus(doc.key, [&](StoredStatus& s) {
@@ -478,10 +510,6 @@ Engine::Next Engine::failed(const Document& doc, const ReconcileError& error) {
     s.status.azureError = error.azure;
     if (error.parked()) s.parkedGeneration = doc.generation;
   });
-  if (error.parked()) {
-    std::lock_guard lock(mutex_);
-    parkedInPass_[doc.key] = pass_;
-  }
   return retryPolicy(error);
 }
 

@@ -1,4 +1,6 @@
 # The engine: workqueue, reconcile loop, status, metrics, HTTP servers, plan, operator wiring.
+# The status store persists to SQLite (GLOBAL: the imported target is linked wherever anf::controller is).
+find_package(SQLite3 REQUIRED GLOBAL)
 add_library(anf_controller STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/conditions.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/workqueue.cc
@@ -14,5 +16,5 @@ add_library(anf_controller STATIC
 target_include_directories(anf_controller PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(anf_controller PUBLIC
   anf::manifests anf::reconcilers prometheus-cpp::core Boost::system spdlog::spdlog nlohmann_json::nlohmann_json
-  Threads::Threads)
+  SQLite::SQLite3 Threads::Threads)
 add_library(anf::controller ALIAS anf_controller)

@@ -24,7 +24,8 @@
 // until the next success. Failed long-running operations go through the same classes.
 // Statuses restored from the state file are a journal (status_store.h): Ready=Unknown until observed.
 // Writes of one mutation group (a NetApp account) never overlap, including their long-running
-// operations; a key waiting for its group is queued again when the group is released.
+// operations; when the group is released, one key waiting for it is queued again (and the next one when
+// that key ends its reconcile without asking for the group).
 //
 // Threads: `workers` threads take keys from the WorkQueue (blocking); delays, operation polls and
 // resyncs are Asio steady_timers on the caller's io_context, so no worker ever sleeps.
@@ -36,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -156,10 +158,17 @@ class Engine {
   void finish(const DocumentKey& key, const Next& next);
   StoredStatus updateStatus(const DocumentKey& key, const std::function<void(StoredStatus&)>& change);
   void eraseStatus(const DocumentKey& key);
+  /// Sets the kind's readiness gauges from the store's counts (never a recount) and, when `key` became
+  /// Ready, wakes its dependents.
   void readinessChanged(const DocumentKey& key, bool ready);
   void recordFacts(const Document& doc, const Json& facts);
   bool acquireGroup(const std::string& group, const DocumentKey& key);
+  /// Frees the group and wakes one waiter (never all: they would find it taken again, a reconcile each).
   void releaseGroup(const std::string& group, const DocumentKey& key);
+  /// The next waiter of a free group, marked woken for it; nullopt when the group is held or nobody waits.
+  std::optional<DocumentKey> wakeOneWaiterLocked(const std::string& group);
+  /// After a reconcile: a key woken for a group that ended without asking for it passes the turn on.
+  void passGroupOn(const DocumentKey& key);
   void scheduleResync();
   Reconciler* reconcilerFor(Kind kind) const;
   std::shared_ptr<ObservationCache> passCache() const;
@@ -181,6 +190,7 @@ class Engine {
   std::map<DocumentKey, std::set<DocumentKey>> dependents_;  // reverse references
   std::map<std::string, DocumentKey> groupHolders_;
   std::map<std::string, std::set<DocumentKey>> groupWaiters_;
+  std::map<DocumentKey, std::string> wokenFor_;  // woken by releaseGroup, not yet back at acquireGroup
   std::shared_ptr<ObservationCache> passCache_;
   std::uint64_t pass_ = 1;  // resync passes started (resyncNow)
   std::map<DocumentKey, std::uint64_t> parkedInPass_;  // NeedsDocumentChange met in this pass
@@ -191,6 +201,7 @@ class Engine {
   std::condition_variable runningChanged_;
   int running_ = 0;
   std::atomic<bool> stopped_{false};
+  std::mutex gaugesMutex_;  // readinessChanged
 };
 
 }  // namespace anf::controller

@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include <sqlite3.h>
+
 #include <spdlog/spdlog.h>
 
 #include "controller/conditions.h"
@@ -100,44 +102,204 @@ Json toApiJson(const StoredStatus& e) {
               {"status", std::move(status)}};
 }
 
-StatusStore::StatusStore(std::filesystem::path stateFile) : stateFile_(std::move(stateFile)) {}
+/// The SQLite state file: one table, one row per document, the row's entry as JSON text (toStateJson).
+struct StatusDatabase {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* upsert = nullptr;
+  sqlite3_stmt* remove = nullptr;
+  bool fullSync = false;  // the connection's synchronous setting is FULL
 
-std::expected<void, std::string> StatusStore::load() {
-  if (stateFile_.empty()) return {};
-  std::error_code ec;
-  if (!std::filesystem::exists(stateFile_, ec)) return {};
-  std::ifstream in(stateFile_);
-  Json json = Json::parse(in, nullptr, false);
-  if (json.is_discarded() || !json.is_object())
-    return std::unexpected("state file " + stateFile_.string() + " is not valid JSON");
-  const auto now = std::chrono::system_clock::now();
-  std::lock_guard lock(mutex_);
-  entries_.clear();
+  StatusDatabase() = default;
+  StatusDatabase(const StatusDatabase&) = delete;
+  StatusDatabase& operator=(const StatusDatabase&) = delete;
+  ~StatusDatabase() {
+    sqlite3_finalize(upsert);
+    sqlite3_finalize(remove);
+    sqlite3_close(db);
+  }
+  std::string error() const { return db ? sqlite3_errmsg(db) : "out of memory"; }
+  bool exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+  bool synchronous(bool full) {
+    if (fullSync == full) return true;
+    fullSync = full;
+    return exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  }
+};
+
+namespace {
+
+std::expected<StatusDatabasePtr, std::string> openDatabase(const std::filesystem::path& file) {
+  auto d = std::make_unique<StatusDatabase>();
+  if (sqlite3_open_v2(file.c_str(), &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
+    return std::unexpected(d->error());
+  sqlite3_busy_timeout(d->db, 5000);
+  std::string mode;
+  const auto keepMode = [](void* out, int, char** values, char**) {
+    *static_cast<std::string*>(out) = values[0] ? values[0] : "";
+    return 0;
+  };
+  if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", keepMode, &mode, nullptr) != SQLITE_OK) return std::unexpected(d->error());
+  if (mode != "wal") return std::unexpected("cannot use WAL mode (journal_mode " + mode + ")");
+  if (!d->exec("PRAGMA synchronous=NORMAL") ||
+      !d->exec("CREATE TABLE IF NOT EXISTS statuses (kind TEXT NOT NULL, name TEXT NOT NULL, entry TEXT NOT NULL, "
+               "PRIMARY KEY (kind, name)) WITHOUT ROWID") ||
+      sqlite3_prepare_v2(d->db,
+                         "INSERT INTO statuses (kind, name, entry) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (kind, name) DO UPDATE SET entry = excluded.entry",
+                         -1, &d->upsert, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(d->db, "DELETE FROM statuses WHERE kind = ?1 AND name = ?2", -1, &d->remove, nullptr) != SQLITE_OK)
+    return std::unexpected(d->error());
+  return d;
+}
+
+/// Every row; an error when the file is damaged (SQLite checks pages as it reads them).
+std::expected<std::vector<StoredStatus>, std::string> readRows(StatusDatabase& d) {
+  sqlite3_stmt* select = nullptr;
+  if (sqlite3_prepare_v2(d.db, "SELECT entry FROM statuses", -1, &select, nullptr) != SQLITE_OK) return std::unexpected(d.error());
+  std::vector<StoredStatus> rows;
+  int rc;
+  while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(select, 0));
+    if (auto e = fromStateJson(Json::parse(text ? text : "", nullptr, false))) rows.push_back(std::move(*e));
+  }
+  sqlite3_finalize(select);
+  if (rc != SQLITE_DONE) return std::unexpected(d.error());
+  return rows;
+}
+
+/// The database at `file` (created when missing) and its rows; an error when `file` is not a readable one.
+std::expected<std::pair<StatusDatabasePtr, std::vector<StoredStatus>>, std::string> openAndRead(const std::filesystem::path& file) {
+  auto opened = openDatabase(file);
+  if (!opened) return std::unexpected(opened.error());
+  auto rows = readRows(**opened);
+  if (!rows) return std::unexpected(rows.error());
+  return std::pair{std::move(*opened), std::move(*rows)};
+}
+
+/// Binds the key to `stmt`'s first two parameters, runs it once, and resets it.
+bool runKeyed(sqlite3_stmt* stmt, const DocumentKey& key, const std::string* entry) {
+  const std::string_view kind = kindName(key.kind);
+  sqlite3_bind_text(stmt, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 2, key.name.data(), static_cast<int>(key.name.size()), SQLITE_STATIC);
+  if (entry) sqlite3_bind_text(stmt, 3, entry->data(), static_cast<int>(entry->size()), SQLITE_STATIC);
+  const int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return rc == SQLITE_DONE;
+}
+
+/// The entries of a state file in the JSON format of earlier versions; nullopt when `file` is not one.
+std::optional<std::vector<StoredStatus>> readLegacyJson(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char first = 0;
+  if (!(in >> first) || first != '{') return std::nullopt;  // SQLite files start with "SQLite format 3"
+  in.seekg(0);
+  const Json json = Json::parse(in, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("resources")) return std::nullopt;
+  std::vector<StoredStatus> entries;
   for (const auto& item : json.value("resources", Json::array()))
-    if (auto e = fromStateJson(item)) {
-      distrust(*e, now);
-      entries_[e->key] = std::move(*e);
-    }
+    if (auto e = fromStateJson(item)) entries.push_back(std::move(*e));
+  return entries;
+}
+
+/// Renames `file` and its WAL and shared-memory files (a stale WAL would otherwise be replayed into a new
+/// database at `file`) to `aside`.
+std::expected<void, std::string> moveAside(const std::filesystem::path& file, const std::filesystem::path& aside) {
+  std::error_code ec;
+  std::filesystem::rename(file, aside, ec);
+  if (ec) return std::unexpected("cannot rename " + file.string() + " to " + aside.string() + ": " + ec.message());
+  for (const char* sidecar : {"-wal", "-shm"}) {
+    const std::filesystem::path from = file.string() + sidecar;
+    if (std::filesystem::exists(from, ec)) std::filesystem::rename(from, aside.string() + sidecar, ec);
+  }
   return {};
 }
 
-void StatusStore::persistLocked() const {
+std::string timestampSuffix() {
+  std::string t = rfc3339(std::chrono::system_clock::now());
+  std::erase_if(t, [](char c) { return c == ':' || c == '-'; });
+  return t;
+}
+
+/// Finds the old JSON state file (at `file`, or its old default name beside a new `.db` path), renames it
+/// out of the way and returns its entries; empty when there is none.
+std::vector<StoredStatus> takeLegacyJson(const std::filesystem::path& file) {
+  std::error_code ec;
+  std::filesystem::path legacy = file;
+  if (file.extension() == ".db" && !std::filesystem::exists(file, ec)) legacy.replace_extension(".json");
+  auto entries = readLegacyJson(legacy);
+  if (!entries) return {};
+  const std::filesystem::path imported = legacy.string() + ".imported";
+  if (auto moved = moveAside(legacy, imported); !moved) {
+    spdlog::error("state file {} is in the old JSON format but {}; starting with empty status", legacy.string(), moved.error());
+    return {};
+  }
+  spdlog::info("state file {} is in the old JSON format: importing its {} statuses into {} (the JSON is kept as {})",
+               legacy.string(), entries->size(), file.string(), imported.string());
+  return std::move(*entries);
+}
+
+}  // namespace
+
+StatusStore::StatusStore(std::filesystem::path stateFile) : stateFile_(std::move(stateFile)) {}
+
+StatusStore::~StatusStore() = default;
+
+std::expected<void, std::string> StatusStore::load() {
+  if (stateFile_.empty()) return {};
+  std::vector<StoredStatus> imported = takeLegacyJson(stateFile_);
+  auto rows = openAndRead(stateFile_);
+  std::error_code ec;
+  if (!rows && !std::filesystem::is_regular_file(stateFile_, ec))  // nothing to set aside (or not ours to move)
+    return std::unexpected("cannot create the state file " + stateFile_.string() + ": " + rows.error());
+  if (!rows) {
+    const std::filesystem::path aside = stateFile_.string() + ".damaged-" + timestampSuffix();
+    if (auto moved = moveAside(stateFile_, aside); !moved) return std::unexpected("state file: " + moved.error());
+    spdlog::warn("state file {} is not a readable status database ({}): set aside as {}; starting with empty status, "
+                 "which observing Azure rebuilds", stateFile_.string(), rows.error(), aside.string());
+    rows = openAndRead(stateFile_);
+    if (!rows) return std::unexpected("cannot create the state file " + stateFile_.string() + ": " + rows.error());
+  }
+  const auto now = std::chrono::system_clock::now();
+  std::lock_guard lock(mutex_);
+  db_ = std::move(rows->first);
+  entries_.clear();
+  counts_.clear();
+  for (auto& e : rows->second) entries_[e.key] = std::move(e);
+  if (!imported.empty()) {  // one transaction, fsynced: the imported operations are records like any other
+    db_->synchronous(true);  // set outside the transaction (SQLite refuses it inside)
+    db_->exec("BEGIN");
+    for (auto& e : imported) {
+      persistLocked(e.key, toStateJson(e), true);
+      entries_[e.key] = std::move(e);
+    }
+    db_->exec("COMMIT");
+  }
+  for (auto& [key, e] : entries_) {
+    distrust(e, now);
+    countLocked(e, +1);
+  }
+  return {};
+}
+
+void StatusStore::persistLocked(const DocumentKey& key, const Json& entry, bool durable) {
   if (stateFile_.empty()) return;
-  Json resources = Json::array();
-  for (const auto& [key, e] : entries_) resources.push_back(toStateJson(e));
-  const Json doc{{"version", 1}, {"resources", std::move(resources)}};
-  const auto tmp = stateFile_.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << doc.dump(1) << "\n";
-    if (!out) {
-      spdlog::error("cannot write state file {}", tmp);
+  if (!db_) {  // changed before load(): opened without reading
+    auto opened = openDatabase(stateFile_);
+    if (!opened) {
+      spdlog::error("cannot open the state file {}: {}", stateFile_.string(), opened.error());
       return;
     }
+    db_ = std::move(*opened);
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, stateFile_, ec);
-  if (ec) spdlog::error("cannot replace state file {}: {}", stateFile_.string(), ec.message());
+  const std::string row = entry.is_null() ? std::string() : entry.dump();
+  if (!db_->synchronous(durable) || !runKeyed(entry.is_null() ? db_->remove : db_->upsert, key, entry.is_null() ? nullptr : &row))
+    spdlog::error("cannot write the status of {} to the state file {}: {}", key.str(), stateFile_.string(), db_->error());
+}
+
+void StatusStore::countLocked(const StoredStatus& e, int delta) {
+  auto& c = counts_[e.key.kind];
+  (e.status.ready ? c.ready : c.notReady) += delta;
 }
 
 std::optional<StoredStatus> StatusStore::get(const DocumentKey& key) const {
@@ -147,17 +309,34 @@ std::optional<StoredStatus> StatusStore::get(const DocumentKey& key) const {
   return it->second;
 }
 
+bool StatusStore::contains(const DocumentKey& key) const {
+  std::lock_guard lock(mutex_);
+  return entries_.contains(key);
+}
+
+ReadinessCounts StatusStore::counts(Kind kind) const {
+  std::lock_guard lock(mutex_);
+  const auto it = counts_.find(kind);
+  return it == counts_.end() ? ReadinessCounts{} : it->second;
+}
+
 StoredStatus StatusStore::update(const DocumentKey& key, const std::function<void(StoredStatus&)>& change) {
   std::lock_guard lock(mutex_);
   auto [it, inserted] = entries_.try_emplace(key);
   if (inserted) {
     it->second.key = key;
     it->second.firstSeen = rfc3339(std::chrono::system_clock::now());
+  } else {
+    countLocked(it->second, -1);
   }
   const Json before = inserted ? Json() : toStateJson(it->second);
+  const std::optional<Json> operationBefore = it->second.status.operation;
   change(it->second);
-  if (inserted || toStateJson(it->second) != before) {  // unchanged status: no write, no wake-up
-    persistLocked();
+  countLocked(it->second, +1);
+  const Json after = toStateJson(it->second);
+  if (inserted || after != before) {  // unchanged status: no write, no wake-up
+    // The operation's record (or its end) is fsynced before the engine's next request for this document.
+    persistLocked(key, after, operationBefore != it->second.status.operation);
     ++version_;
     changed_.notify_all();
   }
@@ -166,7 +345,11 @@ StoredStatus StatusStore::update(const DocumentKey& key, const std::function<voi
 
 void StatusStore::erase(const DocumentKey& key) {
   std::lock_guard lock(mutex_);
-  if (entries_.erase(key) > 0) persistLocked();
+  if (const auto it = entries_.find(key); it != entries_.end()) {
+    countLocked(it->second, -1);
+    entries_.erase(it);
+    persistLocked(key, Json(), false);
+  }
   ++version_;
   changed_.notify_all();
 }

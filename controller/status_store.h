@@ -1,18 +1,29 @@
 #pragma once
-// Status per document (SPEC §5), kept in memory and persisted atomically (write to a temporary file,
-// then rename) to a JSON state file, so that after a restart the engine resumes polling a long-running
-// operation instead of starting it again, and conditions keep their lastTransitionTime.
+// Status per document (SPEC §5), kept in memory and persisted to a SQLite database in WAL mode, one row
+// per document, so that after a restart the engine resumes polling a long-running operation instead of
+// starting it again, and conditions keep their lastTransitionTime. One change writes one row: its cost
+// does not grow with the number of documents.
+//
+// Durability: every change is committed before update() returns, and a commit in WAL mode is in the
+// operating system's hands once it returns, so a kill -9 loses nothing committed. Commits that change
+// status.operation run with synchronous=FULL (the WAL is fsynced): the record of an operation Azure
+// accepted survives a power loss too, before the engine's next request for that document. Other changes
+// (conditions, facts) run with synchronous=NORMAL: a power loss may drop the last of them, which the next
+// observation of Azure rewrites.
 //
 // The state file is a journal, never a source of truth: load() keeps what resumes work (the operation,
 // its group and action, firstSeen, facts, conditions with their lastTransitionTime) but not what was
 // believed: Ready and Synced come back Unknown (NotYetObserved) and `ready` false, so nothing counts as
 // Ready (dependency gates, statusOf, metrics) until this process has observed the document in Azure.
+// A file that is not a readable status database is set aside (renamed with a `.damaged-<time>` suffix,
+// one log line) and the store starts empty; the JSON state file of earlier versions is imported once.
 #include <chrono>
 #include <condition_variable>
 #include <expected>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,7 +47,7 @@ struct StoredStatus {
   std::string operationAction;
 };
 
-/// The state file's JSON of one entry, and back.
+/// One row of the state file (JSON text), and back; also the entries of the old JSON state file.
 Json toStateJson(const StoredStatus& entry);
 std::optional<StoredStatus> fromStateJson(const Json& json);
 /// The status API's JSON of one entry (SPEC §5): kind, name, source {file, line}, azure.resourceId,
@@ -44,21 +55,41 @@ std::optional<StoredStatus> fromStateJson(const Json& json);
 /// {code, message (Azure's, verbatim), httpStatus, requestId (x-ms-request-id)}.
 Json toApiJson(const StoredStatus& entry);
 
+/// The state file's connection (status_store.cc).
+struct StatusDatabase;
+using StatusDatabasePtr = std::unique_ptr<StatusDatabase>;
+
+/// Documents of one kind by their `ready` flag, kept on every change (the anf_cmk_resource_* gauges).
+struct ReadinessCounts {
+  int ready = 0;
+  int notReady = 0;
+};
+
 /// Thread-safe store of StoredStatus by document key.
 class StatusStore {
  public:
-  /// Empty `stateFile`: memory only.
+  /// Empty `stateFile`: memory only. The file is opened by load(), or by the first change.
   explicit StatusStore(std::filesystem::path stateFile = {});
+  ~StatusStore();
+  StatusStore(const StatusStore&) = delete;
+  StatusStore& operator=(const StatusStore&) = delete;
 
-  /// Reads the state file when it exists (a missing file is an empty store, not an error); restored
-  /// entries are not Ready (see above).
+  /// Opens the state file, creating it when missing, and reads its rows; restored entries are not Ready
+  /// (see above). When `stateFile` holds the old JSON format (or, for a `.db` path that does not exist,
+  /// the same path with `.json`, the old default name), its entries are imported and the JSON file is
+  /// renamed with the suffix `.imported`. A damaged file is set aside (see above). Errors only when no
+  /// database can be created at `stateFile` (e.g. its directory is not writable).
   std::expected<void, std::string> load();
 
   std::optional<StoredStatus> get(const DocumentKey& key) const;
-  /// Applies `change` to the entry of `key` (created with firstSeen = now when missing), persists when
-  /// anything changed, and returns the entry as it is afterwards.
+  bool contains(const DocumentKey& key) const;
+  /// Kept on every change and load(); never a recount.
+  ReadinessCounts counts(Kind kind) const;
+  /// Applies `change` to the entry of `key` (created with firstSeen = now when missing), persists its
+  /// row when anything changed (committed before this returns), and returns the entry as it is afterwards.
   StoredStatus update(const DocumentKey& key, const std::function<void(StoredStatus&)>& change);
   void erase(const DocumentKey& key);
+  /// A copy of every entry: for the status API and start-up, never per document event.
   std::vector<StoredStatus> list() const;
 
   /// Conditions of the operator itself (Synced=False with TooManyDeletions, ManifestErrors).
@@ -73,12 +104,19 @@ class StatusStore {
   Json listJson() const;
 
  private:
-  void persistLocked() const;
+  /// Writes the row of `key` (toStateJson; null deletes it), with an fsync when `durable`; logs a failure,
+  /// as the store lives on in memory.
+  void persistLocked(const DocumentKey& key, const Json& entry, bool durable);
+  void countLocked(const StoredStatus& entry, int delta);
   std::filesystem::path stateFile_;
+  StatusDatabasePtr db_;
+  /// Guards everything below and db_. A row is committed under it, so that no reader (the status API, a
+  /// test about to kill the process) sees a change the file does not have yet.
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   std::uint64_t version_ = 0;  // bumped by every change, for waitFor
   std::map<DocumentKey, StoredStatus> entries_;
+  std::map<Kind, ReadinessCounts> counts_;
   std::vector<Condition> operatorConditions_;
 };
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build ccache git pkg-config python3 curl ca-certificates openssl
   libboost-dev libboost-system-dev libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev
-  prometheus-cpp-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  prometheus-cpp-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libgtest-dev libgmock-dev
   python3-yaml python3-jsonschema
 )
 # Optional: the Azure CLI for tests/cli-az (CTest cli_az_emulator, skipped without `az`). Not installed by default:

@@ -63,7 +63,7 @@ Command runCommand() {
           {.name = "state-file", .valueName = "FILE",
            .help = "journal of in-flight operations (never trusted for Ready); one per installation",
            .defaultValue = "controller.stateFile, else $TMPDIR/anf-cmk-operator/<config stem>-<hash of the config and "
-                           "manifests paths>/state.json"},
+                           "manifests paths>/state.db"},
           {.name = "log-level", .valueName = "LEVEL", .help = "trace, debug, info, warn, error", .defaultValue = "info"},
           {.name = "log-format", .valueName = "FORMAT", .help = "json or text", .defaultValue = "json"},
       }};

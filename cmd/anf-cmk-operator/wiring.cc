@@ -164,7 +164,7 @@ std::expected<EmbeddedEmulator, std::string> startEmbeddedEmulator(controller::O
   if (azure.defaultResourceGroup.empty()) azure.defaultResourceGroup = "anf-rg";
   if (azure.defaultLocation.empty()) azure.defaultLocation = "eastus";
   // A fresh emulator world goes with a fresh status file.
-  embedded.config.controller.stateFile = (dir / "state.json").string();
+  embedded.config.controller.stateFile = (dir / "state.db").string();
   return embedded;
 }
 

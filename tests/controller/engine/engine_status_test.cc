@@ -40,10 +40,11 @@ TEST(EngineStatus, ARestoredReadyIsNotBelievedBeforeAnObservation) {
   std::promise<void> gate;
   std::shared_future<void> released = gate.get_future().share();
   std::atomic<int> accountCreates{0}, poolObserves{0};
+  std::promise<void> createEntered;  // the count changes outside the store: waitFor would not wake for it
   auto accountFns = std::make_unique<ReconcilerFns>(kAccount);
   accountFns->observeFn = [](const ReconcileContext&) -> Result<Observation> { return Observation{.exists = false}; };
   accountFns->createFn = [&](const ReconcileContext&, const Observation&) -> Result<Outcome> {
-    ++accountCreates;
+    if (++accountCreates == 1) createEntered.set_value();
     released.wait();
     return Outcome{.operation = Json{{"id", "op"}}};
   };
@@ -75,8 +76,10 @@ TEST(EngineStatus, ARestoredReadyIsNotBelievedBeforeAnObservation) {
   EXPECT_EQ(seriesValue(text, "anf_cmk_resource_not_ready{kind=\"NetAppAccount\"}"), 1.0) << text;
 
   engine.apply(makeState({account, pool}));
+  ASSERT_EQ(createEntered.get_future().wait_for(5s), std::future_status::ready);
   ASSERT_TRUE(engine.statuses().waitFor(
-      [&] { return accountCreates.load() == 1 && conditionReason(engine, pool.key, condition::kDependenciesReady) == "DependencyNotReady"; }, 5s));
+      [&] { return conditionReason(engine, pool.key, condition::kDependenciesReady) == "DependencyNotReady"; }, 5s));
+  EXPECT_EQ(accountCreates, 1);
   EXPECT_EQ(poolObserves, 0) << "the pool waits for an account this process has seen";
   release();
   ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, account.key, condition::kReady) == "Creating"; }, 5s));
@@ -132,6 +135,46 @@ TEST(EngineStatus, ARestoredOperationIsStillResumed) {
   EXPECT_EQ(creates, 0);
   ASSERT_TRUE(engine.stop(5s));
   std::filesystem::remove_all(dir);
+}
+
+// The readiness gauges are kept on every transition (issue 14: no recount of the store per change) and stay
+// what a recount would say: documents becoming Ready, one falling back, one removed.
+TEST(EngineStatus, ReadinessGaugesFollowTransitionsAndRemovals) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<bool> refuseB{false};
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    if (c.document.key.name == "b" && refuseB)
+      return std::unexpected(ReconcileError{.reason = "InvalidParameter", .message = "refused",
+                                            .errorClass = ErrorClass::NeedsDocumentChange});
+    return Observation{.exists = true, .upToDate = true};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const auto a = makeDocument(kAccount, "a"), b = makeDocument(kAccount, "b"), c = makeDocument(kAccount, "c");
+  auto gauges = [&] {
+    const std::string text = metrics.text();
+    return std::pair{seriesValue(text, R"(anf_cmk_resource_ready{kind="NetAppAccount"})").value_or(-1),
+                     seriesValue(text, R"(anf_cmk_resource_not_ready{kind="NetAppAccount"})").value_or(-1)};
+  };
+  EXPECT_EQ(gauges(), std::pair(0.0, 0.0));
+  engine.apply(makeState({a, b, c}));
+  for (const auto& d : {a, b, c}) ASSERT_TRUE(waitReady(engine, d.key)) << d.key.str();
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(gauges(), std::pair(3.0, 0.0));
+
+  refuseB = true;
+  engine.resyncNow();
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionStatus(engine, b.key, condition::kReady) == "False"; }, 5s));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(gauges(), std::pair(2.0, 1.0));
+
+  engine.apply(makeState({a, b}));  // c removed; deletionPolicy Retain: forgotten
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return !engine.statuses().contains(c.key); }, 5s));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(gauges(), std::pair(1.0, 1.0));
+  ASSERT_TRUE(engine.stop(5s));
 }
 
 // The account reconciler writes facts keyExpiry as plain Unix seconds beside keyVault {resourceId, name, keyName}

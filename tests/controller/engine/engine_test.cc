@@ -377,6 +377,87 @@ TEST(Engine, MutationsOfOneGroupNeverOverlap) {
   EXPECT_EQ(creates, 6);
 }
 
+// Issue 14: releasing a mutation group woke every key waiting for it; all but one found it taken again, so
+// each release cost a reconcile per waiter (quadratic in an account's volumes). One waiter is woken, and
+// the next one when it does not take the group.
+TEST(Engine, ReleasingAGroupWakesOneWaiterNotAll) {
+  IoThread io;
+  Metrics metrics;
+  constexpr int kDocs = 12;
+  std::atomic<int> observes{0};
+  std::mutex mutex;
+  std::set<std::string> created;
+  auto fns = std::make_unique<ReconcilerFns>(kPool);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    ++observes;
+    std::lock_guard lock(mutex);
+    const bool exists = created.contains(c.document.key.name);
+    return Observation{.exists = exists, .upToDate = exists};
+  };
+  fns->createFn = [&](const ReconcileContext& c, const Observation&) -> Result<Outcome> {
+    return Outcome{.operation = Json{{"name", c.document.key.name}}, .requeueAfter = 1ms};
+  };
+  fns->groupFn = [](const ReconcileContext&) { return std::string("account/acct"); };
+  OperationPollFn poll = [&](const Json& op) {
+    std::lock_guard lock(mutex);
+    created.insert(op.value("name", ""));
+    return OperationProgress{.state = OperationProgress::State::Succeeded};
+  };
+  Engine engine(io.io, fastOptions(8), testing::reconcilers(std::move(fns)), poll, metrics);
+  ASSERT_TRUE(engine.start());
+  std::vector<Document> docs;
+  for (int i = 0; i < kDocs; ++i) docs.push_back(makeDocument(kPool, "p" + std::to_string(i)));
+  engine.apply(makeState(docs));
+  for (const auto& d : docs) ASSERT_TRUE(waitReady(engine, d.key)) << d.key.str();
+  // Each document: its first observation, one when woken for the group, one after its operation.
+  EXPECT_LE(observes, 3 * kDocs);
+}
+
+// The key woken for a free group may not need it any more (Azure was corrected meanwhile): the next waiter
+// gets its turn then, not at the next resync.
+TEST(Engine, AWokenWaiterThatNeedsNoWritePassesTheGroupOn) {
+  IoThread io;
+  Metrics metrics;
+  std::mutex mutex;
+  std::set<std::string> existing;
+  std::atomic<bool> holderDone{false};
+  auto fns = std::make_unique<ReconcilerFns>(kPool);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    std::lock_guard lock(mutex);
+    const bool exists = existing.contains(c.document.key.name);
+    return Observation{.exists = exists, .upToDate = exists};
+  };
+  fns->createFn = [&](const ReconcileContext& c, const Observation&) -> Result<Outcome> {
+    if (c.document.key.name == "holder") return Outcome{.operation = Json{{"id", "op"}}, .requeueAfter = 20ms};
+    std::lock_guard lock(mutex);
+    existing.insert(c.document.key.name);
+    return Outcome{.requeueAfter = 0ms};
+  };
+  fns->groupFn = [](const ReconcileContext&) { return std::string("account/acct"); };
+  OperationPollFn poll = [&](const Json& op) {
+    if (!holderDone) return OperationProgress{.retryAfter = 20ms, .operation = op};
+    std::lock_guard lock(mutex);
+    existing.insert("holder");
+    return OperationProgress{.state = OperationProgress::State::Succeeded};
+  };
+  auto options = fastOptions();
+  Engine engine(io.io, options, testing::reconcilers(std::move(fns)), poll, metrics);
+  ASSERT_TRUE(engine.start());
+  const auto holder = makeDocument(kPool, "holder"), a = makeDocument(kPool, "a"), b = makeDocument(kPool, "b");
+  engine.apply(makeState({holder}));
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return conditionReason(engine, holder.key, condition::kReady) == "Creating"; }, 5s));
+  engine.apply(makeState({holder, a, b}));
+  ASSERT_TRUE(engine.waitIdle(5s));  // a and b observed, found the group taken, and wait for it
+  {
+    std::lock_guard lock(mutex);
+    existing.insert("a");  // created by someone else meanwhile: a needs no write when its turn comes
+  }
+  holderDone = true;
+  EXPECT_TRUE(waitReady(engine, b.key)) << "b was never woken (resyncPeriod is an hour)";
+  EXPECT_TRUE(waitReady(engine, a.key));
+  ASSERT_TRUE(engine.stop(5s));
+}
+
 TEST(Engine, ResumesPollingAnOperationAfterRestart) {
   const auto dir = testing::tempDir();
   auto options = fastOptions();

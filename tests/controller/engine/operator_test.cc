@@ -23,7 +23,7 @@ OperatorConfig exampleConfig(const std::filesystem::path& dir) {
   EXPECT_TRUE(config.has_value());
   OperatorConfig c = config.value_or(defaultConfig(env));
   c.server = {"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"};
-  c.controller.stateFile = (dir / "state" / "state.json").string();
+  c.controller.stateFile = (dir / "state" / "state.db").string();
   return c;
 }
 
@@ -66,7 +66,7 @@ TEST(Operator, ReconcilesServesAndStopsOnSigterm) {
   EXPECT_EQ(get(ports.health, "/readyz").status, 200);
   EXPECT_EQ(Json::parse(get(ports.status, "/api/v1/resources").body).at("items").size(), 4u);
   EXPECT_NE(get(ports.metrics, "/metrics").body.find("anf_cmk_resource_ready{kind=\"Volume\"} 1"), std::string::npos);
-  EXPECT_TRUE(std::filesystem::exists(dir / "state" / "state.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "state" / "state.db"));
 
   ASSERT_EQ(::raise(SIGTERM), 0);
   EXPECT_EQ(op.waitAndShutDown(), 0);
@@ -96,7 +96,7 @@ TEST(Operator, PlanOnceExitCodesAndFormats) {
 // the first one's statuses. The default now belongs to one installation (its config and manifests).
 TEST(DefaultStateFile, BelongsToOneInstallation) {
   const auto mine = defaultStateFile("/etc/anf/a/operator.yaml", {"/srv/manifests", "/srv/extra"});
-  EXPECT_EQ(mine.filename(), "state.json");
+  EXPECT_EQ(mine.filename(), "state.db") << "a SQLite database (status_store.h)";
   EXPECT_EQ(mine.parent_path().parent_path().filename(), "anf-cmk-operator");
   EXPECT_TRUE(mine.parent_path().filename().string().starts_with("operator-")) << mine;
   EXPECT_NE(mine, std::filesystem::path("/tmp/anf-cmk-operator/state.json"));
