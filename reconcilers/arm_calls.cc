@@ -3,6 +3,7 @@
 #include "azure/client.h"
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/documented_errors.h"
+#include "reconcilers/documents.h"
 #include "reconcilers/error_classes.h"
 
 namespace anf::reconcilers {
@@ -75,6 +76,33 @@ Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std
   if (result) return outcomeOf(*result, std::move(description));
   if (result.error().isNotFound()) return controller::Outcome{.description = "already deleted"};
   return std::unexpected(fromAzure(result.error()));
+}
+
+Result<ListedObservation> observeListed(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                        const azure::ResourceId& id, std::string_view childType) {
+  auto items = listForPass(client, context, credentialOf(context.document), *id.parent(), childType);
+  if (!items) return std::unexpected(items.error());
+  ListedObservation listed;
+  listed.observation.facts["resourceId"] = id.str();
+  listed.item = findByName(*items, id.name());
+  return listed;
+}
+
+Result<controller::Outcome> writeListed(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                        ListedWrite write, const azure::ResourceId& id, std::string_view childType,
+                                        Json body, std::string description) {
+  const std::string credential = credentialOf(context.document);
+  Result<controller::Outcome> outcome;
+  if (write == ListedWrite::Delete) {
+    outcome = deleteIfExists(client, credential, id, std::move(description));
+  } else {
+    auto result = await(write == ListedWrite::Put ? client.put(credential, id, std::move(body))
+                                                  : client.patch(credential, id, std::move(body)));
+    outcome = result ? Result<controller::Outcome>(outcomeOf(*result, std::move(description)))
+                     : std::unexpected(result.error());
+  }
+  invalidateList(context, *id.parent(), childType);
+  return outcome;
 }
 
 ReconcileError dependencyNotReady(std::string_view what) {

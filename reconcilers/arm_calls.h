@@ -22,7 +22,12 @@ struct ArmResult;
 
 namespace anf::reconcilers {
 
+// The engine's vocabulary, spelled once for every reconciler.
 using controller::Json;
+using controller::Kind;
+using controller::Observation;
+using controller::Outcome;
+using controller::ReconcileContext;
 using controller::ReconcileError;
 template <typename T>
 using Result = controller::Result<T>;
@@ -70,6 +75,24 @@ auto await(Task&& task) -> Result<typename std::decay_t<decltype(task.get())>::v
   if constexpr (std::is_void_v<typename decltype(value)::value_type>) return {};
   else return std::move(*value);
 }
+
+/// The start of observing a child that its parent's LIST observes: the observation with its resourceId fact,
+/// and the child as listed (nullopt when Azure has none of that name).
+struct ListedObservation {
+  controller::Observation observation;
+  std::optional<Json> item;
+};
+Result<ListedObservation> observeListed(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                        const azure::ResourceId& id, std::string_view childType);
+
+/// How a child that its parent's LIST observes (listForPass) is written.
+enum class ListedWrite { Put, Patch, Delete };
+
+/// PUT, PATCH or DELETE (deleteIfExists) of `id`, a `childType` child of its parent, with the document's
+/// credential; then the pass's LIST of the parent is dropped so that the next observation sees the write.
+Result<controller::Outcome> writeListed(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                        ListedWrite write, const azure::ResourceId& id, std::string_view childType,
+                                        Json body, std::string description);
 
 /// DELETE `id`; a resource already gone is success.
 Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std::string& credential,

@@ -9,10 +9,6 @@
 namespace anf::reconcilers {
 namespace {
 
-using controller::Kind;
-using controller::Observation;
-using controller::Outcome;
-using controller::ReconcileContext;
 
 PoolSettings settingsOf(const controller::Document& document) {
   PoolSettings pool{.location = document.azure->location};
@@ -35,11 +31,9 @@ class CapacityPoolReconciler final : public controller::Reconciler {
   Result<Observation> observe(const ReconcileContext& context) override {
     auto id = poolIdOf(context.document, context.desired);
     if (!id) return std::unexpected(dependencyNotReady("the pool's NetApp account document"));
-    auto pools = listForPass(client_, context, credentialOf(context.document), *id->parent(), "capacityPools");
-    if (!pools) return std::unexpected(pools.error());
-    Observation observation;
-    observation.facts["resourceId"] = id->str();
-    auto pool = findByName(*pools, id->name());
+    auto listed = observeListed(client_, context, *id, "capacityPools");
+    if (!listed) return std::unexpected(listed.error());
+    auto& [observation, pool] = *listed;
     if (!pool) return observation;
     observation.exists = true;
     if (pool->contains("/properties/poolId"_json_pointer)) observation.facts["poolId"] = pool->at("/properties/poolId"_json_pointer);
@@ -51,10 +45,8 @@ class CapacityPoolReconciler final : public controller::Reconciler {
   Result<Outcome> create(const ReconcileContext& context, const Observation&) override {
     auto id = poolIdOf(context.document, context.desired);
     if (!id) return std::unexpected(dependencyNotReady("the pool's NetApp account document"));
-    auto result = await(client_.put(credentialOf(context.document), *id, poolBody(settingsOf(context.document))));
-    if (!result) return std::unexpected(result.error());
-    invalidateList(context, *id->parent(), "capacityPools");
-    return outcomeOf(*result, "created capacity pool");
+    return writeListed(client_, context, ListedWrite::Put, *id, "capacityPools", poolBody(settingsOf(context.document)),
+                       "created capacity pool");
   }
 
   Result<Outcome> update(const ReconcileContext& context, const Observation& observed) override {
@@ -67,18 +59,14 @@ class CapacityPoolReconciler final : public controller::Reconciler {
                                            d.observed.dump() + " -> " + d.desired.dump() + ")"));
     const Json body = poolBody(settingsOf(context.document));
     Json patch{{"properties", {{"size", body["properties"]["size"]}, {"qosType", body["properties"]["qosType"]}}}};
-    auto result = await(client_.patch(credentialOf(context.document), *id, patch));
-    if (!result) return std::unexpected(result.error());
-    invalidateList(context, *id->parent(), "capacityPools");
-    return outcomeOf(*result, "updated capacity pool size/qosType");
+    return writeListed(client_, context, ListedWrite::Patch, *id, "capacityPools", std::move(patch),
+                       "updated capacity pool size/qosType");
   }
 
   Result<Outcome> remove(const ReconcileContext& context, const Observation&) override {
     auto id = poolIdOf(context.document, context.desired);
     if (!id) return Outcome{.description = "account document gone: nothing to delete"};
-    auto outcome = deleteIfExists(client_, credentialOf(context.document), *id, "deleted capacity pool");
-    invalidateList(context, *id->parent(), "capacityPools");
-    return outcome;
+    return writeListed(client_, context, ListedWrite::Delete, *id, "capacityPools", nullptr, "deleted capacity pool");
   }
 
  private:

@@ -12,10 +12,6 @@ namespace anf::reconcilers {
 using controller::Condition;
 using controller::DocumentKey;
 using controller::FieldDiff;
-using controller::Kind;
-using controller::Observation;
-using controller::Outcome;
-using controller::ReconcileContext;
 
 namespace {
 

@@ -9,7 +9,6 @@
 namespace anf::reconcilers {
 
 using controller::DocumentKey;
-using controller::Kind;
 
 namespace {
 

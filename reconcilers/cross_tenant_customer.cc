@@ -13,8 +13,6 @@
 namespace anf::reconcilers {
 
 using controller::Condition;
-using controller::Kind;
-using controller::ReconcileContext;
 
 namespace {
 

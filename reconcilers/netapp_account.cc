@@ -19,10 +19,6 @@ namespace anf::reconcilers {
 namespace {
 
 using controller::Condition;
-using controller::Kind;
-using controller::Observation;
-using controller::Outcome;
-using controller::ReconcileContext;
 
 constexpr std::int64_t kGrantPropagationSeconds = 600;
 

@@ -13,10 +13,6 @@
 namespace anf::reconcilers {
 namespace {
 
-using controller::Kind;
-using controller::Observation;
-using controller::Outcome;
-using controller::ReconcileContext;
 
 PrivateEndpointSettings settingsOf(const controller::Document& document) {
   return PrivateEndpointSettings{.location = document.azure->location,

@@ -12,7 +12,6 @@
 namespace anf::reconcilers {
 
 using controller::DocumentKey;
-using controller::Kind;
 
 namespace {
 

@@ -8,10 +8,6 @@
 namespace anf::reconcilers {
 namespace {
 
-using controller::Kind;
-using controller::Observation;
-using controller::Outcome;
-using controller::ReconcileContext;
 
 Json identityFacts(const Json& identity) {
   Json facts{{"resourceId", identity.value("id", "")}};

@@ -18,10 +18,6 @@
 namespace anf::reconcilers {
 namespace {
 
-using controller::Kind;
-using controller::Observation;
-using controller::Outcome;
-using controller::ReconcileContext;
 
 const controller::Document* accountOfVolume(const ReconcileContext& context) {
   const auto* pool = findDocument(context.desired, Kind::CapacityPool, specString(context.document, "/poolRef"));
@@ -41,11 +37,9 @@ class VolumeReconciler final : public controller::Reconciler {
   Result<Observation> observe(const ReconcileContext& context) override {
     auto id = volumeIdOf(context.document, context.desired);
     if (!id) return std::unexpected(dependencyNotReady("the volume's capacity pool document"));
-    auto volumes = listForPass(client_, context, credentialOf(context.document), *id->parent(), "volumes");
-    if (!volumes) return std::unexpected(volumes.error());
-    Observation observation;
-    observation.facts["resourceId"] = id->str();
-    auto volume = findByName(*volumes, id->name());
+    auto listed = observeListed(client_, context, *id, "volumes");
+    if (!listed) return std::unexpected(listed.error());
+    auto& [observation, volume] = *listed;
     if (!volume) return observation;
     const Json properties = volume->value("properties", Json::object());
     // A volume whose creation failed holds no data: it is created again (a PUT over it), not Ready.
@@ -74,10 +68,8 @@ class VolumeReconciler final : public controller::Reconciler {
     auto settings = settingsOf(context);
     if (!settings) return std::unexpected(settings.error());
     if (auto error = checkBeforeCreate(context, *settings)) return std::unexpected(*error);
-    auto result = await(client_.put(credentialOf(context.document), *id, volumeBody(*settings)));
-    if (!result) return std::unexpected(result.error());
-    invalidateList(context, *id->parent(), "volumes");
-    return outcomeOf(*result, std::string{"created volume ("} + settings->encryptionKeySource + ")");
+    return writeListed(client_, context, ListedWrite::Put, *id, "volumes", volumeBody(*settings),
+                       std::string{"created volume ("} + settings->encryptionKeySource + ")");
   }
 
   Result<Outcome> update(const ReconcileContext& context, const Observation& observed) override {
@@ -88,18 +80,13 @@ class VolumeReconciler final : public controller::Reconciler {
     for (const auto& d : observed.diff)
       if (auto refusal = refusalFor(context, *settings, d)) return std::unexpected(*refusal);
     Json patch{{"properties", {{"usageThreshold", settings->usageThresholdGiB * kGiB}}}};
-    auto result = await(client_.patch(credentialOf(context.document), *id, patch));
-    if (!result) return std::unexpected(result.error());
-    invalidateList(context, *id->parent(), "volumes");
-    return outcomeOf(*result, "resized volume");
+    return writeListed(client_, context, ListedWrite::Patch, *id, "volumes", std::move(patch), "resized volume");
   }
 
   Result<Outcome> remove(const ReconcileContext& context, const Observation&) override {
     auto id = volumeIdOf(context.document, context.desired);
     if (!id) return Outcome{.description = "pool document gone: nothing to delete"};
-    auto outcome = deleteIfExists(client_, credentialOf(context.document), *id, "deleted volume");
-    invalidateList(context, *id->parent(), "volumes");
-    return outcome;
+    return writeListed(client_, context, ListedWrite::Delete, *id, "volumes", nullptr, "deleted volume");
   }
 
  private:
