@@ -35,7 +35,7 @@ VAULTS = {"AccessPolicy": "anfkv-ap", "RoleAssignment": "anfkv-rbac"}
 AZURE_SECONDS = {"account": 20, "renewCredentials": 20, "pool": 30, "privateEndpoint": 40, "changeKeyVault": 60,
                  "transitionToCmk": 60, "volume": 60, "roleAssignmentPropagation": 0}
 BUCKETS = {"reads": (250, 25), "writes": (200, 10), "deletes": (200, 10)}  # Azure's per-subscription defaults
-POOL_TIB, VOLUME_GIB = 2, 100
+VOLUME_GIB = 100
 
 
 # ---------------------------------------------------------------- the fleet
@@ -55,7 +55,7 @@ def plan_fleet(volumes, per_account, subscriptions):
         identity, access = combos[a % 4]
         n = min(per_account, left)
         left -= n
-        accounts.append({"name": "acct-%04d" % a, "pool": "pool-%04d" % a, "subscription": subscription_id(a * subscriptions // count),
+        accounts.append({"name": "acct-%04d" % a, "pool": "pool-%04d" % a, "poolTiB": max(2, math.ceil(per_account * VOLUME_GIB / 1024)), "subscription": subscription_id(a * subscriptions // count),
                          "identity": identity, "access": access, "uai": "id-%04d" % a if identity == "UserAssigned" else None,
                          "volumes": ["vol-%04d-%02d" % (a, v) for v in range(n)]})
     return accounts
@@ -83,7 +83,7 @@ def world(accounts):
         n_volumes = sum(len(a["volumes"]) for a in per_sub[s])
         entries.append({"subscriptionId": s, "netAppLimits": {
             "accountsPerRegion": max(10, n_accounts), "volumesPerSubscription": max(500, n_volumes),
-            "regionalCapacityTiB": max(25, POOL_TIB * n_accounts)}})
+            "regionalCapacityTiB": max(25, sum(a["poolTiB"] for a in per_sub[s]))}})
         ids = arm_ids(s)
         vnet = ids["rg"] + "/providers/Microsoft.Network/virtualNetworks/" + VNET
         resources += [
@@ -132,7 +132,7 @@ def account_documents(a, sizes):
         "keySource": "Microsoft.KeyVault", "access": access, "keyVault": {
             "resourceId": ids["vault"][a["access"]], "uri": "https://%s.vault.azure.net/" % vault, "keyName": "anf-key"}}}))
     docs.append(doc("CapacityPool", a["pool"], {"azure": azure, "accountRef": a["name"], "serviceLevel": "Premium",
-                                                 "sizeTiB": POOL_TIB, "qosType": "Auto"}))
+                                                 "sizeTiB": a["poolTiB"], "qosType": "Auto"}))
     for v in a["volumes"]:
         docs.append(doc("Volume", v, {"azure": azure, "poolRef": a["pool"], "creationToken": v,
                                       "usageThresholdGiB": sizes.get(v, VOLUME_GIB), "subnetId": ids["delegated"],
@@ -460,7 +460,7 @@ def run_baseline(args, binary, work, world_file, accounts, flags):
         return None
     emulator = Emulator(binary, work / "baseline-emulator", world_file, flags)
     fleet_file = work / "fleet.json"
-    fleet_file.write_text(json.dumps({"resourceGroup": RG, "location": LOCATION, "vaults": VAULTS, "poolTiB": POOL_TIB,
+    fleet_file.write_text(json.dumps({"resourceGroup": RG, "location": LOCATION, "vaults": VAULTS,
                                       "volumeGiB": VOLUME_GIB, "accounts": accounts,
                                       "subscriptions": {s: arm_ids(s) for s in {a["subscription"] for a in accounts}},
                                       "endpoints": {s: {m: endpoint_name(s, m) for m in VAULTS} for s in {a["subscription"] for a in accounts}}}))
@@ -516,7 +516,8 @@ def report(args, fleet, durations_text, durations, ours, sdk):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--volumes", type=int, default=200)
-    parser.add_argument("--volumes-per-account", type=int, default=20)
+    parser.add_argument("--volumes-per-account", type=int,
+                        help="default: 20 up to 1,000 volumes, else what keeps 10 accounts per subscription (ANF's default)")
     parser.add_argument("--subscriptions", type=int, help="default: 1 up to 1,000 volumes, else one per 500 volumes")
     parser.add_argument("--lro-unit", type=float, default=1.0, help="seconds an account operation takes (default 1)")
     parser.add_argument("--resync", type=int, default=60, help="operator resyncPeriod in seconds (default 60)")
@@ -531,7 +532,8 @@ def main():
     if not os.access(args.binary, os.X_OK):
         sys.exit("no binary at %s: build it (cmake --preset dev && cmake --build --preset dev) or pass --binary" % args.binary)
     subscriptions = args.subscriptions or (1 if args.volumes <= 1000 else math.ceil(args.volumes / 500))
-    fleet = plan_fleet(args.volumes, args.volumes_per_account, subscriptions)
+    per_account = args.volumes_per_account or (20 if args.volumes <= 1000 else math.ceil(args.volumes / (10 * subscriptions)))
+    fleet = plan_fleet(args.volumes, per_account, subscriptions)
     durations, flags, durations_text = operation_durations(args.binary, args.lro_unit)
     print("fleet: %d volumes in %d accounts over %d subscriptions; operations: %s" % (args.volumes, len(fleet), subscriptions, durations_text))
     print("durations (s): " + ", ".join("%s=%g" % kv for kv in durations.items()), flush=True)

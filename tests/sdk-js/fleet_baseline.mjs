@@ -111,7 +111,7 @@ async function createAccountChain(account) {
   const { netApp } = clientsOf(account.subscription);
   await createAccount(account);
   await netApp.pools.beginCreateOrUpdateAndWait(rg, account.name, account.pool, {
-    location, size: fleet.poolTiB * TiB, serviceLevel: "Premium", qosType: "Auto",
+    location, size: account.poolTiB * TiB, serviceLevel: "Premium", qosType: "Auto",
   });
   const endpoint = await endpointOf(account.subscription, account.access);
   const subnetId = fleet.subscriptions[account.subscription].delegated;
