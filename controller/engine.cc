@@ -1,5 +1,6 @@
 #include "controller/engine.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 #include "controller/conditions.h"
 #include "controller/decision.h"
 #include "controller/logging.h"
+#include "reconcilers/limit_refusals.h"
 
 namespace anf::controller {
 
@@ -78,6 +80,15 @@ struct Engine::Timers {
 };
 
 namespace {
+
+/// Azure's code when the Ready condition says Azure refused the document for an ANF limit or quota, else "".
+std::string_view limitRefusalOf(const std::vector<Condition>& conditions) {
+  const Condition* ready = findCondition(conditions, condition::kReady);
+  if (!ready || ready->status != condition::kFalse) return {};
+  const auto& reasons = reconcilers::limitRefusalReasons();
+  const auto it = std::ranges::find(reasons, ready->reason);
+  return it == reasons.end() ? std::string_view{} : *it;
+}
 
 std::string joinPaths(const std::vector<FieldDiff>& diff) {
   std::string out;
@@ -381,6 +392,7 @@ StoredStatus Engine::updateStatus(const DocumentKey& key, const std::function<vo
     change(s);
     s.status.ready = isTrue(s.status.conditions, condition::kReady);
   });
+  metrics_.setRefused(key, limitRefusalOf(after.status.conditions));
   if (!existed || before != after.status.ready) readinessChanged(key, after.status.ready);
   return after;
 }
@@ -395,6 +407,7 @@ void Engine::eraseStatus(const DocumentKey& key) {
   if (!old) return;
   if (old->status.operation) releaseGroup(old->operationGroup, key);  // an operation nobody will poll
   if (key.kind == Kind::NetAppAccount) metrics_.forgetKeyExpiry(key.name);
+  metrics_.setRefused(key, {});
   readinessChanged(key, false);
 }
 

@@ -10,6 +10,7 @@ add_library(anf_controller STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/decision.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/engine.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/servers.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/limits.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/plan.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/status_client.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/operator.cc)

@@ -11,6 +11,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "reconcilers/limit_refusals.h"
+
 namespace anf::controller {
 
 namespace {
@@ -18,6 +20,8 @@ constexpr std::string_view kQueueName = "anf-cmk";
 const std::array<std::string_view, 4> kResults = {result::kSuccess, result::kError, result::kRequeue,
                                                   result::kRequeueAfter};
 std::string kindLabel(Kind kind) { return std::string(kindName(kind)); }
+// The kinds Azure NetApp Files refuses for its limits: their anf_cmk_documents_refused series exist from the start.
+constexpr std::array<Kind, 3> kLimitedKinds = {Kind::NetAppAccount, Kind::CapacityPool, Kind::Volume};
 prometheus::Histogram::BucketBoundaries reconcileBuckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9,
           1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60};
@@ -81,7 +85,11 @@ struct Metrics::Families {
         keyVaultStatus(prometheus::BuildGauge()
                            .Name("anf_cmk_key_vault_status")
                            .Help("Key vault status of a NetApp account (1 for the current status)")
-                           .Register(r)) {}
+                           .Register(r)),
+        documentsRefused(prometheus::BuildGauge()
+                             .Name("anf_cmk_documents_refused")
+                             .Help("Documents Azure refuses for an Azure NetApp Files resource limit or quota, by Azure's code")
+                             .Register(r)) {}
 
   prometheus::Family<prometheus::Counter>& reconcileTotal;
   prometheus::Family<prometheus::Counter>& reconcileErrors;
@@ -97,7 +105,9 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Gauge>& manifestErrors;
   prometheus::Family<prometheus::Gauge>& keyExpiry;
   prometheus::Family<prometheus::Gauge>& keyVaultStatus;
-  std::mutex mutex;  // guards keyVaultStatuses, keyInUse and keyUsers
+  prometheus::Family<prometheus::Gauge>& documentsRefused;
+  std::mutex mutex;  // guards keyVaultStatuses, keyInUse, keyUsers and refusedNow
+  std::map<DocumentKey, std::string> refusedNow;  // document -> Azure's code
   std::map<std::string, std::set<std::string>> keyVaultStatuses;
   std::map<std::string, prometheus::Labels> keyInUse;           // account -> {vault, key}
   std::map<prometheus::Labels, std::set<std::string>> keyUsers;  // {vault, key} -> accounts
@@ -130,6 +140,9 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
     f.resourceNotReady.Add({{"kind", k}});
     f.driftCorrected.Add({{"kind", k}});
   }
+  for (Kind kind : kLimitedKinds)
+    for (auto reason : reconcilers::limitRefusalReasons())
+      f.documentsRefused.Add({{"kind", kindLabel(kind)}, {"reason", std::string(reason)}});
   const std::string q(kQueueName);
   f.depth.Add({{"name", q}});
   f.adds.Add({{"name", q}});
@@ -200,6 +213,22 @@ void Metrics::setKeyVaultStatus(const std::string& account, const std::string& s
   auto& seen = families_->keyVaultStatuses[account];
   seen.insert(status);
   for (const auto& s : seen) families_->keyVaultStatus.Add({{"account", account}, {"status", s}}).Set(s == status ? 1 : 0);
+}
+
+void Metrics::setRefused(const DocumentKey& key, std::string_view reason) {
+  auto& f = *families_;
+  std::lock_guard lock(f.mutex);
+  const auto it = f.refusedNow.find(key);
+  const std::string before = it == f.refusedNow.end() ? "" : it->second;
+  if (before == reason) return;
+  const std::string k = kindLabel(key.kind);
+  if (!before.empty()) f.documentsRefused.Add({{"kind", k}, {"reason", before}}).Decrement();
+  if (reason.empty()) {
+    f.refusedNow.erase(key);
+    return;
+  }
+  f.documentsRefused.Add({{"kind", k}, {"reason", std::string(reason)}}).Increment();
+  f.refusedNow[key] = std::string(reason);
 }
 
 }  // namespace anf::controller

@@ -57,6 +57,13 @@ class Metrics {
   void setKeyExpiry(const std::string& account, const std::string& vault, const std::string& key, double unixSeconds);
   /// `account` is gone: its key's series goes unless another account uses that key.
   void forgetKeyExpiry(const std::string& account);
+  /// anf_cmk_documents_refused{kind,reason}: documents whose Ready condition is False because Azure refused
+  /// them for an ANF resource limit or quota; `reason` is Azure's code from reconcilers::limitRefusalReasons().
+  /// A gauge of documents refused now, not a counter of refusals: a refusal that waits for a support request
+  /// is re-sent at every resync, so a counter would grow with the resync period while nothing changes; the
+  /// gauge is what an alert wants ("> 0 for 15m": some document cannot be created until someone acts) and it
+  /// falls back to 0 once the quota is raised. `reason` empty: `key` is not (or no longer) refused.
+  void setRefused(const DocumentKey& key, std::string_view reason);
   /// anf_cmk_key_vault_status{account,status}: 1 for `status`, 0 for the account's other statuses seen.
   void setKeyVaultStatus(const std::string& account, const std::string& status);
 

@@ -5,6 +5,7 @@
 
 #include "controller/decision.h"
 #include "controller/engine.h"
+#include "controller/limits.h"
 
 namespace anf::controller {
 
@@ -122,6 +123,7 @@ Plan makePlan(const DesiredState& desired, const std::vector<ReconcilerPtr>& rec
     actions[key] = change.action;
     plan.changes.push_back(std::move(change));
   }
+  plan.warnings = limitWarnings(desired);
   return plan;
 }
 
@@ -151,6 +153,8 @@ std::string Plan::text() const {
       default: ++same;
     }
   }
+  if (!warnings.empty()) out += "\n";
+  for (const auto& w : warnings) out += "warning: " + w + "\n";
   out += "\nPlan: " + std::to_string(create) + " to create, " + std::to_string(update) + " to update, " +
          std::to_string(same) + " unchanged, " + std::to_string(blocked) + " blocked.\n";
   return out;
@@ -177,7 +181,8 @@ Json Plan::json() const {
       default: ++summary["unchanged"];
     }
   }
-  return Json{{"changesPending", exitCode() == 3}, {"exitCode", exitCode()}, {"summary", summary}, {"resources", resources}};
+  return Json{{"changesPending", exitCode() == 3}, {"exitCode", exitCode()}, {"summary", summary}, {"resources", resources},
+              {"warnings", warnings}};
 }
 
 }  // namespace anf::controller

@@ -32,11 +32,15 @@ std::string_view actionName(PlannedChange::Action action);  // "create", "update
 
 struct Plan {
   std::vector<PlannedChange> changes;  // in dependency order
+  /// Default ANF limits the desired state alone exceeds (limits.h); they never change exitCode().
+  std::vector<std::string> warnings;
   /// 1 when something is blocked (the plan is incomplete), else 3 when something would change, else 0.
   int exitCode() const;
-  /// Readable plan: one block per document, then "Plan: N to create, N to update, N unchanged, N blocked."
+  /// Readable plan: one block per document, one "warning: ..." line per limit exceeded, then
+  /// "Plan: N to create, N to update, N unchanged, N blocked."
   std::string text() const;
-  /// {"changesPending": bool, "summary": {...}, "resources": [{kind, name, action, after?, diff, notes, reason?, message?}]}
+  /// {"changesPending": bool, "summary": {...}, "resources": [{kind, name, action, after?, diff, notes, reason?, message?}],
+  ///  "warnings": [...]}
   Json json() const;
 };
 

@@ -5,18 +5,22 @@
 #include "reconcilers/documented_errors.h"
 #include "reconcilers/documents.h"
 #include "reconcilers/error_classes.h"
+#include "reconcilers/limit_refusals.h"
 
 namespace anf::reconcilers {
 
 ReconcileError fromAzure(const azure::AzureError& error, const AzureErrorContext& context) {
   const DocumentedError* row = findDocumentedError(error.message);
+  const LimitRefusal* limit = row ? nullptr : findLimitRefusal(error);
   ReconcileError result{.reason = row ? std::string{row->reason} : error.code.empty() ? "AzureError" : error.code,
-                        .message = row ? withResolution(error.message, *row) : error.message};
+                        .message = row     ? withResolution(error.message, *row)
+                                   : limit ? withResolution(error.message, limit->resolution)
+                                           : error.message};
   if (row && !row->conditionType.empty()) result.conditionType = std::string{row->conditionType};
   result.azure = controller::AzureErrorDetails{.httpStatus = error.httpStatus, .code = error.code,
                                                .message = error.message, .requestId = error.requestId};
   const bool clientSawGrant = error.retryable && azure::codeKind(error.code) == azure::CodeKind::GrantPending;
-  return classified(std::move(result), {.azure = error, .documented = row,
+  return classified(std::move(result), {.azure = error, .documented = row, .limit = limit,
                                         .grantPropagating = context.grantPropagating || clientSawGrant,
                                         .awaitingAzure = context.awaitingAzure});
 }

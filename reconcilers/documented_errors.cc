@@ -74,8 +74,12 @@ const std::vector<const DocumentedError*>& documentedTableRows() {
 }
 
 std::string withResolution(std::string_view text, const DocumentedError& row) {
+  return withResolution(text, row.resolution);
+}
+
+std::string withResolution(std::string_view text, std::string_view resolution) {
   while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.remove_suffix(1);
-  return std::string{text} + std::string{kResolutionSeparator} + std::string{row.resolution};
+  return std::string{text} + std::string{kResolutionSeparator} + std::string{resolution};
 }
 
 controller::ReconcileError toReconcileError(const DocumentedError& error, std::string_view detail) {

@@ -55,6 +55,8 @@ controller::ReconcileError toReconcileError(const DocumentedError& error, std::s
 
 /// `text` (Azure's message verbatim, its final period dropped) + separator + the row's resolution.
 std::string withResolution(std::string_view text, const DocumentedError& row);
+/// `text` (its final period dropped) + separator + `resolution`: the same line for any refusal we explain.
+std::string withResolution(std::string_view text, std::string_view resolution);
 
 /// The documented row whose text Azure's error message contains (case-sensitive, as Azure sends
 /// it), or nullptr. Used to turn an Azure error response into the documented status line.

@@ -1,6 +1,7 @@
 #include "reconcilers/error_classes.h"
 
 #include "reconcilers/documented_errors.h"
+#include "reconcilers/limit_refusals.h"
 
 namespace anf::reconcilers {
 namespace {
@@ -22,6 +23,7 @@ ErrorClass classOf(const FailureFacts& f) {
   if (f.grantPropagating && (kind == azure::CodeKind::GrantPending || e.httpStatus == 403 ||
                              f.documented == &kEncryptionKeyUnusable))
     return ErrorClass::RetryAfter;
+  if (f.limit) return f.limit->waitsForAzure ? ErrorClass::WaitsForAzure : ErrorClass::NeedsDocumentChange;
   // Only these two documented rows are cured by the document alone; the others by a change in Azure.
   if (f.documented == &kEncryptionKeySourceChange || f.documented == &kKeyVaultUriInvalid)
     return ErrorClass::NeedsDocumentChange;
@@ -42,7 +44,7 @@ Classification classify(const FailureFacts& facts) {
   if (result.retryAfter) return result;
   if (result.errorClass == ErrorClass::RetryAfter)
     result.retryAfter = facts.dependencyPending ? kDependencyDelay : kPropagationDelay;
-  if (result.errorClass == ErrorClass::WaitsForAzure) result.retryAfter = kRecheckDelay;
+  if (result.errorClass == ErrorClass::WaitsForAzure && !facts.limit) result.retryAfter = kRecheckDelay;
   return result;
 }
 

@@ -12,13 +12,18 @@
 // The classes, first match wins:
 //   NeedsDocumentChange  the operator refused the document before sending (a refused transition, an
 //                        immutable field, a spec.azure.tenant naming no configured credential); the documented "EncryptionKeySource cannot be changed" and
-//                        "Key Vault URI is invalid"; Azure's other 400s (InvalidParameter, BadRequest, ...)
+//                        "Key Vault URI is invalid"; an ANF size outside the allowed range (InvalidPoolSize, a
+//                        volume's InvalidValueReceived) or a second delegated subnet in a VNet; Azure's other
+//                        400s (InvalidParameter, BadRequest, ...)
 //   RetryAfter           a dependency's status lacks a fact yet; AnotherOperationInProgress; while a grant
 //                        propagates: AuthorizationFailed, LinkedAuthorizationFailed, PrincipalNotFound and
 //                        the documented "Unable to use the configured encryption key" (EncryptionKeyUnusable)
 //   RetryNow             429, 5xx, timeouts and dropped connections; 412 (re-read, then write again);
 //                        failures that are not Azure's answer
-//   WaitsForAzure        every other documented key vault condition (a key missing, disabled, expired or not
+//   WaitsForAzure        an ANF quota reached (SizeQuotaExceeded, AccountQuotaExceeded, PoolQuotaExceeded,
+//                        VolumeQuotaExceeded, PoolSizeTooSmall): no retry hint, so it is looked at again at
+//                        resync only (a support request takes days; resending every few seconds only adds
+//                        refused writes to the activity log); every other documented key vault condition (a key missing, disabled, expired or not
 //                        active, a missing grant, a pending endpoint connection, an unreachable vault); a
 //                        parent deleted under us (ParentResourceNotFound, 404); authorization refused without
 //                        a fresh grant (401, 403); a conflict with Azure's state (409); a bad TLS certificate;
@@ -32,6 +37,7 @@
 namespace anf::reconcilers {
 
 struct DocumentedError;
+struct LimitRefusal;
 
 /// The facts about one failure. Defaults: none holds.
 struct FailureFacts {
@@ -39,6 +45,8 @@ struct FailureFacts {
   azure::AzureError azure;
   /// The documented row Azure's text or our own check matched.
   const DocumentedError* documented = nullptr;
+  /// The ANF resource limit or quota Azure refused the write for (limit_refusals.h).
+  const LimitRefusal* limit = nullptr;
   /// A grant for the principal involved was made moments ago (RBAC and access policies propagate).
   bool grantPropagating = false;
   /// The operator refused the document before sending anything.

@@ -107,20 +107,24 @@ class OperatorProcess {
     return pid_ > 0;
   }
 
-  /// Reconciliations of `kind` finished so far: controller_runtime_reconcile_total{controller=kind} summed over its
-  /// results (counted once a reconcile has made its writes); -1 when /metrics does not answer.
-  long reconciles(const std::string& kind) const {
-    std::string text;
+  /// GET /metrics (the Prometheus text), or "" when it does not answer.
+  std::string metricsText() const {
     try {
       web::http::client::http_client_config config;
       config.set_timeout(std::chrono::seconds(2));
       web::http::client::http_client client("http://127.0.0.1:" + std::to_string(metricsPort_), config);
       auto response = client.request(web::http::methods::GET, "/metrics").get();
-      if (response.status_code() != 200) return -1;
-      text = response.extract_utf8string(true).get();
+      return response.status_code() == 200 ? response.extract_utf8string(true).get() : "";
     } catch (const std::exception&) {
-      return -1;
+      return "";
     }
+  }
+
+  /// Reconciliations of `kind` finished so far: controller_runtime_reconcile_total{controller=kind} summed over its
+  /// results (counted once a reconcile has made its writes); -1 when /metrics does not answer.
+  long reconciles(const std::string& kind) const {
+    const std::string text = metricsText();
+    if (text.empty()) return -1;
     const std::string series = "controller_runtime_reconcile_total{";
     const std::string label = "controller=\"" + kind + "\"";
     long total = 0;

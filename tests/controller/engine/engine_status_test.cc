@@ -177,6 +177,53 @@ TEST(EngineStatus, ReadinessGaugesFollowTransitionsAndRemovals) {
   ASSERT_TRUE(engine.stop(5s));
 }
 
+// anf_cmk_documents_refused{kind,reason}: documents Azure refuses now for an ANF limit, by Azure's code. Its
+// series exist at 0 from the start; a refusal cured (the quota raised, seen at resync) or a document removed
+// takes the document off; other failures are not counted.
+TEST(EngineStatus, DocumentsRefusedForALimitAreCountedByAzuresCode) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<bool> quotaReached{true};
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    if (c.document.key.name == "other")
+      return std::unexpected(ReconcileError{.reason = "InvalidParameter", .message = "refused",
+                                            .errorClass = ErrorClass::NeedsDocumentChange});
+    if (quotaReached && c.document.key.name != "a")
+      return std::unexpected(ReconcileError{.reason = "AccountQuotaExceeded", .message = "would exceed the limit of 1",
+                                            .errorClass = ErrorClass::WaitsForAzure});
+    return Observation{.exists = true, .upToDate = true};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const auto a = makeDocument(kAccount, "a"), b = makeDocument(kAccount, "b"), c = makeDocument(kAccount, "c"),
+             other = makeDocument(kAccount, "other");
+  const char* series = R"(anf_cmk_documents_refused{kind="NetAppAccount",reason="AccountQuotaExceeded"})";
+  auto refused = [&] { return seriesValue(metrics.text(), series).value_or(-1); };
+  EXPECT_EQ(refused(), 0.0);
+  EXPECT_EQ(seriesValue(metrics.text(), R"(anf_cmk_documents_refused{kind="Volume",reason="SizeQuotaExceeded"})"), 0.0);
+  engine.apply(makeState({a, b, c, other}));
+  for (const auto& d : {b, c})
+    ASSERT_TRUE(engine.statuses().waitFor(
+        [&] { return conditionReason(engine, d.key, condition::kReady) == "AccountQuotaExceeded"; }, 5s));
+  ASSERT_TRUE(waitReady(engine, a.key));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(refused(), 2.0) << metrics.text();
+
+  engine.apply(makeState({a, b, other}));  // c removed while refused
+  ASSERT_TRUE(engine.statuses().waitFor([&] { return !engine.statuses().contains(c.key); }, 5s));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(refused(), 1.0);
+
+  quotaReached = false;  // a support request raised the limit: the next resync sees b through
+  engine.resyncNow();
+  ASSERT_TRUE(waitReady(engine, b.key));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(refused(), 0.0);
+  EXPECT_EQ(metrics.text().find("reason=\"InvalidParameter\""), std::string::npos);
+  ASSERT_TRUE(engine.stop(5s));
+}
+
 // The account reconciler writes facts keyExpiry as plain Unix seconds beside keyVault {resourceId, name, keyName}
 // (reconcilers/netapp_account.h); the chart's key-expiry alert reads anf_cmk_key_expiry_timestamp_seconds{vault,key}.
 TEST(EngineStatus, KeyExpiryOfTheAccountReachesTheMetric) {

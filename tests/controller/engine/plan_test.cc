@@ -104,5 +104,86 @@ TEST(Plan, ObserveAndSkipPoliciesNeverCountAsChanges) {
   EXPECT_NE(plan.text().find("CapacityPool/pool: skip"), std::string::npos) << plan.text();
 }
 
+// Default ANF limits (controller/limits.h): warned about before sending, never a change of the exit code.
+constexpr const char* kSub = "10000000-0000-4000-8000-0000000000a1";
+
+Document inRegion(Kind kind, const std::string& name, const std::string& location, Json spec = Json::object(),
+                  std::optional<Reference> ref = std::nullopt) {
+  Document d = makeDocument(kind, name);
+  d.spec = std::move(spec);
+  d.azure = AzureCoordinates{.subscriptionId = kSub, .resourceGroup = "rg", .location = location, .name = name};
+  if (ref) d.references = {*ref};
+  return d;
+}
+
+Document pool(const std::string& name, const std::string& account, long sizeTiB) {
+  return inRegion(Kind::CapacityPool, name, "eastus", {{"sizeTiB", sizeTiB}},
+                  Reference{"spec.accountRef", {Kind::NetAppAccount, account}});
+}
+
+std::vector<std::string> warningsOf(std::vector<Document> docs) { return makePlan(makeState(std::move(docs)), {}).warnings; }
+
+TEST(PlanLimits, AnEleventhAccountInOneRegionIsWarnedAbout) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 11; ++i) docs.push_back(inRegion(Kind::NetAppAccount, "a" + std::to_string(i), "eastus"));
+  std::atomic<int> writes{0};
+  const Plan plan = makePlan(makeState(docs), fakeAzure({}, writes));
+  ASSERT_EQ(plan.warnings.size(), 1u);
+  EXPECT_EQ(plan.warnings[0], std::string("11 NetAppAccount documents in subscription ") + kSub +
+                                  ", region eastus exceed the default limit \"Number of NetApp accounts per Azure region per "
+                                  "subscription\" (10): Azure refuses those beyond it with AccountQuotaExceeded; a support "
+                                  "request may have raised it for this subscription");
+  EXPECT_NE(plan.text().find("\nwarning: 11 NetAppAccount documents"), std::string::npos) << plan.text();
+  EXPECT_EQ(plan.json()["warnings"], Json(plan.warnings));
+  EXPECT_EQ(plan.exitCode(), 3);  // as without the warning: 11 to create
+  EXPECT_EQ(writes.load(), 0);
+}
+
+TEST(PlanLimits, TenAccountsPerRegionAreWithinTheDefault) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 10; ++i) docs.push_back(inRegion(Kind::NetAppAccount, "a" + std::to_string(i), "eastus"));
+  docs.push_back(inRegion(Kind::NetAppAccount, "west", "westus"));
+  EXPECT_TRUE(warningsOf(docs).empty());
+}
+
+TEST(PlanLimits, PoolsAddingUpToMoreThanTheRegionalQuotaAreWarnedAbout) {
+  const std::vector<std::string> warnings =
+      warningsOf({inRegion(Kind::NetAppAccount, "acct", "eastus"), pool("p1", "acct", 20), pool("p2", "acct", 8)});
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("28 TiB of CapacityPool documents in subscription"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("\"Regional capacity quota per subscription\" (25 TiB)"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("SizeQuotaExceeded; a support request may have raised it"), std::string::npos) << warnings[0];
+  // 25 TiB exactly is within the quota; a pool's region is its account's.
+  EXPECT_TRUE(warningsOf({inRegion(Kind::NetAppAccount, "acct", "eastus"), pool("p1", "acct", 20), pool("p2", "acct", 5)}).empty());
+  EXPECT_TRUE(warningsOf({inRegion(Kind::NetAppAccount, "acct", "eastus"), inRegion(Kind::NetAppAccount, "w", "westus"),
+                          pool("p1", "acct", 20), pool("p2", "w", 8)})
+                  .empty());
+}
+
+TEST(PlanLimits, TooManyPoolsInOneAccountAreWarnedAbout) {
+  std::vector<Document> docs{inRegion(Kind::NetAppAccount, "acct", "eastus")};
+  for (int i = 0; i < 26; ++i) docs.push_back(pool("p" + std::to_string(i), "acct", 0));
+  const std::vector<std::string> warnings = warningsOf(docs);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_TRUE(warnings[0].starts_with("26 CapacityPool documents in NetAppAccount/acct exceed the default limit \"Number of "
+                                      "capacity pools per NetApp account\" (25)"))
+      << warnings[0];
+}
+
+TEST(PlanLimits, MoreThan500VolumesInAPoolExceedBothVolumeLimits) {
+  std::vector<Document> docs{inRegion(Kind::NetAppAccount, "acct", "eastus"), pool("p", "acct", 4)};
+  for (int i = 0; i < 501; ++i)
+    docs.push_back(inRegion(Kind::Volume, "v" + std::to_string(i), "eastus", Json::object(),
+                            Reference{"spec.poolRef", {Kind::CapacityPool, "p"}}));
+  const std::vector<std::string> warnings = warningsOf(docs);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_TRUE(warnings[0].starts_with("501 Volume documents in CapacityPool/p exceed the default limit \"Number of volumes per "
+                                      "capacity pool\" (500)"))
+      << warnings[0];
+  EXPECT_TRUE(warnings[1].starts_with(std::string("501 Volume documents in subscription ") + kSub +
+                                      " exceed the default limit \"Number of volumes per subscription\" (500)"))
+      << warnings[1];
+}
+
 }  // namespace
 }  // namespace anf::controller
