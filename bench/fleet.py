@@ -209,7 +209,8 @@ def http_get(url, timeout=10):
 
 
 class Operator:
-    def __init__(self, binary, work, emulator, manifests, resync):
+    def __init__(self, binary, work, emulator, manifests, resync, credentials=()):
+        """`credentials`: more entries of azure.credentials (tests/reliability adds the customer tenant's)."""
         self.status, self.metrics, health = free_port(), free_port(), free_port()
         tenant = emulator.endpoints["tenants"][0]
         (work / "provider.secret").write_text(ADMIN["clientSecret"])
@@ -218,7 +219,7 @@ class Operator:
             "graph": emulator.endpoints["graph"]}, "caFile": emulator.endpoints["caFile"],
             "defaults": {"tenant": "provider", "subscriptionId": subscription_id(0), "resourceGroup": RG, "location": LOCATION},
             "credentials": [{"name": "provider", "tenantId": tenant["tenantId"], "clientSecret": {
-                "clientId": ADMIN["clientId"], "secretFile": str(work / "provider.secret")}}]},
+                "clientId": ADMIN["clientId"], "secretFile": str(work / "provider.secret")}}, *credentials]},
             # The example operator.yaml's settings, as a new user starts; resyncPeriod shortened to measure one pass.
             "controller": {"workers": 8, "resyncPeriod": resync, "armRateLimit": {"readsPerSecond": 20, "writesPerSecond": 8, "maxInFlight": 16},
                            "maxDeletionsPerPass": 5, "stateFile": str(work / "state.json"),
@@ -226,7 +227,7 @@ class Operator:
             "server": {"metrics": "127.0.0.1:%d" % self.metrics, "health": "127.0.0.1:%d" % health, "status": "127.0.0.1:%d" % self.status},
             "logging": {"format": "text", "level": "info"}}
         (work / "operator.yaml").write_text(json.dumps(config, indent=1))
-        self.log = open(work / "operator.log", "w")
+        self.log = open(work / "operator.log", "a")  # a restart on the same work dir keeps the earlier runs' lines
         self.process = subprocess.Popen([binary, "run", "--config", str(work / "operator.yaml"), "--manifests", str(manifests)],
                                         stdout=self.log, stderr=subprocess.STDOUT)
         self.peak_rss_kib, self._stop = 0, threading.Event()
