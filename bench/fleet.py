@@ -170,13 +170,14 @@ def free_port():
 
 
 class Emulator:
-    def __init__(self, binary, work, world_file, durations_flags):
+    def __init__(self, binary, work, world_file, durations_flags, listen="127.0.0.1:0"):
+        """`listen`: a fixed address lets a restart with --state keep the operator's endpoints."""
         self.work = work
         work.mkdir(parents=True, exist_ok=True)
         ca = work / "ca.pem"
         flags = ["--throttle-" + k + "=%d:%d" % v for k, v in BUCKETS.items()] + durations_flags
-        self.log = open(work / "emulator.log", "w")
-        self.process = subprocess.Popen([binary, "emulator", "--listen", "127.0.0.1:0", "--world", str(world_file),
+        self.log = open(work / "emulator.log", "a")
+        self.process = subprocess.Popen([binary, "emulator", "--listen", listen, "--world", str(world_file),
                                          "--ca-out", str(ca), "--log-level", "warn"] + flags,
                                         stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.process.stdout.readline()

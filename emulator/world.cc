@@ -215,7 +215,8 @@ void World::loadJson(const Json& state) {
   subscriptionLimits = state.value("subscriptionLimits", Json::object());
   serialVolumeCreation = state.value("serialVolumeCreation", false);
   operationDurations.clear();
-  for (const auto& [kind, ms] : state.value("operationMilliseconds", Json::object()).items()) {
+  const Json durations = state.value("operationMilliseconds", Json::object());  // items() of a temporary dangles
+  for (const auto& [kind, ms] : durations.items()) {
     operationDurations[kind] = std::chrono::milliseconds(ms.get<std::int64_t>());
   }
   counter_ = state.value("counter", std::uint64_t{0});

@@ -39,7 +39,7 @@ def second_stage_due(fleet, op):
 def kill_loop(args, fleet, emulator, op, work):
     """Runs the kills; returns the operator running after the last one, the kill triggers, whether the second
     stage is written."""
-    schedule = mf.KillSchedule(args.seed, args.max_events)
+    schedule, posts = mf.KillSchedule(args.seed, args.max_events), mf.FirstPosts()
     threshold, base, stage, kills = schedule.next_threshold(), 0, 1, []
     expected = fleet.documents(2)
     while len(kills) < args.kills:
@@ -48,7 +48,7 @@ def kill_loop(args, fleet, emulator, op, work):
             fleet.write(work / "manifests", fleet.second_stage())
             stage = 2
             print("  second stage written after %d kills" % len(kills), flush=True)
-        post = schedule.new_post(log)
+        post = posts.new(log)
         if post or schedule.events(log) - base >= threshold:
             kill_nine(op)
             base = schedule.events(emulator.requests())

@@ -13,6 +13,7 @@ import json
 import random
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -173,11 +174,11 @@ class MixedFleet:
             temporary.write_text(bench.dump_documents(docs))
             temporary.rename(manifests / name)  # whole files only: a half-written manifest is relb's test
 
-    def start(self, work, binary, emulator_flags, resync="10s"):
+    def start(self, work, binary, emulator_flags, resync="10s", listen="127.0.0.1:0"):
         """The emulator on this fleet's world, the first stage's manifests (validated), the operator."""
         work.mkdir(parents=True, exist_ok=True)
         (work / "world.json").write_text(json.dumps(self.world(), indent=1))
-        emulator = bench.Emulator(binary, work / "emulator", work / "world.json", emulator_flags)
+        emulator = bench.Emulator(binary, work / "emulator", work / "world.json", emulator_flags, listen)
         manifests = work / "manifests"
         self.write(manifests, self.first_stage())
         checked = subprocess.run([binary, "validate", str(manifests)], capture_output=True, text=True)
@@ -272,25 +273,44 @@ def failed(op):
     return out
 
 
+class FirstPosts:
+    """The POST actions whose first accepted request is in a request log, each reported once."""
+
+    def __init__(self):
+        self.seen = set()
+
+    def new(self, log):
+        for action, n in post_counts(log).items():
+            if n and action not in self.seen:
+                self.seen.add(action)
+                return action
+        return None
+
+
 class KillSchedule:
-    """Seeded kill moments driven by the emulator's request log: kill after the Nth write or operation poll since
-    the operator started (N drawn from 1..max_events), and at once after the first accepted POST of each action."""
+    """Seeded kill moments counted in the emulator's request log: the Nth write or operation poll since the
+    operator started, N drawn from 1..max_events."""
 
     def __init__(self, seed, max_events):
         self.random, self.max_events = random.Random(seed), max_events
-        self.posts_seen = set()
 
     def next_threshold(self):
         return self.random.randint(1, self.max_events)
 
-    def events(self, log):
+    @staticmethod
+    def events(log):
         return sum(1 for e in log if e["method"] in ("PUT", "PATCH", "POST", "DELETE") or bench.is_poll(e))
 
-    def new_post(self, log):
-        """An action whose first accepted POST is in the log and has not triggered a kill yet."""
-        for action, n in post_counts(log).items():
-            if n and action not in self.posts_seen:
-                self.posts_seen.add(action)
-                return action
-        return None
 
+def set_faults(emulator, rules):
+    """PUT /_emulator/faults (bench's control() sends no body)."""
+    request = urllib.request.Request(emulator.base + "/_emulator/faults", method="PUT", data=json.dumps({"rules": rules}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, context=emulator.ssl, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def repolled(before, after):
+    """Operations polled in `before` (an earlier process's life) and polled again in `after`."""
+    polled = lambda log: {lower(e["path"]) for e in log if bench.is_poll(e)}  # noqa: E731
+    return len(polled(before) & polled(after))

@@ -777,6 +777,29 @@ TEST(EmulatorState, UnfinishedOperationsSurviveARestart) {
   std::filesystem::remove_all(scratch);
 }
 
+// Per-kind durations are part of the state file: a restart on it must read them back (they once came back as
+// null, read through a dangling reference, and the emulator refused to start).
+TEST(EmulatorState, RestartsOnAStateWithPerKindOperationDurations) {
+  auto scratch = std::filesystem::temp_directory_path() / ("anf-core-durations-state-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(scratch);
+  std::vector<std::string> args = {"--state", (scratch / "state.json").string(), "--operation-seconds",
+                                   "account=2,pool=3,volume=6,privateEndpoint=4,changeKeyVault=6,transitionToCmk=6,renewCredentials=2"};
+  std::string path = providerResourceGroup("core-durations") + "?api-version=" + kResourcesApi;
+  {
+    auto first = EmulatorProcess::start({.extraArgs = args});
+    ASSERT_TRUE(first) << first.error();
+    auto created = send((*first)->caFile(), "PUT", (*first)->resourceManager() + path, adminToken(**first, "provider"),
+                        json{{"location", "eastus"}}.dump());
+    ASSERT_LT(created.status, 300) << created.body.dump();
+    (*first)->stop();
+  }
+  auto second = EmulatorProcess::start({.extraArgs = args});
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_EQ(send((*second)->caFile(), "GET", (*second)->resourceManager() + path, adminToken(**second, "provider")).status, 200);
+  second->reset();
+  std::filesystem::remove_all(scratch);
+}
+
 // ---------------------------------------------------------------- world file: limits raised by a support request
 
 /// A world of one tenant whose subscription had its regional capacity quota raised to 30 TiB.
