@@ -1,6 +1,6 @@
-# Every CTest entry carries exactly one of the kinds unit, emulator, e2e, script (tests/CMakeLists.txt):
+# Every CTest entry carries exactly one of the kinds unit, emulator, e2e, script, reliability (tests/CMakeLists.txt):
 # none is missing (`-LE` of the kinds lists nothing) and none carries two (the counts per kind add up to the total).
-# Run by CTest as: cmake -DCTEST=<ctest> -DBUILD_DIR=<build dir> -DKINDS="unit;emulator;e2e;script" -P check_labels.cmake
+# Run by CTest as: cmake -DCTEST=<ctest> -DBUILD_DIR=<build dir> -DKINDS="unit;emulator;e2e;script;reliability" -P check_labels.cmake
 function(count_tests out)
   execute_process(COMMAND ${CTEST} --test-dir ${BUILD_DIR} -N ${ARGN} OUTPUT_VARIABLE listing RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0 OR NOT listing MATCHES "Total Tests: ([0-9]+)")

@@ -53,7 +53,8 @@ class RestartingEmulator:
 def run(args, fleet, work):
     flags = bench.operation_durations(args.binary, args.lro_unit)[1] + ["--state", str(work / "emulator-state.json")]
     listen = "127.0.0.1:%d" % bench.free_port()
-    emulator, op = fleet.start(work, args.binary, flags, args.resync, listen)
+    emulator = fleet.start_emulator(work, args.binary, flags, listen)
+    op = mf.start_operator(args.binary, work, emulator, args.resync)
     restarter, posts, stage, restarts = RestartingEmulator(args.binary, work, flags), mf.FirstPosts(), 1, []
     started = time.time()
     try:
@@ -105,7 +106,7 @@ def main():
     parser.add_argument("--binary", default=os.environ.get("ANF_BINARY", str(mf.REPO / "build/dev/cmd/anf-cmk-operator/anf-cmk-operator")))
     parser.add_argument("--work", help="keep everything here (default: a temporary directory, removed)")
     args = parser.parse_args()
-    fleet = mf.MixedFleet(args.volumes)
+    fleet = mf.MixedFleet(args.volumes, per_account=5)
     started = time.time()
     print("emulator restarts: %d volumes, %d documents" % (fleet.volumes, fleet.documents(2)), flush=True)
     with tempfile.TemporaryDirectory(prefix="anf-emulator-restart-") as scratch:

@@ -5,7 +5,7 @@ transition, key vault change, identity switch, which sends renewCredentials) and
 key lives in a customer tenant (the operator holds the customer credential).
 
     fleet = MixedFleet(volumes=100)
-    emulator, op = fleet.start(work, binary, seed, emulator_flags)
+    emulator = fleet.start_emulator(work, binary, emulator_flags); op = start_operator(binary, work, emulator, "10s")
     fleet.write_second_stages(manifests)      # once the first stages are Ready
     audit(emulator) -> {duplicate kind: [keys]}; post_counts(log)
 """
@@ -117,8 +117,8 @@ def customer_world():
 
 
 class MixedFleet:
-    def __init__(self, volumes):
-        self.accounts = bench.plan_fleet(volumes, 20, 1)
+    def __init__(self, volumes, per_account=20):
+        self.accounts = bench.plan_fleet(volumes, per_account, 1)
         n = len(self.accounts)
         self.transition = flow_account(n, "flow-transition", "SystemAssigned", "AccessPolicy")
         self.vault_change = flow_account(n + 1, "flow-kvchange", "SystemAssigned", "AccessPolicy")
@@ -174,8 +174,8 @@ class MixedFleet:
             temporary.write_text(bench.dump_documents(docs))
             temporary.rename(manifests / name)  # whole files only: a half-written manifest is relb's test
 
-    def start(self, work, binary, emulator_flags, resync="10s", listen="127.0.0.1:0"):
-        """The emulator on this fleet's world, the first stage's manifests (validated), the operator."""
+    def start_emulator(self, work, binary, emulator_flags, listen="127.0.0.1:0"):
+        """The emulator on this fleet's world, and the first stage's manifests (validated); start_operator next."""
         work.mkdir(parents=True, exist_ok=True)
         (work / "world.json").write_text(json.dumps(self.world(), indent=1))
         emulator = bench.Emulator(binary, work / "emulator", work / "world.json", emulator_flags, listen)
@@ -185,7 +185,7 @@ class MixedFleet:
         if checked.returncode != 0:
             emulator.stop()
             sys.exit("validate refused the reliability fleet:\n" + checked.stdout + checked.stderr)
-        return emulator, start_operator(binary, work, emulator, resync)
+        return emulator
 
 
 def start_operator(binary, work, emulator, resync):
