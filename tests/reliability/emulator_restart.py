@@ -12,7 +12,6 @@ Before each kill a drop-everything fault rule freezes the emulator so that its r
 loses) is complete when read; the restarted emulator has no fault rule.
 """
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -77,25 +76,17 @@ def run(args, fleet, work):
 
 
 def check(fleet, emulator, lives, restarts, seconds):
-    last = emulator.requests()
-    whole = [e for life in lives for e in life] + last
-    re_polled = sum(mf.repolled(before, [e for later in lives[i + 1:] for e in later] + last) for i, before in enumerate(lives))
-    found, counts = mf.audit(emulator, fleet.identities())
-    posts = mf.post_counts(whole)
+    lives = lives + [emulator.requests()]
+    re_polled = mf.repolled(lives)
     print("converged %s s after the start" % ("-" if seconds is None else "%.1f" % seconds))
     print("emulator restarts %d, operations in progress at them %s, re-polled after a restart %d" % (
         len(restarts), [n for _, n in restarts], re_polled))
-    print("duplicates found: %d%s" % (sum(map(len, found.values())), "".join("\n  %s: %s" % kv for kv in found.items())))
-    print("Azure holds: " + ", ".join("%s %d" % kv for kv in counts.items()))
-    print("POST actions accepted: " + ", ".join("%s %d" % kv for kv in posts.items()))
-    problems = [] if seconds is not None else ["did not converge"]
+    problems = mf.audit_report(emulator, fleet, [e for life in lives for e in life])
+    problems += [] if seconds is not None else ["did not converge"]
     problems += ["only %d restarts" % len(restarts)] if len(restarts) < 4 else []
     problems += ["no restart found an operation in progress"] if not any(n for _, n in restarts) else []
     problems += ["no operation was polled again after a restart"] if not re_polled else []
-    problems += ["duplicates: %s" % found] if found else []
-    problems += ["%s sent %d times for one intent" % (a, n) for a, n in posts.items() if n != 1]
     return problems
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -103,8 +94,7 @@ def main():
     parser.add_argument("--lro-unit", type=float, default=2.0, help="seconds an account operation takes (default 2)")
     parser.add_argument("--resync", default="10s")
     parser.add_argument("--stall", type=int, default=120)
-    parser.add_argument("--binary", default=os.environ.get("ANF_BINARY", str(mf.REPO / "build/dev/cmd/anf-cmk-operator/anf-cmk-operator")))
-    parser.add_argument("--work", help="keep everything here (default: a temporary directory, removed)")
+    mf.add_common_arguments(parser)
     args = parser.parse_args()
     fleet = mf.MixedFleet(args.volumes, per_account=5)
     started = time.time()
@@ -112,9 +102,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="anf-emulator-restart-") as scratch:
         problems = run(args, fleet, Path(args.work or scratch))
     print("took %.1f s" % (time.time() - started))
-    for p in problems:
-        print("FAIL: " + p)
-    return 1 if problems else 0
+    return mf.verdict(problems)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ operator started (N seeded, 1..--max-events), and right after the first accepted
 stages are Ready, between kills. Exit status 0 when everything holds.
 """
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -65,21 +64,10 @@ def kill_loop(args, fleet, emulator, op, work):
 
 def check(fleet, emulator, log, kills, args):
     """The figures; the list of what does not hold."""
-    problems = []
-    found, counts = mf.audit(emulator, fleet.identities())
-    posts = mf.post_counts(log)
     print("kills %d (%s)" % (len(kills), ", ".join(sorted({k.split(" ")[0] for k in kills}))))
-    print("Azure holds: " + ", ".join("%s %d" % kv for kv in counts.items()))
-    print("duplicates found: %d%s" % (sum(map(len, found.values())), "".join("\n  %s: %s" % kv for kv in found.items())))
-    print("POST actions accepted: " + ", ".join("%s %d" % kv for kv in posts.items()))
     print("writes %d, requests %d" % (len(mf.writes(log)), len(log)))
-    if len(kills) < args.kills:
-        problems.append("only %d kills" % len(kills))
-    if found:
-        problems.append("duplicates: %s" % found)
-    problems += ["%s sent %d times for one intent" % (a, n) for a, n in posts.items() if n != 1]
-    return problems
-
+    problems = mf.audit_report(emulator, fleet, log)
+    return problems + (["only %d kills" % len(kills)] if len(kills) < args.kills else [])
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,8 +78,7 @@ def main():
     parser.add_argument("--lro-unit", type=float, default=1.0, help="seconds an account operation takes (default 1)")
     parser.add_argument("--resync", default="10s")
     parser.add_argument("--stall", type=int, default=120, help="fail after this many seconds without a document getting Ready")
-    parser.add_argument("--binary", default=os.environ.get("ANF_BINARY", str(mf.REPO / "build/dev/cmd/anf-cmk-operator/anf-cmk-operator")))
-    parser.add_argument("--work", help="keep everything here (default: a temporary directory, removed)")
+    mf.add_common_arguments(parser)
     args = parser.parse_args()
     fleet = mf.MixedFleet(args.volumes)
     _, flags, _ = bench.operation_durations(args.binary, args.lro_unit)
@@ -114,9 +101,7 @@ def main():
             op.stop()
             emulator.stop()
     print("kill loop took %.1f s" % (time.time() - started))
-    for p in problems:
-        print("FAIL: " + p)
-    return 1 if problems else 0
+    return mf.verdict(problems)
 
 
 if __name__ == "__main__":

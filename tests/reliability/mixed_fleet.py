@@ -10,6 +10,7 @@ key lives in a customer tenant (the operator holds the customer credential).
     audit(emulator) -> {duplicate kind: [keys]}; post_counts(log)
 """
 import json
+import os
 import random
 import subprocess
 import sys
@@ -310,7 +311,27 @@ def set_faults(emulator, rules):
         return json.loads(response.read())
 
 
-def repolled(before, after):
-    """Operations polled in `before` (an earlier process's life) and polled again in `after`."""
-    polled = lambda log: {lower(e["path"]) for e in log if bench.is_poll(e)}  # noqa: E731
-    return len(polled(before) & polled(after))
+def repolled(lives):
+    """Operations polled in one life of a process (its part of the request log) and again in a later life."""
+    polled = [{lower(e["path"]) for e in life if bench.is_poll(e)} for life in lives]
+    return sum(len(p & set().union(*polled[i + 1:])) for i, p in enumerate(polled[:-1]))
+
+def audit_report(emulator, fleet, log):
+    """Prints the duplicates, what Azure holds and the POST counts; returns what does not hold."""
+    found, counts = audit(emulator, fleet.identities())
+    posts = post_counts(log)
+    print("duplicates found: %d%s" % (sum(map(len, found.values())), "".join("\n  %s: %s" % kv for kv in found.items())))
+    print("Azure holds: " + ", ".join("%s %d" % kv for kv in counts.items()))
+    print("POST actions accepted: " + ", ".join("%s %d" % kv for kv in posts.items()))
+    return (["duplicates: %s" % found] if found else []) + ["%s sent %d times for one intent" % (a, n) for a, n in posts.items() if n != 1]
+
+
+def add_common_arguments(parser):
+    parser.add_argument("--binary", default=os.environ.get("ANF_BINARY", str(REPO / "build/dev/cmd/anf-cmk-operator/anf-cmk-operator")))
+    parser.add_argument("--work", help="keep everything here (default: a temporary directory, removed)")
+
+
+def verdict(problems):
+    for p in problems:
+        print("FAIL: " + p)
+    return 1 if problems else 0
