@@ -11,6 +11,7 @@ operator started (N seeded, 1..--max-events), and right after the first accepted
 stages are Ready, between kills. Exit status 0 when everything holds.
 """
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -74,7 +75,7 @@ def main():
     parser.add_argument("--volumes", type=int, default=100, help="fleet volumes, besides the flows' (default 100)")
     parser.add_argument("--kills", type=int, default=25)
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--max-events", type=int, default=12, help="a kill comes after 1..N writes or polls (default 12)")
+    parser.add_argument("--max-events", type=int, default=30, help="a kill comes after 1..N writes or polls (default 30)")
     parser.add_argument("--lro-unit", type=float, default=1.0, help="seconds an account operation takes (default 1)")
     parser.add_argument("--resync", default="10s")
     parser.add_argument("--stall", type=int, default=120, help="fail after this many seconds without a document getting Ready")
@@ -96,7 +97,9 @@ def main():
             seconds = bench.converge(op, fleet.documents(2), args.stall, started)
             problems = [] if seconds is not None else ["did not converge"]
             print("converged %s s after the start" % ("-" if seconds is None else "%.1f" % seconds))
-            problems += check(fleet, emulator, emulator.requests(), kills, args)
+            log = emulator.requests()
+            (work / "requests.json").write_text(json.dumps(log))  # to look into
+            problems += check(fleet, emulator, log, kills, args)
         finally:
             op.stop()
             emulator.stop()
