@@ -30,7 +30,10 @@ class LostInputs : public ReliabilityTest {
   /// git/<name>, a checkout of the manifests of SetUp (created once).
   fs::path worktree(const std::string& name) {
     const fs::path tree = dir_ / "git" / name;
-    if (!fs::exists(tree)) fs::copy(dir_ / "pristine", tree, fs::copy_options::recursive);
+    if (!fs::exists(tree)) {
+      fs::create_directories(tree);
+      fs::copy(dir_ / "pristine", tree, fs::copy_options::recursive);
+    }
     return tree;
   }
 

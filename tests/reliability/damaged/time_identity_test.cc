@@ -41,6 +41,7 @@ TEST_F(TimeAndIdentity, TokensExpiringDuringATransitionAreRenewedAndNothingIsSen
   EXPECT_GE(tokens, 4u) << "tokens did not expire during the transition";
   EXPECT_EQ(refused, 0u);
   expectNoDuplicateWritesAndNoDeletes();
+  expectEachPostActionSentAtMostOnce();
   EXPECT_EQ(countRequests("POST", "/transitiontocmk"), 1u);
 }
 
@@ -55,6 +56,7 @@ TEST_P(ClockSkew, OfFiveMinutesConvergesWithNothingSentTwice) {
   awaitTwoPasses("Volume");
   EXPECT_EQ(tokenRequests().second, 0u) << "a token request was refused";
   expectNoDuplicateWritesAndNoDeletes();
+  expectEachPostActionSentAtMostOnce();
 }
 
 INSTANTIATE_TEST_SUITE_P(Offsets, ClockSkew, ::testing::Values(-300, 300),
@@ -96,6 +98,7 @@ TEST_F(TimeAndIdentity, WorkloadIdentityTokenFileRotatedOnDiskIsReadAfresh) {
   EXPECT_GE(tokens, 3u);
   EXPECT_EQ(refused, 0u) << "a token request was refused: an expired or stale token file was presented";
   expectNoDuplicateWritesAndNoDeletes();
+  expectEachPostActionSentAtMostOnce();
 }
 
 }  // namespace
