@@ -252,8 +252,9 @@ void Engine::apply(DesiredState snapshot) {
       if (!next->documents.contains(key)) removed.push_back(key);
     // Manifests with no document at all (git-sync's link swapped to an empty worktree, a wrong path) never remove
     // every document (Argo CD's allowEmpty: false), nor, at start, the statuses that journal operations.
-    const bool emptied = next->documents.empty() && (!removed.empty() || (!loaded_ && !store_.list().empty()));
-    const bool refused = static_cast<int>(removed.size()) > options_.maxDeletionsPerPass || emptied;
+    const bool tooMany = static_cast<int>(removed.size()) > options_.maxDeletionsPerPass;
+    const bool emptied = !tooMany && next->documents.empty() && (!removed.empty() || (!loaded_ && !store_.list().empty()));
+    const bool refused = tooMany || emptied;
     if (refused) {
       std::string names;
       for (const auto& key : removed) {
