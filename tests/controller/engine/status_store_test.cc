@@ -4,9 +4,6 @@
 
 #include <csignal>
 #include <fstream>
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 #include "controller/conditions.h"
 #include "controller/status_store.h"
 #include "tests/controller/engine/fakes.h"
+#include "tests/reliability/damaged/unwritable.h"
 
 namespace anf::controller {
 namespace {
@@ -294,23 +292,6 @@ TEST(StatusStore, UnwritableDirectoryIsAnErrorNotACrash) {
   std::filesystem::remove_all(dir);
 }
 
-/// Makes `file` read-only for this process: mode 0444, or for root (whom modes do not stop) the immutable
-/// attribute. False when neither is possible here.
-bool setReadOnly(const std::filesystem::path& file, bool readOnly) {
-  if (::geteuid() != 0) {
-    std::filesystem::permissions(file, readOnly ? std::filesystem::perms::owner_read
-                                                : std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    return true;
-  }
-  const int fd = ::open(file.c_str(), O_RDONLY);
-  int flags = 0;
-  bool ok = fd >= 0 && ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
-  flags = readOnly ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
-  ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
-  if (fd >= 0) ::close(fd);
-  return ok;
-}
-
 // SQLite opens a file it cannot write read-only without a word: a journal that then records nothing. It is
 // an error naming the path (the operator waits until it can be written), never set aside as damaged.
 TEST(StatusStore, ReadOnlyStateFileIsAnErrorAndIsKeptAsItIs) {
@@ -321,11 +302,11 @@ TEST(StatusStore, ReadOnlyStateFileIsAnErrorAndIsKeptAsItIs) {
     ASSERT_TRUE(store.load());
     fill(store, 2);
   }
-  if (!setReadOnly(file, true)) GTEST_SKIP() << "cannot make " << file << " read-only here";
+  if (!anf::testing::setWritable(file, false)) GTEST_SKIP() << "cannot make " << file << " read-only here";
   {
     StatusStore store(file);
     const auto loaded = store.load();
-    setReadOnly(file, false);
+    anf::testing::setWritable(file, true);
     ASSERT_FALSE(loaded) << "a read-only state file was accepted as a journal";
     EXPECT_NE(loaded.error().find(file.string()), std::string::npos) << loaded.error();
   }

@@ -2,12 +2,10 @@
 // format while a PMK->CMK transition is in flight; the operator starts, names the file and what it does with it,
 // converges, deletes nothing and sends transitiontocmk once. A state folder that cannot be written: /readyz says
 // why, the log names the path, the process stays up and starts once the folder is writable again.
-#include <fcntl.h>
-#include <linux/fs.h>
 #include <sqlite3.h>
-#include <sys/ioctl.h>
 
 #include "tests/reliability/damaged/damaged_support.h"
+#include "tests/reliability/damaged/unwritable.h"
 
 namespace anf::testing {
 namespace {
@@ -114,23 +112,6 @@ TEST_P(DamagedStateFile, DuringATransitionIsNamedAndConvergesWithoutRepeatingThe
 
 INSTANTIATE_TEST_SUITE_P(Damages, DamagedStateFile, ::testing::Values(Damage::Garbage, Damage::Truncated, Damage::OldJsonFormat),
                          [](const auto& info) { return nameOf(info.param); });
-
-/// Makes a directory unwritable for this process's children: mode 0555, or (for root, whom modes do not stop) the
-/// immutable attribute. Returns false when neither is possible here.
-bool setWritable(const fs::path& directory, bool writable) {
-  if (::geteuid() != 0) {
-    fs::permissions(directory, writable ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_exec);
-    return true;
-  }
-  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return false;
-  int flags = 0;
-  bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
-  flags = writable ? flags & ~FS_IMMUTABLE_FL : flags | FS_IMMUTABLE_FL;
-  ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
-  ::close(fd);
-  return ok;
-}
 
 TEST_F(ReliabilityTest, UnwritableStateFolderIsNotReadyNamesThePathAndStartsOnceWritable) {
   startEmulator({"--lro-seconds", "0"}, "quickstart");
