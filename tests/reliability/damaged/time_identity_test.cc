@@ -45,6 +45,26 @@ TEST_F(TimeAndIdentity, TokensExpiringDuringATransitionAreRenewedAndNothingIsSen
   EXPECT_EQ(countRequests("POST", "/transitiontocmk"), 1u);
 }
 
+// A token Azure calls expired while the operator's cache still holds it (the clock jumped; a token revoked): the
+// poll of the running operation is answered 401 ExpiredAuthenticationToken, the token is renewed once and the
+// poll resent, and the operation is neither restarted nor sent twice.
+TEST_F(TimeAndIdentity, TokenRefusedAsExpiredDuringATransitionIsRenewedAndThePollResent) {
+  startEmulator({"--lro-seconds", "1", "--operation-seconds", "transitionToCmk=30", "--feature-registration-seconds", "0"},
+                "pmk-to-cmk-transition/1-pmk");
+  startOperator();
+  awaitAllReady(60s, 3);
+  emulator_->control("DELETE", "/_emulator/requests");
+  fs::remove(dir_ / "manifests/pmk.yaml");
+  copyExample("pmk-to-cmk-transition/2-transition", dir_ / "manifests");
+  ASSERT_TRUE(await([&] { return countRequests("POST", "/transitiontocmk") == 1; }, 60s)) << tail(operator_->log());
+  emulator_->advanceClock(std::chrono::hours(2));  // every token the operator holds is expired for Azure now
+  awaitAllReady(60s, 4);
+  EXPECT_GE(countRefused("GET", "", 401), 1u) << "no request met the expired token:\n" << writes();
+  EXPECT_EQ(tokenRequests().second, 0u);
+  expectNoDuplicateWritesAndNoDeletes();
+  expectEachPostActionSentAtMostOnce();
+}
+
 class ClockSkew : public TimeAndIdentity, public ::testing::WithParamInterface<int> {};
 
 TEST_P(ClockSkew, OfFiveMinutesConvergesWithNothingSentTwice) {
