@@ -250,18 +250,24 @@ void Engine::apply(DesiredState snapshot) {
     std::vector<DocumentKey> removed;
     for (const auto& [key, doc] : desired_->documents)
       if (!next->documents.contains(key)) removed.push_back(key);
-    const bool refused = static_cast<int>(removed.size()) > options_.maxDeletionsPerPass;
+    // Manifests with no document at all (git-sync's link swapped to an empty worktree, a wrong path) never remove
+    // every document (Argo CD's allowEmpty: false), nor, at start, the statuses that journal operations.
+    const bool tooMany = static_cast<int>(removed.size()) > options_.maxDeletionsPerPass;
+    const bool emptied = !tooMany && next->documents.empty() && (!removed.empty() || (!loaded_ && !store_.list().empty()));
+    const bool refused = tooMany || emptied;
     if (refused) {
       std::string names;
       for (const auto& key : removed) {
         next->documents.emplace(key, desired_->documents.at(key));
         names += (names.empty() ? "" : ", ") + key.str();
       }
-      const std::string message = std::to_string(removed.size()) + " documents disappeared at once (more than maxDeletionsPerPass " +
-                                  std::to_string(options_.maxDeletionsPerPass) + "): " + names +
-                                  "; the deletion is refused and they are kept as they were";
+      const std::string message =
+          emptied ? "the manifests hold no document (an empty checkout?): the removal of every document is refused and they are "
+                    "kept as they were" + (names.empty() ? std::string() : ": " + names) + "; to remove them all, remove them in steps"
+                  : std::to_string(removed.size()) + " documents disappeared at once (more than maxDeletionsPerPass " +
+                        std::to_string(options_.maxDeletionsPerPass) + "): " + names + "; the deletion is refused and they are kept as they were";
       spdlog::error("{}", message);
-      store_.setOperatorCondition(condition::kSynced, condition::kFalse, reason::kTooManyDeletions, message);
+      store_.setOperatorCondition(condition::kSynced, condition::kFalse, emptied ? reason::kNoDocuments : reason::kTooManyDeletions, message);
     } else {
       for (const auto& key : removed) {
         deleting_[key] = desired_->documents.at(key);
@@ -286,7 +292,7 @@ void Engine::apply(DesiredState snapshot) {
     dependents_.clear();
     for (const auto& [key, doc] : next->documents)
       for (const auto& ref : doc.references) dependents_[ref.target].insert(key);
-    if (!loaded_)  // status of documents removed while the operator was down: nothing to act on
+    if (!loaded_ && !emptied)  // status of documents removed while the operator was down: nothing to act on
       for (const auto& s : store_.list())
         if (!next->documents.contains(s.key)) stale.push_back(s.key);
     passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);  // mutex_ held

@@ -5,6 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -41,7 +43,9 @@ struct Operator::Impl {
   explicit Impl(OperatorOptions o)
       : options(std::move(o)),
         metrics(options.registry ? options.registry : std::make_shared<prometheus::Registry>()),
-        signals(io, SIGINT, SIGTERM) {}
+        signals(io, SIGINT, SIGTERM),
+        serial(asio::make_strand(io)),
+        engineRetry(serial) {}
 
   OperatorOptions options;
   asio::io_context io;
@@ -51,6 +55,11 @@ struct Operator::Impl {
   std::vector<HttpServerPtr> servers;
   OperatorPorts ports;
   DirectorySourcePtr source;
+  asio::strand<asio::io_context::executor_type> serial;  // the engine's retries and the shutdown, never at once
+  asio::steady_timer engineRetry;
+  std::chrono::seconds engineRetryDelay{1};
+  std::mutex engineProblemMutex;
+  std::string engineProblem;  // why the engine has not started (its state file cannot be used): /readyz says so
   std::vector<std::thread> ioThreads;
   std::promise<void> stopRequested;
   std::once_flag stopOnce;
@@ -66,6 +75,7 @@ struct Operator::Impl {
     std::map<std::string, Routes> byAddress;
     byAddress[s.metrics].merge(metricsRoutes(metrics));
     byAddress[s.health].merge(healthRoutes([this] {
+      if (std::lock_guard lock(engineProblemMutex); !engineProblem.empty()) return engineProblem;
       if (!engine->loaded()) return std::string("manifests not loaded yet");
       return options.readiness ? options.readiness() : std::string();
     }));
@@ -79,6 +89,44 @@ struct Operator::Impl {
       servers.push_back(std::move(*server));
     }
     ports = {bound[s.metrics], bound[s.health], bound[s.status]};
+    return {};
+  }
+
+  /// Starts the engine, then the manifest watcher. While the state file cannot be used (a read-only or full
+  /// folder), nothing is reconciled, as no operation Azure accepted could be recorded: the process stays up,
+  /// not ready with the reason, and tries again (1 s, doubling to 30 s) until the folder is repaired.
+  std::expected<void, std::string> startEngine() {
+    if (auto started = engine->start(); !started) {
+      const bool first = [&] {
+        std::lock_guard lock(engineProblemMutex);
+        const bool wasFine = engineProblem.empty();
+        engineProblem = started.error() + "; nothing is reconciled until it can be written";
+        return wasFine;
+      }();
+      if (first) spdlog::error("{}; nothing is reconciled until it can be written (retrying)", started.error());
+      engineRetry.expires_after(engineRetryDelay);
+      engineRetryDelay = std::min(engineRetryDelay * 2, std::chrono::seconds(30));
+      engineRetry.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (auto watching = startEngine(); !watching) {
+          spdlog::error("cannot start: {}", watching.error());
+          requestStop();
+        }
+      });
+      return {};
+    }
+    if (std::lock_guard lock(engineProblemMutex); !engineProblem.empty()) {
+      engineProblem.clear();
+      spdlog::info("the state file {} can be used now: starting", options.config.controller.stateFile);
+    }
+    source = std::make_unique<DirectorySource>(io, directorySourceOptions(options.config, options.manifestPaths),
+                                               [this](const DesiredState& snapshot) { engine->apply(snapshot); });
+    try {
+      source->start();
+    } catch (const std::exception& e) {
+      source.reset();
+      return std::unexpected(std::string("manifest watcher: ") + e.what());
+    }
     return {};
   }
 };
@@ -105,23 +153,15 @@ std::expected<void, std::string> Operator::start() {
     std::filesystem::create_directories(std::filesystem::path(config.controller.stateFile).parent_path(), ec);
   }
   d.engine = std::make_unique<Engine>(d.io, engineOptions(config), std::move(d.options.reconcilers), d.options.poll, d.metrics);
-  if (auto started = d.engine->start(); !started) return started;
-  if (auto served = d.startServers(); !served) {
-    d.engine->stop(std::chrono::milliseconds(0));
-    return served;
-  }
+  if (auto served = d.startServers(); !served) return served;
   d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}: shutting down", signal);
     d.requestStop();
   });
-  d.source = std::make_unique<DirectorySource>(d.io, directorySourceOptions(config, d.options.manifestPaths),
-                                               [&d](const DesiredState& snapshot) { d.engine->apply(snapshot); });
-  try {
-    d.source->start();
-  } catch (const std::exception& e) {
+  if (auto started = d.startEngine(); !started) {
     d.engine->stop(std::chrono::milliseconds(0));
-    return std::unexpected(std::string("manifest watcher: ") + e.what());
+    return started;
   }
   for (int i = 0; i < 2; ++i) d.ioThreads.emplace_back([&d] { d.io.run(); });
   d.started = true;
@@ -136,10 +176,11 @@ int Operator::waitAndShutDown() {
   d.stopRequested.get_future().wait();
   d.started = false;
   std::promise<void> sourceStopped;
-  asio::post(d.io, [&] {
-    d.source->stop();  // no snapshot after this, on the io thread as the watcher wants
+  asio::post(d.serial, [&] {
+    if (d.source) d.source->stop();  // no snapshot after this, on the io thread as the watcher wants
     boost::system::error_code ignored;
     d.signals.cancel(ignored);
+    d.engineRetry.cancel();
     sourceStopped.set_value();
   });
   sourceStopped.get_future().wait();

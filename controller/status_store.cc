@@ -128,18 +128,31 @@ struct StatusDatabase {
 
 namespace {
 
-std::expected<StatusDatabasePtr, std::string> openDatabase(const std::filesystem::path& file) {
+/// Why a state file cannot be used: `damaged` when SQLite says it is not a database or is corrupt (set it
+/// aside); otherwise it may be fine but cannot be opened or written now (a read-only or full folder, a lock).
+struct OpenError {
+  std::string message;
+  bool damaged = false;
+};
+
+OpenError openError(const StatusDatabase& d) {
+  const int code = d.db ? sqlite3_errcode(d.db) & 0xff : SQLITE_NOMEM;
+  return {d.error(), code == SQLITE_NOTADB || code == SQLITE_CORRUPT};
+}
+
+std::expected<StatusDatabasePtr, OpenError> openDatabase(const std::filesystem::path& file) {
   auto d = std::make_unique<StatusDatabase>();
   if (sqlite3_open_v2(file.c_str(), &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
-    return std::unexpected(d->error());
+    return std::unexpected(openError(*d));
+  if (sqlite3_db_readonly(d->db, "main") == 1) return std::unexpected(OpenError{"the file is read-only"});
   sqlite3_busy_timeout(d->db, 5000);
   std::string mode;
   const auto keepMode = [](void* out, int, char** values, char**) {
     *static_cast<std::string*>(out) = values[0] ? values[0] : "";
     return 0;
   };
-  if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", keepMode, &mode, nullptr) != SQLITE_OK) return std::unexpected(d->error());
-  if (mode != "wal") return std::unexpected("cannot use WAL mode (journal_mode " + mode + ")");
+  if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL", keepMode, &mode, nullptr) != SQLITE_OK) return std::unexpected(openError(*d));
+  if (mode != "wal") return std::unexpected(OpenError{"cannot use WAL mode (journal_mode " + mode + ")"});
   if (!d->exec("PRAGMA synchronous=NORMAL") ||
       !d->exec("CREATE TABLE IF NOT EXISTS statuses (kind TEXT NOT NULL, name TEXT NOT NULL, entry TEXT NOT NULL, "
                "PRIMARY KEY (kind, name)) WITHOUT ROWID") ||
@@ -148,14 +161,14 @@ std::expected<StatusDatabasePtr, std::string> openDatabase(const std::filesystem
                          "ON CONFLICT (kind, name) DO UPDATE SET entry = excluded.entry",
                          -1, &d->upsert, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(d->db, "DELETE FROM statuses WHERE kind = ?1 AND name = ?2", -1, &d->remove, nullptr) != SQLITE_OK)
-    return std::unexpected(d->error());
+    return std::unexpected(openError(*d));
   return d;
 }
 
 /// Every row; an error when the file is damaged (SQLite checks pages as it reads them).
-std::expected<std::vector<StoredStatus>, std::string> readRows(StatusDatabase& d) {
+std::expected<std::vector<StoredStatus>, OpenError> readRows(StatusDatabase& d) {
   sqlite3_stmt* select = nullptr;
-  if (sqlite3_prepare_v2(d.db, "SELECT entry FROM statuses", -1, &select, nullptr) != SQLITE_OK) return std::unexpected(d.error());
+  if (sqlite3_prepare_v2(d.db, "SELECT entry FROM statuses", -1, &select, nullptr) != SQLITE_OK) return std::unexpected(openError(d));
   std::vector<StoredStatus> rows;
   int rc;
   while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
@@ -163,12 +176,12 @@ std::expected<std::vector<StoredStatus>, std::string> readRows(StatusDatabase& d
     if (auto e = fromStateJson(Json::parse(text ? text : "", nullptr, false))) rows.push_back(std::move(*e));
   }
   sqlite3_finalize(select);
-  if (rc != SQLITE_DONE) return std::unexpected(d.error());
+  if (rc != SQLITE_DONE) return std::unexpected(openError(d));
   return rows;
 }
 
 /// The database at `file` (created when missing) and its rows; an error when `file` is not a readable one.
-std::expected<std::pair<StatusDatabasePtr, std::vector<StoredStatus>>, std::string> openAndRead(const std::filesystem::path& file) {
+std::expected<std::pair<StatusDatabasePtr, std::vector<StoredStatus>>, OpenError> openAndRead(const std::filesystem::path& file) {
   auto opened = openDatabase(file);
   if (!opened) return std::unexpected(opened.error());
   auto rows = readRows(**opened);
@@ -222,18 +235,17 @@ std::string timestampSuffix() {
 }
 
 /// Finds the old JSON state file (at `file`, or its old default name beside a new `.db` path), renames it
-/// out of the way and returns its entries; empty when there is none.
-std::vector<StoredStatus> takeLegacyJson(const std::filesystem::path& file) {
+/// out of the way and returns its entries; empty when there is none, an error when it cannot be renamed
+/// (it is imported once the folder can be written).
+std::expected<std::vector<StoredStatus>, std::string> takeLegacyJson(const std::filesystem::path& file) {
   std::error_code ec;
   std::filesystem::path legacy = file;
   if (file.extension() == ".db" && !std::filesystem::exists(file, ec)) legacy.replace_extension(".json");
   auto entries = readLegacyJson(legacy);
-  if (!entries) return {};
+  if (!entries) return std::vector<StoredStatus>{};
   const std::filesystem::path imported = legacy.string() + ".imported";
-  if (auto moved = moveAside(legacy, imported); !moved) {
-    spdlog::error("state file {} is in the old JSON format but {}; starting with empty status", legacy.string(), moved.error());
-    return {};
-  }
+  if (auto moved = moveAside(legacy, imported); !moved)
+    return std::unexpected("the state file " + legacy.string() + " is in the old JSON format but " + moved.error());
   spdlog::info("state file {} is in the old JSON format: importing its {} statuses into {} (the JSON is kept as {})",
                legacy.string(), entries->size(), file.string(), imported.string());
   return std::move(*entries);
@@ -247,18 +259,22 @@ StatusStore::~StatusStore() = default;
 
 std::expected<void, std::string> StatusStore::load() {
   if (stateFile_.empty()) return {};
-  std::vector<StoredStatus> imported = takeLegacyJson(stateFile_);
+  auto legacy = takeLegacyJson(stateFile_);
+  if (!legacy) return std::unexpected(legacy.error());
+  std::vector<StoredStatus> imported = std::move(*legacy);
   auto rows = openAndRead(stateFile_);
   std::error_code ec;
-  if (!rows && !std::filesystem::is_regular_file(stateFile_, ec))  // nothing to set aside (or not ours to move)
-    return std::unexpected("cannot create the state file " + stateFile_.string() + ": " + rows.error());
+  const auto cannotUse = [&] { return "cannot open or write the state file " + stateFile_.string() + ": " + rows.error().message; };
+  // Only a file SQLite calls damaged is set aside: one that cannot be opened now (a read-only folder, a lock)
+  // may be a good journal.
+  if (!rows && (!rows.error().damaged || !std::filesystem::is_regular_file(stateFile_, ec))) return std::unexpected(cannotUse());
   if (!rows) {
     const std::filesystem::path aside = stateFile_.string() + ".damaged-" + timestampSuffix();
     if (auto moved = moveAside(stateFile_, aside); !moved) return std::unexpected("state file: " + moved.error());
     spdlog::warn("state file {} is not a readable status database ({}): set aside as {}; starting with empty status, "
-                 "which observing Azure rebuilds", stateFile_.string(), rows.error(), aside.string());
+                 "which observing Azure rebuilds", stateFile_.string(), rows.error().message, aside.string());
     rows = openAndRead(stateFile_);
-    if (!rows) return std::unexpected("cannot create the state file " + stateFile_.string() + ": " + rows.error());
+    if (!rows) return std::unexpected(cannotUse());
   }
   const auto now = std::chrono::system_clock::now();
   std::lock_guard lock(mutex_);
@@ -287,7 +303,7 @@ void StatusStore::persistLocked(const DocumentKey& key, const Json& entry, bool 
   if (!db_) {  // changed before load(): opened without reading
     auto opened = openDatabase(stateFile_);
     if (!opened) {
-      spdlog::error("cannot open the state file {}: {}", stateFile_.string(), opened.error());
+      spdlog::error("cannot open the state file {}: {}", stateFile_.string(), opened.error().message);
       return;
     }
     db_ = std::move(*opened);

@@ -15,8 +15,10 @@
 // its group and action, firstSeen, facts, conditions with their lastTransitionTime) but not what was
 // believed: Ready and Synced come back Unknown (NotYetObserved) and `ready` false, so nothing counts as
 // Ready (dependency gates, statusOf, metrics) until this process has observed the document in Azure.
-// A file that is not a readable status database is set aside (renamed with a `.damaged-<time>` suffix,
-// one log line) and the store starts empty; the JSON state file of earlier versions is imported once.
+// A file that SQLite calls not a database or corrupt is set aside (renamed with a `.damaged-<time>` suffix,
+// one log line) and the store starts empty; the JSON state file of earlier versions is imported once. A
+// file that cannot be opened or written now (a read-only folder or file, a lock held elsewhere) is never set
+// aside: it may be a good journal, and load() fails until it can be used.
 #include <chrono>
 #include <condition_variable>
 #include <expected>
@@ -77,8 +79,9 @@ class StatusStore {
   /// Opens the state file, creating it when missing, and reads its rows; restored entries are not Ready
   /// (see above). When `stateFile` holds the old JSON format (or, for a `.db` path that does not exist,
   /// the same path with `.json`, the old default name), its entries are imported and the JSON file is
-  /// renamed with the suffix `.imported`. A damaged file is set aside (see above). Errors only when no
-  /// database can be created at `stateFile` (e.g. its directory is not writable).
+  /// renamed with the suffix `.imported`. A damaged file is set aside (see above). Errors, naming the
+  /// path, when the state file cannot be created, opened for writing or renamed (e.g. its directory is
+  /// not writable); calling it again once that is repaired is what the operator does.
   std::expected<void, std::string> load();
 
   std::optional<StoredStatus> get(const DocumentKey& key) const;

@@ -43,6 +43,12 @@ struct Options {
   bool insecureHttp = false;           // plain HTTP instead of HTTPS
   std::chrono::seconds lroDuration{1};
   std::chrono::seconds featureRegistrationDelay{2};
+  /// Lifetime of the access tokens the token endpoint issues (Entra's is about an hour); a short one makes
+  /// tokens expire in the middle of long-running operations.
+  std::chrono::seconds tokenLifetime{3599};
+  /// The emulator's clock (token nbf/exp, timestamps, operation progress) runs this far from the host's:
+  /// clock skew between the operator and Azure. Negative: behind.
+  std::chrono::seconds clockOffset{0};
   /// Per operation kind (operationKinds() in provider.h), over the world file's operationSeconds.
   std::map<std::string, std::chrono::milliseconds> operationDurations;
   bool serialVolumeCreation = false;  // World::serialVolumeCreation

@@ -10,7 +10,6 @@
 namespace anf::emulator {
 namespace {
 
-constexpr auto kTokenLifetime = std::chrono::seconds(3599);
 constexpr auto kImdsTokenLifetime = std::chrono::seconds(86399);
 const std::string kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const std::string kTokenExchangeAudience = "api://AzureADTokenExchange";
@@ -342,10 +341,11 @@ std::expected<Service::TokenRequest, HttpResponse> Service::parseTokenRequest(co
 
 HttpResponse Service::tokenResponse(const TokenRequest& request, const std::string& objectId, const std::string& appId,
                                     const std::string& appidacr) {
-  std::string token = issueToken(request.tenant.tenantId, objectId, appId, request.audience, kTokenLifetime, appidacr);
-  Json body{{"token_type", "Bearer"}, {"expires_in", kTokenLifetime.count()}, {"ext_expires_in", kTokenLifetime.count()}, {"access_token", token}};
+  const std::chrono::seconds lifetime = options_.tokenLifetime;
+  std::string token = issueToken(request.tenant.tenantId, objectId, appId, request.audience, lifetime, appidacr);
+  Json body{{"token_type", "Bearer"}, {"expires_in", lifetime.count()}, {"ext_expires_in", lifetime.count()}, {"access_token", token}};
   if (request.v1) {
-    body["expires_on"] = std::to_string(world_.clock.unixSeconds() + kTokenLifetime.count());
+    body["expires_on"] = std::to_string(world_.clock.unixSeconds() + lifetime.count());
     body["resource"] = request.resource;
   }
   HttpResponse response = toHttp(Response::json(200, body));

@@ -104,6 +104,7 @@ std::expected<std::unique_ptr<Service>, std::string> Service::create(const Optio
   // The command line's durations win over the world file's and the state's.
   for (const auto& [kind, duration] : options.operationDurations) service->world_.operationDurations[kind] = duration;
   service->world_.serialVolumeCreation = service->world_.serialVolumeCreation || options.serialVolumeCreation;
+  if (options.clockOffset != std::chrono::seconds(0)) service->world_.clock.advance(options.clockOffset - service->world_.clock.offset());
   if (!options.insecureHttp) {
     auto certificates = makeCertificates(service->certificates_.caKeyPem, service->certificates_.caCertPem);
     if (!certificates) return std::unexpected(certificates.error());

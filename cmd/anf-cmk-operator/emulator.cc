@@ -17,7 +17,8 @@ std::expected<emulator::Options, std::string> emulatorOptions(const ParsedArgs& 
   options.insecureHttp = args.has("insecure-http");
   options.serialVolumeCreation = args.has("serial-volume-creation");
   options.logLevel = args.get("log-level", options.logLevel);
-  for (auto [flag, target] : {std::pair{"lro-seconds", &options.lroDuration}, {"feature-registration-seconds", &options.featureRegistrationDelay}}) {
+  for (auto [flag, target] : {std::pair{"lro-seconds", &options.lroDuration}, {"feature-registration-seconds", &options.featureRegistrationDelay},
+                              {"token-lifetime-seconds", &options.tokenLifetime}, {"clock-offset-seconds", &options.clockOffset}}) {
     if (!args.has(flag)) continue;
     try {
       *target = std::chrono::seconds(std::stoll(args.get(flag)));
@@ -86,6 +87,9 @@ Command emulatorCommand() {
                    "roleAssignmentPropagation 0)"},
           {.name = "serial-volume-creation", .help = "fail a volume creation while another runs in the account, as ANF may"},
           {.name = "feature-registration-seconds", .valueName = "N", .help = "Registering to Registered delay", .defaultValue = "2"},
+          {.name = "token-lifetime-seconds", .valueName = "N", .help = "lifetime of the access tokens it issues", .defaultValue = "3599"},
+          {.name = "clock-offset-seconds", .valueName = "N",
+           .help = "run the emulator's clock N seconds ahead of the host's (negative: behind), for clock skew", .defaultValue = "0"},
           {.name = "throttle-reads", .valueName = "B:R", .help = "per-subscription read bucket size and refill per second", .defaultValue = "250:25"},
           {.name = "throttle-writes", .valueName = "B:R", .help = "per-subscription write bucket size and refill per second", .defaultValue = "200:10"},
           {.name = "throttle-deletes", .valueName = "B:R", .help = "per-subscription delete bucket size and refill per second", .defaultValue = "200:10"},

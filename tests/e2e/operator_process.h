@@ -101,6 +101,19 @@ class OperatorProcess {
     }
   }
 
+  /// GET /readyz: its status code and body ({0, ""} when it does not answer).
+  std::pair<int, std::string> readyz() const {
+    try {
+      web::http::client::http_client_config config;
+      config.set_timeout(std::chrono::seconds(2));
+      web::http::client::http_client client("http://127.0.0.1:" + std::to_string(healthPort_), config);
+      auto response = client.request(web::http::methods::GET, "/readyz").get();
+      return {response.status_code(), response.extract_utf8string(true).get()};
+    } catch (const std::exception&) {
+      return {0, ""};
+    }
+  }
+
   bool running() {
     if (pid_ <= 0) return false;
     if (::waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
@@ -168,10 +181,11 @@ class OperatorProcess {
   void launch() {
     statusPort_ = freePort();
     metricsPort_ = freePort();
+    healthPort_ = freePort();
     std::vector<std::string> args{ANF_BINARY, "run", "--config", (dir_ / "operator.yaml").string(),
                                   "--manifests", (dir_ / "manifests").string(), "--state-file", (dir_ / "state.json").string(),
                                   "--metrics-addr", "127.0.0.1:" + std::to_string(metricsPort_),
-                                  "--health-addr", "127.0.0.1:" + std::to_string(freePort()),
+                                  "--health-addr", "127.0.0.1:" + std::to_string(healthPort_),
                                   "--status-addr", statusAddress(), "--log-format", "text", "--log-level", "debug"};
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
@@ -199,6 +213,7 @@ class OperatorProcess {
   pid_t pid_ = -1;
   int statusPort_ = 0;
   int metricsPort_ = 0;
+  int healthPort_ = 0;
 };
 
 }  // namespace anf::testing

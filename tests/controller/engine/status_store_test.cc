@@ -13,6 +13,7 @@
 #include "controller/conditions.h"
 #include "controller/status_store.h"
 #include "tests/controller/engine/fakes.h"
+#include "tests/reliability/damaged/unwritable.h"
 
 namespace anf::controller {
 namespace {
@@ -288,6 +289,31 @@ TEST(StatusStore, UnwritableDirectoryIsAnErrorNotACrash) {
   const auto dir = testing::tempDir();
   StatusStore store(dir / "missing" / "dir" / "state.db");
   EXPECT_FALSE(store.load());
+  std::filesystem::remove_all(dir);
+}
+
+// SQLite opens a file it cannot write read-only without a word: a journal that then records nothing. It is
+// an error naming the path (the operator waits until it can be written), never set aside as damaged.
+TEST(StatusStore, ReadOnlyStateFileIsAnErrorAndIsKeptAsItIs) {
+  const auto dir = testing::tempDir();
+  const auto file = dir / "state.db";
+  {
+    StatusStore store(file);
+    ASSERT_TRUE(store.load());
+    fill(store, 2);
+  }
+  if (!anf::testing::setWritable(file, false)) GTEST_SKIP() << "cannot make " << file << " read-only here";
+  {
+    StatusStore store(file);
+    const auto loaded = store.load();
+    anf::testing::setWritable(file, true);
+    ASSERT_FALSE(loaded) << "a read-only state file was accepted as a journal";
+    EXPECT_NE(loaded.error().find(file.string()), std::string::npos) << loaded.error();
+  }
+  EXPECT_TRUE(filesStartingWith(dir, "state.db.damaged").empty()) << "a good journal was set aside";
+  StatusStore again(file);
+  ASSERT_TRUE(again.load());
+  EXPECT_EQ(again.list().size(), 2u);
   std::filesystem::remove_all(dir);
 }
 
