@@ -317,6 +317,21 @@ TEST_F(AzureAgainstEmulator, ABurstOf500ReadsIsNeverThrottledAtDefaultSettings) 
   EXPECT_NE(metrics().find("anf_cmk_arm_throttled_total 0"), std::string::npos);
 }
 
+TEST_F(AzureAgainstEmulator, TrustsTheCaFileOnEveryConnectionAndNothingElse) {
+  // Every connection shares one trust store (the system's CAs and the CA file): concurrent reads open
+  // several connections, all of them verified; without the CA file the emulator's certificate is refused.
+  auto azure = client(config({secretFileCredential("provider")}));
+  std::vector<pplx::task<Expected<ArmResult>>> reads;
+  for (int i = 0; i < 40; ++i) reads.push_back(azure->get("provider", kProviderRg));
+  for (auto& read : reads) EXPECT_TRUE(read.get().has_value());
+
+  auto untrusting = config({secretFileCredential("provider")});
+  untrusting.caFile.clear();
+  auto refused = client(untrusting)->get("provider", kProviderRg).get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().transport, TransportFailure::ConnectFailed) << refused.error().str();
+}
+
 TEST_F(AzureAgainstEmulator, GraphApplicationsFederatedCredentialsAndServicePrincipals) {
   auto azure = client(config({secretFileCredential("provider"), secretFileCredential("customer")}));
   auto app = azure->createApplication("provider", "it-anf-cmk-app").get();
