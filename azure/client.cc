@@ -343,7 +343,7 @@ class ArmClient final : public AzureClient {
     path.resize(path.size() - 2);  // the collection: drop "/x"
     auto call = armCall("GET", credential, armUrl(path, probe, options), probe, options);
     call->resourceType = probe.resourceType();
-    return collect(core_, call, "nextLink", std::make_shared<std::vector<Json>>(), 0);
+    return collect(core_, call, "nextLink");
   }
 
   pplx::task<Expected<ArmResult>> put(const std::string& credential, const ResourceId& id, Json body,
@@ -667,24 +667,36 @@ class ArmClient final : public AzureClient {
 
   // --- paging and Graph -------------------------------------------------------------------------
 
-  /// GETs call->url and every next page (`linkField`: "nextLink" for ARM, "@odata.nextLink" for Graph).
-  static pplx::task<Expected<std::vector<Json>>> collect(std::shared_ptr<Core> core, CallPtr call, std::string linkField,
-                                                         std::shared_ptr<std::vector<Json>> items, int page) {
-    return core->execute(call).then([core, call, linkField, items, page](Expected<HttpResponse> response)
-                                        -> pplx::task<Expected<std::vector<Json>>> {
-      if (!response) return failed<std::vector<Json>>(response.error());
+  /// GETs call->url and every next page (`linkField`: "nextLink" for ARM, "@odata.nextLink" for Graph). The
+  /// pages gather in one vector and only the last step yields it: pplx copies a task's value at every hop
+  /// (task_from_result, unwrapping a returned task), which deep-copied a list of volumes seven times.
+  static pplx::task<Expected<std::vector<Json>>> collect(std::shared_ptr<Core> core, CallPtr call, std::string linkField) {
+    auto items = std::make_shared<std::vector<Json>>();
+    return collectPages(std::move(core), std::move(call), std::move(linkField), items, 0)
+        .then([items](std::optional<AzureError> error) -> Expected<std::vector<Json>> {
+          if (error) return std::unexpected(std::move(*error));
+          return std::move(*items);
+        });
+  }
+
+  /// Appends this page's items and follows nextLink; the error that ended the paging, if any.
+  static pplx::task<std::optional<AzureError>> collectPages(std::shared_ptr<Core> core, CallPtr call, std::string linkField,
+                                                            std::shared_ptr<std::vector<Json>> items, int page) {
+    using Outcome = std::optional<AzureError>;
+    return core->execute(call).then([core, call, linkField, items, page](Expected<HttpResponse> response) -> pplx::task<Outcome> {
+      if (!response) return pplx::task_from_result(Outcome(response.error()));
       auto body = parseBody(response->body);
       if (body.is_object() && body.contains("value") && body["value"].is_array())
         for (auto& item : body["value"]) items->push_back(std::move(item));
       auto next = body.is_object() ? body.value(linkField, "") : "";
-      if (next.empty()) return pplx::task_from_result(Expected<std::vector<Json>>(std::move(*items)));
-      if (page + 1 >= kMaxPages) return failed<std::vector<Json>>(clientError("TooManyPages", "nextLink paging did not end"));
+      if (next.empty()) return pplx::task_from_result(Outcome());
+      if (page + 1 >= kMaxPages) return pplx::task_from_result(Outcome(clientError("TooManyPages", "nextLink paging did not end")));
       // Tokens go only where the first page came from.
       if (originOf(next) != originOf(call->url))
-        return failed<std::vector<Json>>(clientError("UntrustedNextLink", "nextLink points to another host: " + originOf(next)));
+        return pplx::task_from_result(Outcome(clientError("UntrustedNextLink", "nextLink points to another host: " + originOf(next))));
       auto nextCall = std::make_shared<Call>(*call);
       nextCall->url = next;
-      return collect(core, nextCall, linkField, items, page + 1);
+      return collectPages(core, nextCall, linkField, items, page + 1);
     });
   }
 
@@ -715,8 +727,7 @@ class ArmClient final : public AzureClient {
   pplx::task<Expected<std::vector<Json>>> graphList(const std::string& credential, const std::string& path,
                                                     const std::string& resourceType, const std::string& filter) {
     auto url = core_->endpoints().graph + "/v1.0" + path + (filter.empty() ? "" : "?$filter=" + urlEncode(filter));
-    return collect(core_, graphCall("GET", credential, url, resourceType), "@odata.nextLink",
-                   std::make_shared<std::vector<Json>>(), 0);
+    return collect(core_, graphCall("GET", credential, url, resourceType), "@odata.nextLink");
   }
 
   /// A Graph write that answers 204 No Content.

@@ -6,6 +6,9 @@
 
 #include <boost/asio/ssl.hpp>
 
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
 #include <cctype>
 #include <fstream>
 #include <mutex>
@@ -46,9 +49,22 @@ AzureError transportError(const std::exception& e, std::error_code code) {
   return error;
 }
 
+using TrustStore = std::shared_ptr<X509_STORE>;
+
+/// The system's trust store plus the configured CA file, loaded once. cpprestsdk makes an SSL context per
+/// connection and loads the system's CA bundle into each (about 0.45 MiB per connection, held as long as the
+/// connection); every context shares this store instead.
+std::expected<TrustStore, std::string> loadTrustStore(const std::string& caFile) {
+  TrustStore store(X509_STORE_new(), X509_STORE_free);
+  if (!store || X509_STORE_set_default_paths(store.get()) != 1) return std::unexpected("cannot load the system's trust store");
+  if (!caFile.empty() && X509_STORE_load_file(store.get(), caFile.c_str()) != 1)
+    return std::unexpected("cannot load CA file " + caFile);
+  return store;
+}
+
 class CpprestTransport final : public Transport {
  public:
-  explicit CpprestTransport(TlsOptions options) : options_(std::move(options)) {}
+  CpprestTransport(TlsOptions options, TrustStore trust) : options_(std::move(options)), trust_(std::move(trust)) {}
 
   pplx::task<TransportResult> send(HttpRequest request) override {
     std::shared_ptr<http_client> client;
@@ -94,10 +110,10 @@ class CpprestTransport final : public Transport {
       http_client_config config;
       config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout));
       config.set_validate_certificates(!options_.insecure);
-      auto caFile = options_.caFile;
-      // cpprestsdk sets the default verify paths before calling back: the extra CA is added to them.
-      config.set_ssl_context_callback([caFile](boost::asio::ssl::context& context) {
-        if (!caFile.empty()) context.load_verify_file(caFile);
+      // Called for each new connection, after cpprestsdk loaded the default verify paths into its context:
+      // that copy is dropped for the shared store (system CAs and the CA file).
+      config.set_ssl_context_callback([trust = trust_](boost::asio::ssl::context& context) {
+        SSL_CTX_set1_cert_store(context.native_handle(), trust.get());
       });
       slot = std::make_shared<http_client>(origin, config);
     }
@@ -105,6 +121,7 @@ class CpprestTransport final : public Transport {
   }
 
   TlsOptions options_;
+  TrustStore trust_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<http_client>> clients_;
 };
@@ -124,7 +141,9 @@ std::expected<TransportPtr, std::string> makeCpprestTransport(TlsOptions options
     if (content.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
       return std::unexpected("CA file " + options.caFile + " holds no PEM certificate");
   }
-  return std::make_unique<CpprestTransport>(std::move(options));
+  auto trust = loadTrustStore(options.caFile);
+  if (!trust) return std::unexpected(trust.error());
+  return std::make_unique<CpprestTransport>(std::move(options), std::move(*trust));
 }
 
 std::string originOf(const std::string& url) {

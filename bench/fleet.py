@@ -108,6 +108,32 @@ def world(accounts):
             "resources": resources}
 
 
+# ANF's default limits (emulator/providers/netapp_limits.h, from Azure's resource limits page): the world raises the
+# adjustable ones a fleet needs, as a support request would; the fixed ones must hold as generated.
+ANF_DEFAULTS = {"accountsPerRegion": 10, "poolsPerAccount": 25, "volumesPerSubscription": 500, "volumesPerPool": 500,
+                "regionalCapacityTiB": 25, "maxPoolSizeTiB": 2048}
+VOLUME_GIB_RANGE = (100, 100 * 1024)  # a regular volume
+
+
+def limit_problems(accounts, world_doc):
+    """What in the generated fleet Azure (and the emulator) would refuse under the world's limits."""
+    raised = {e["subscriptionId"]: e.get("netAppLimits", {}) for t in world_doc["tenants"] for e in t["subscriptions"]}
+    problems = []
+    for sub in sorted({a["subscription"] for a in accounts}):
+        limits = dict(ANF_DEFAULTS, **raised.get(sub, {}))
+        mine = [a for a in accounts if a["subscription"] == sub]
+        usage = {"accountsPerRegion": len(mine), "volumesPerSubscription": sum(len(a["volumes"]) for a in mine),
+                 "regionalCapacityTiB": sum(a["poolTiB"] for a in mine), "poolsPerAccount": 1,
+                 "volumesPerPool": max(len(a["volumes"]) for a in mine), "maxPoolSizeTiB": max(a["poolTiB"] for a in mine)}
+        problems += ["%s: %s %d > %d" % (sub, k, v, limits[k]) for k, v in usage.items() if v > limits[k]]
+    for a in accounts:
+        if a["poolTiB"] < 1 or len(a["volumes"]) * VOLUME_GIB > a["poolTiB"] * 1024:
+            problems.append("%s: %d volumes of %d GiB do not fit a %d TiB pool" % (a["pool"], len(a["volumes"]), VOLUME_GIB, a["poolTiB"]))
+    if not VOLUME_GIB_RANGE[0] <= VOLUME_GIB <= VOLUME_GIB_RANGE[1]:
+        problems.append("a %d GiB volume is outside ANF's %d..%d GiB" % (VOLUME_GIB, *VOLUME_GIB_RANGE))
+    return problems
+
+
 def dump_documents(docs):
     return "---\n".join(json.dumps(d, indent=1) + "\n" for d in docs)
 
@@ -368,8 +394,9 @@ def edit_latencies(op, emulator, accounts, manifests, edits, timeout, expected):
     sizes, latencies = {}, []
     targets = [(a, a["volumes"][(i // len(accounts)) % len(a["volumes"])]) for i, a in
                ((i, accounts[i % len(accounts)]) for i in range(edits))]
+    # The Ready gauges only: the status list, built per document, would add the harness's cost to the operator's CPU.
     for account, volume in targets:
-        wait_until(lambda: op.all_ready(expected), timeout, step=0.5)
+        wait_until(lambda: op.ready_count() >= expected, timeout, step=0.5)
         emulator.control("DELETE", "requests")
         sizes[volume] = sizes.get(volume, VOLUME_GIB) + 1
         text = dump_documents(account_documents(account, sizes))
@@ -385,7 +412,7 @@ def edit_latencies(op, emulator, accounts, manifests, edits, timeout, expected):
             latencies.append(max(0.0, log_time(found[0]) - start))
         else:
             print("  edit of %s reached no write within %d s" % (volume, timeout))
-    wait_until(lambda: op.all_ready(expected), timeout, step=0.5)
+    wait_until(lambda: op.ready_count() >= expected, timeout, step=0.5)
     return latencies
 
 
@@ -483,6 +510,7 @@ def report(args, fleet, durations_text, durations, ours, sdk):
     print("\n== %s, %s" % (datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"), " ".join(sys.argv)))
     print("== fleet: %d volumes, %d accounts, %d subscriptions, %d documents" % (
         args.volumes, len(fleet), len({a["subscription"] for a in fleet}), ours["documents"]))
+    print("binary: %s (build type %s)" % (args.binary, build_type(args.binary)))
     print("emulator: buckets reads %d:%d writes %d:%d deletes %d:%d; operations: %s" % (
         *BUCKETS["reads"], *BUCKETS["writes"], *BUCKETS["deletes"], durations_text))
     print("  durations (s): " + ", ".join("%s=%g" % kv for kv in durations.items()))
@@ -499,6 +527,9 @@ def report(args, fleet, durations_text, durations, ours, sdk):
         ours["reads"], ours["writes"], ours["reads"] / max(1, ours["writes"]), ours["polls"], ours["429"], ours["409"]))
     print("operator peak RSS %.1f MiB, CPU %.1f s to converge%s" % (
         ours["rss_peak_kib"] / kib, ours["cpu"], ", %.1f s in all" % ours["cpu_total"] if "cpu_total" in ours else ""))
+    per = 1000.0 / ours["documents"]
+    print("  per 1,000 documents: peak RSS %.1f MiB, CPU %.1f s to converge%s" % (
+        ours["rss_peak_kib"] / kib * per, ours["cpu"] * per, ", %.1f s in all" % (ours["cpu_total"] * per) if "cpu_total" in ours else ""))
     if ours.get("edits"):
         e = ours["edits"]
         print("edit -> first write over %d edits: p50 %.3f s, p99 %.3f s (debounce 200 ms)" % (len(e), statistics.median(e), percentile(e, 99)))
@@ -515,6 +546,35 @@ def report(args, fleet, durations_text, durations, ours, sdk):
             print("baseline errors (%d), first: %s" % (len(sdk["errors"]), sdk["errors"][0]))
 
 
+def build_type(binary):
+    """CMAKE_BUILD_TYPE of the build tree the binary sits in, or "unknown": a Debug binary costs several times the
+    CPU of a RelWithDebInfo one (docs/performance.md), so the report says which one it measured."""
+    for folder in Path(binary).resolve().parents:
+        cache = folder / "CMakeCache.txt"
+        if cache.exists():
+            found = re.search(r"^CMAKE_BUILD_TYPE:\w+=(.*)$", cache.read_text(errors="replace"), re.M)
+            return found.group(1) if found and found.group(1) else "unknown"
+    return "unknown"
+
+
+def generate_only(binary, work, fleet, world_doc):
+    """The fleet's files and their checks, without starting anything (e.g. --volumes 5000 on a small machine)."""
+    manifests = work / "operator" / "manifests"
+    write_manifests(manifests, fleet)
+    checked = subprocess.run([binary, "validate", str(manifests)], capture_output=True, text=True)
+    subs = sorted({a["subscription"] for a in fleet})
+    print("generated in %s: %d documents in %d files; validate exit %d" % (
+        work, document_count(fleet), len(list(manifests.iterdir())), checked.returncode))
+    for e in world_doc["tenants"][0]["subscriptions"]:
+        mine = [a for a in fleet if a["subscription"] == e["subscriptionId"]]
+        print("  %s: %d accounts, %d pools of %d TiB, %d volumes; netAppLimits %s" % (
+            e["subscriptionId"], len(mine), len(mine), mine[0]["poolTiB"], sum(len(a["volumes"]) for a in mine),
+            json.dumps(e["netAppLimits"], sort_keys=True)))
+    if checked.returncode != 0:
+        print(checked.stdout + checked.stderr)
+    return 0 if checked.returncode == 0 and len(subs) == len(world_doc["tenants"][0]["subscriptions"]) else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--volumes", type=int, default=200)
@@ -529,6 +589,8 @@ def main():
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--binary", default=os.environ.get("ANF_BINARY", str(REPO / "build/dev/cmd/anf-cmk-operator/anf-cmk-operator")))
     parser.add_argument("--work", help="keep everything here (default: a temporary directory, removed)")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="write the world and the manifests, check them (ANF limits, anf-cmk-operator validate), run nothing")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that the emulators and the operator are stopped
     if not os.access(args.binary, os.X_OK):
@@ -542,8 +604,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="anf-fleet-") as scratch:
         work = Path(args.work) if args.work else Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        world_file = work / "world.yaml"
-        world_file.write_text(json.dumps(world(fleet), indent=1))
+        world_file, world_doc = work / "world.yaml", world(fleet)
+        world_file.write_text(json.dumps(world_doc, indent=1))
+        problems = limit_problems(fleet, world_doc)
+        if problems:
+            sys.exit("the generated fleet breaks ANF limits:\n  " + "\n  ".join(problems))
+        if args.generate_only:
+            return generate_only(args.binary, work, fleet, world_doc)
         ours = run_operator(args, args.binary, work / "operator", world_file, fleet, flags, durations)
         sdk = None if args.no_baseline else run_baseline(args, args.binary, work, world_file, fleet, flags)
         report(args, fleet, durations_text, durations, ours, sdk)

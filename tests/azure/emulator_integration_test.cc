@@ -27,6 +27,24 @@ constexpr auto kCustomerSub = "20000000-0000-4000-8000-0000000000b1";
 const ResourceId kProviderRg = ResourceId::resourceGroup(kProviderSub, "anf-rg");
 const ResourceId kCustomerRg = ResourceId::resourceGroup(kCustomerSub, "customer-rg");
 
+/// TCP connections of this machine to `port` (/proc/net/tcp, the client's side, any state: a connection closed
+/// after its request still shows in TIME_WAIT).
+int connectionsTo(unsigned long port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  int count = 0;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote;
+    fields >> slot >> local >> remote;
+    if (std::stoul(remote.substr(remote.find(':') + 1), nullptr, 16) == port) ++count;
+  }
+  return count;
+}
+
+unsigned long portOf(const std::string& url) { return std::stoul(url.substr(url.rfind(':') + 1)); }
+
 std::string provisioningState(const nlohmann::json& body) {
   return body.is_object() ? body.value("/properties/provisioningState"_json_pointer, std::string()) : "";
 }
@@ -315,6 +333,32 @@ TEST_F(AzureAgainstEmulator, ABurstOf500ReadsIsNeverThrottledAtDefaultSettings) 
   EXPECT_EQ(ok, 500);
   EXPECT_EQ(loggedWithStatus(429), 0);
   EXPECT_NE(metrics().find("anf_cmk_arm_throttled_total 0"), std::string::npos);
+}
+
+TEST_F(AzureAgainstEmulator, SequentialRequestsReuseTheirConnections) {
+  // A TLS handshake costs more CPU than the request: the token and 30 reads, one after the other, go over
+  // kept-alive connections, not one each. (cpprestsdk returns a connection to its pool just after completing
+  // the response, so a request sent at once may open a second or third one.)
+  const auto port = portOf(emulator_->resourceManager());
+  auto azure = client(config({secretFileCredential("provider")}));
+  const int before = connectionsTo(port);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(azure->get("provider", kProviderRg).get().has_value());
+  EXPECT_LT(connectionsTo(port) - before, 10) << "a connection per request would be 31";
+}
+
+TEST_F(AzureAgainstEmulator, TrustsTheCaFileOnEveryConnectionAndNothingElse) {
+  // Every connection shares one trust store (the system's CAs and the CA file): concurrent reads open
+  // several connections, all of them verified; without the CA file the emulator's certificate is refused.
+  auto azure = client(config({secretFileCredential("provider")}));
+  std::vector<pplx::task<Expected<ArmResult>>> reads;
+  for (int i = 0; i < 40; ++i) reads.push_back(azure->get("provider", kProviderRg));
+  for (auto& read : reads) EXPECT_TRUE(read.get().has_value());
+
+  auto untrusting = config({secretFileCredential("provider")});
+  untrusting.caFile.clear();
+  auto refused = client(untrusting)->get("provider", kProviderRg).get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().transport, TransportFailure::ConnectFailed) << refused.error().str();
 }
 
 TEST_F(AzureAgainstEmulator, GraphApplicationsFederatedCredentialsAndServicePrincipals) {
