@@ -91,7 +91,7 @@ void MutationGroups::restore(const MutationGroup& group, const DocumentKey& key)
 
 void MutationGroups::adjustLocked(Scope& s, const Hold& hold, Outcome outcome, std::size_t running) {
   if (hold.window != s.window) return;  // started before the last decrease: that one already answered it
-  if (outcome == Outcome::Refused) {
+  if (outcome == Outcome::Refused && running > 1) {  // alone, it was refused for someone else's operation
     s.limit = std::max(1.0, std::min(s.limit, static_cast<double>(running)) / 2);
     ++s.window;
   } else if (outcome == Outcome::Succeeded && static_cast<double>(running) >= std::floor(s.limit)) {

@@ -10,7 +10,7 @@
 // ANF at times refuses concurrent volume creations in one account anyway ("Another volume creation is in
 // progress. Please try again in a few minutes", or AnotherOperationInProgress). Each scope therefore has a
 // limit on its writes at once, AIMD-like (TCP's congestion window): it starts at the ceiling, is halved on
-// a refusal (never above the writes then running, never below 1) and grows by 1/limit on each success of a
+// a refusal while other writes of the scope ran (from the writes then running, never below 1) and grows by 1/limit on each success of a
 // write started since the last decrease, while the limit was what held writes back. Scopes never wait for
 // each other: a refusal narrows only its own account.
 //

@@ -99,6 +99,13 @@ TEST(MutationGroups, NarrowsToOneWriteAtATimeAndNoFurther) {
   EXPECT_EQ(groups.limit(kAccountA), 1);
 }
 
+TEST(MutationGroups, AWriteRefusedWhileItRanAloneDoesNotNarrow) {
+  MutationGroups groups(4);
+  ASSERT_TRUE(groups.acquire(MutationGroup(kAccountA), DocumentKey{Kind::NetAppAccount, "a"}));
+  groups.release(DocumentKey{Kind::NetAppAccount, "a"}, Outcome::Refused);
+  EXPECT_EQ(groups.limit(kAccountA), 4) << "another tool's operation: fewer writes of ours would not help";
+}
+
 TEST(MutationGroups, AWokenWaiterThatDoesNotComeBackPassesItsPlaceOn) {
   MutationGroups groups(1);
   ASSERT_TRUE(groups.acquire(volume(kAccountA, "p", "v1"), key("v1")));
