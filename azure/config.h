@@ -61,14 +61,21 @@ std::optional<CredentialConfig> workloadIdentityFromEnvironment(std::string name
 /// IDENTITY_HEADER when both are set and the config has neither.
 void applyManagedIdentityEnvironment(CredentialConfig& credential);
 
-/// Client-side token buckets per subscription, below Azure's (reads 250 + 25/s, writes 200 + 10/s).
+/// Client-side token buckets per subscription that track Azure's (reads 250 + 25/s, writes 200 + 10/s):
+/// by default the operator spends the subscription's whole budget at Azure's own rate, without a 429.
+/// Each bucket is Azure's less a headroom of a few seconds of refill (50 reads, 30 writes), so requests that
+/// reach Azure up to two seconds after their slot (a busy connection, TLS) still find a token, and Azure's
+/// remaining count stays above lowRemaining while the operator alone spends it. To leave budget to the
+/// customer's other tools, lower the rates (config controller.armRateLimit): a bucket then shrinks in the
+/// same proportion (writesPerSecond 5 keeps half of Azure's write bucket and refill for the others), and the
+/// x-ms-ratelimit-remaining-subscription-* pause below still yields to whoever else spends it.
 struct RateLimits {
-  double readsPerSecond = 20;
-  double writesPerSecond = 8;
-  double readBurst = 200;   // bucket size; <= Azure's 250 so a full burst never empties Azure's bucket
-  double writeBurst = 100;  // <= Azure's 200
-  /// When x-ms-ratelimit-remaining-subscription-{reads,writes} falls to this, pause that bucket until
-  /// Azure's bucket has refilled above it (at Azure's refill rate).
+  double readsPerSecond = 25;
+  double writesPerSecond = 10;
+  double readBurst = 200;   // at Azure's rate; scaled by readsPerSecond / 25 below it
+  double writeBurst = 170;  // at Azure's rate; scaled by writesPerSecond / 10 below it
+  /// When x-ms-ratelimit-remaining-subscription-{reads,writes} falls to this (others spend the budget too),
+  /// pause that bucket until Azure's bucket has refilled above it (at Azure's refill rate).
   int lowRemaining = 20;
   /// Requests per subscription on the wire at once (see in_flight.h).
   int maxInFlight = 16;

@@ -47,6 +47,12 @@ CodeKind codeKind(std::string_view code) {
   return CodeKind::Other;
 }
 
+bool refusesConcurrency(const AzureError& error) {
+  constexpr std::string_view kAnotherVolumeCreation = "Another volume creation is in progress";
+  return (codeKind(error.code) == CodeKind::Busy && !equalsIgnoreCase(error.code, "RequestConflict")) ||
+         error.message.find(kAnotherVolumeCreation) != std::string::npos;
+}
+
 bool isTransient(const AzureError& error) {
   const CodeKind kind = codeKind(error.code);
   if (kind == CodeKind::BadCertificate) return false;

@@ -61,6 +61,11 @@ enum class CodeKind {
 };
 CodeKind codeKind(std::string_view code);
 
+/// Azure refused a write for another operation in its NetApp account: a Busy code other than RequestConflict
+/// (which is about the resource itself), or ANF's failed volume creation "Another volume creation is in
+/// progress. Please try again in a few minutes." The engine narrows that account's concurrent writes.
+bool refusesConcurrency(const AzureError& error);
+
 /// Transient: a dropped or refused connection, a timeout, 408, 429, 5xx or a Throttled code (not a bad
 /// certificate). Resending later may succeed without anyone changing anything.
 bool isTransient(const AzureError& error);

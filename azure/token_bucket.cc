@@ -3,6 +3,9 @@
 #include <algorithm>
 
 namespace anf::azure {
+namespace {
+constexpr double kAzureReadRefill = 25, kAzureWriteRefill = 10;  // per second (azure-api.md §3)
+}  // namespace
 
 TokenBucket::TokenBucket(double ratePerSecond, double burst, SteadyTime now)
     : rate_(std::max(ratePerSecond, 0.001)), burst_(std::max(burst, 1.0)), tokens_(burst_), last_(now) {}
@@ -34,10 +37,9 @@ TokenBucket& SubscriptionThrottle::bucket(const std::string& subscription, bool 
   auto key = std::pair{subscription, write};
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    it = buckets_
-             .try_emplace(key, write ? limits_.writesPerSecond : limits_.readsPerSecond,
-                          write ? limits_.writeBurst : limits_.readBurst, now)
-             .first;
+    const double rate = write ? limits_.writesPerSecond : limits_.readsPerSecond;
+    const double share = std::min(1.0, rate / (write ? kAzureWriteRefill : kAzureReadRefill));  // config.h: RateLimits
+    it = buckets_.try_emplace(key, rate, share * (write ? limits_.writeBurst : limits_.readBurst), now).first;
   }
   return it->second;
 }
@@ -50,7 +52,6 @@ std::chrono::nanoseconds SubscriptionThrottle::reserve(const std::string& subscr
 void SubscriptionThrottle::observeRemaining(const std::string& subscription, bool write, long remaining,
                                             SteadyTime now) {
   if (remaining > limits_.lowRemaining) return;
-  constexpr double kAzureReadRefill = 25, kAzureWriteRefill = 10;  // per second (azure-api.md §3)
   double seconds = static_cast<double>(limits_.lowRemaining - remaining + 1) / (write ? kAzureWriteRefill : kAzureReadRefill);
   std::lock_guard lock(mutex_);
   bucket(subscription, write, now)

@@ -248,7 +248,7 @@ class Operator:
             "credentials": [{"name": "provider", "tenantId": tenant["tenantId"], "clientSecret": {
                 "clientId": ADMIN["clientId"], "secretFile": str(work / "provider.secret")}}, *credentials]},
             # The example operator.yaml's settings, as a new user starts; resyncPeriod shortened to measure one pass.
-            "controller": {"workers": 8, "resyncPeriod": resync, "armRateLimit": {"readsPerSecond": 20, "writesPerSecond": 8, "maxInFlight": 16},
+            "controller": {"workers": 8, "resyncPeriod": resync, "armRateLimit": {"readsPerSecond": 25, "writesPerSecond": 10, "maxInFlight": 16},
                            "maxDeletionsPerPass": 5, "stateFile": str(work / "state.json"),
                            "watch": {"mode": "auto", "debounce": "200ms", "pollInterval": "2s"}},
             "server": {"metrics": "127.0.0.1:%d" % self.metrics, "health": "127.0.0.1:%d" % health, "status": "127.0.0.1:%d" % self.status},

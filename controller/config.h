@@ -81,8 +81,8 @@ struct WatchConfig {
 struct ControllerConfig {
   int workers = 8;
   std::chrono::milliseconds resyncPeriod{10 * 60 * 1000};  // with jitter
-  int armReadsPerSecond = 20;                              // per subscription
-  int armWritesPerSecond = 8;
+  int armReadsPerSecond = 25;                              // per subscription: Azure's rates (azure::RateLimits)
+  int armWritesPerSecond = 10;
   int armMaxInFlight = 16;                                 // requests on the wire per subscription
   int maxDeletionsPerPass = 5;  // a larger sudden loss of documents is refused, not applied
   /// The journal of status and in-flight operations (status_store.h). Empty: defaultStateFile() of this

@@ -65,7 +65,7 @@ struct Engine::Next {
 
 /// A create, update or remove about to be sent, and how its progress reads in status.
 struct Engine::WriteRequest {
-  std::string group;  // the reconciler's mutation group
+  MutationGroup group;  // the reconciler's
   std::string action;  // create, update, remove (stored with an operation)
   std::string_view progressReason;  // Ready=False reason while it runs
   std::string message;  // when the outcome has no description
@@ -130,6 +130,12 @@ class ContextHolder {
   ResourceStatus self_;
 };
 
+/// How a write ended, for its mutation group.
+MutationGroups::Outcome groupOutcome(bool failed, const std::optional<ReconcileError>& error) {
+  if (!failed) return MutationGroups::Outcome::Succeeded;
+  return error && error->concurrencyRefused ? MutationGroups::Outcome::Refused : MutationGroups::Outcome::Ended;
+}
+
 void mergeFacts(Json& into, const Json& facts) {
   if (facts.is_object())
     for (const auto& [k, v] : facts.items()) into[k] = v;
@@ -146,6 +152,7 @@ Engine::Engine(boost::asio::io_context& io, EngineOptions options, std::vector<R
       store_(options_.stateFile),
       queue_(io, options_.backoff, metrics.workQueueHooks()),
       timers_(std::make_unique<Timers>(io)),
+      groups_(options_.maxWritesPerAccount),
       desired_(std::make_shared<DesiredState>()),
       passCache_(std::make_shared<PassCache>(options_.observationMaxAge)) {
   for (auto& r : reconcilers) {
@@ -166,11 +173,8 @@ Engine::~Engine() {
 
 std::expected<void, std::string> Engine::start() {
   if (auto loaded = store_.load(); !loaded) return loaded;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& s : store_.list())
-      if (s.status.operation && !s.operationGroup.empty()) groupHolders_[s.operationGroup] = s.key;
-  }
+  for (const auto& s : store_.list())
+    if (s.status.operation) groups_.restore(MutationGroup::fromStored(s.operationGroup), s.key);
   for (Kind kind : allKinds()) readinessChanged(DocumentKey{kind, ""}, false);
   {
     std::lock_guard lock(runningMutex_);
@@ -356,7 +360,7 @@ void Engine::process(const DocumentKey& key) {
     n = failed(d, ReconcileError{.reason = "InternalError", .message = e.what()});
   }
   finish(key, n);
-  passGroupOn(key);
+  for (const auto& next : groups_.passOn(key)) queue_.add(next);
   metrics_.reconciled(key.kind, n.result(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   metrics_.workerFinished(key.kind);
 }
@@ -411,7 +415,7 @@ void Engine::eraseStatus(const DocumentKey& key) {
     parkedInPass_.erase(key);
   }
   if (!old) return;
-  if (old->status.operation) releaseGroup(old->operationGroup, key);  // an operation nobody will poll
+  if (old->status.operation) releaseGroup(key, MutationGroups::Outcome::Ended);  // an operation nobody will poll
   if (key.kind == Kind::NetAppAccount) metrics_.forgetKeyExpiry(key.name);
   metrics_.setRefused(key, {});
   readinessChanged(key, false);
@@ -450,49 +454,8 @@ void Engine::recordFacts(const Document& doc, const Json& facts) {
     metrics_.setKeyVaultStatus(doc.key.name, it->get<std::string>());
 }
 
-bool Engine::acquireGroup(const std::string& group, const DocumentKey& key) {
-  if (group.empty()) return true;
-  std::lock_guard lock(mutex_);
-  wokenFor_.erase(key);  // it came for the group: taken, or waiting again
-  const auto [it, inserted] = groupHolders_.try_emplace(group, key);
-  if (inserted || it->second == key) return true;
-  groupWaiters_[group].insert(key);
-  spdlog::debug("waiting for {} to finish its write on {}", it->second.str(), group);
-  return false;
-}
-
-void Engine::releaseGroup(const std::string& group, const DocumentKey& key) {
-  if (group.empty()) return;
-  std::optional<DocumentKey> next;
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = groupHolders_.find(group); it != groupHolders_.end() && it->second == key) groupHolders_.erase(it);
-    next = wakeOneWaiterLocked(group);
-  }
-  if (next) queue_.add(*next);
-}
-
-std::optional<DocumentKey> Engine::wakeOneWaiterLocked(const std::string& group) {
-  if (groupHolders_.contains(group)) return std::nullopt;  // its holder wakes the next one when it releases it
-  const auto it = groupWaiters_.find(group);
-  if (it == groupWaiters_.end()) return std::nullopt;
-  const DocumentKey next = it->second.extract(it->second.begin()).value();
-  if (it->second.empty()) groupWaiters_.erase(it);
-  wokenFor_[next] = group;
-  return next;
-}
-
-void Engine::passGroupOn(const DocumentKey& key) {
-  std::optional<DocumentKey> next;
-  {
-    std::lock_guard lock(mutex_);
-    const auto it = wokenFor_.find(key);
-    if (it == wokenFor_.end()) return;
-    const std::string group = it->second;
-    wokenFor_.erase(it);
-    next = wakeOneWaiterLocked(group);
-  }
-  if (next) queue_.add(*next);
+void Engine::releaseGroup(const DocumentKey& key, MutationGroups::Outcome outcome) {
+  for (const auto& next : groups_.release(key, outcome)) queue_.add(next);
 }
 
 Engine::Next Engine::retryPolicy(const ReconcileError& error) {
@@ -548,7 +511,6 @@ Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& 
   succeeded = false;
   const OperationProgress progress =
       poll_ ? poll_(*st.status.operation) : OperationProgress{.state = OperationProgress::State::Succeeded};
-  const std::string group = st.operationGroup;
   const std::string action = st.operationAction;
   if (progress.state == OperationProgress::State::InProgress) {
     st = updateStatus(doc.key, [&](StoredStatus& s) {
@@ -556,7 +518,7 @@ Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& 
     });
     return Next{Next::How::After, progress.retryAfter};
   }
-  releaseGroup(group, doc.key);
+  releaseGroup(doc.key, groupOutcome(progress.state == OperationProgress::State::Failed, progress.error));
   // A finished operation may have changed other resources too (changeKeyVault moves every volume to the new
   // endpoint; transitiontocmk converts them): observations cached before it are stale for everyone.
   freshPassCache();
@@ -636,10 +598,13 @@ void Engine::synced(StoredStatus& s, const Document& doc, SysClock::time_point n
 }
 
 Engine::Next Engine::startWrite(const Document& doc, const WriteRequest& write) {
-  if (!acquireGroup(write.group, doc.key)) return Next{Next::How::Wait};
+  if (!groups_.acquire(write.group, doc.key)) {
+    spdlog::debug("waiting for a place among the writes of {}", write.group.scope);
+    return Next{Next::How::Wait};
+  }
   auto outcome = write.call();
   if (!outcome) {
-    releaseGroup(write.group, doc.key);
+    releaseGroup(doc.key, groupOutcome(true, outcome.error()));
     return failed(doc, outcome.error());
   }
   spdlog::info("{}{}", write.action, outcome->description.empty() ? "" : ": " + outcome->description);
@@ -652,12 +617,12 @@ Engine::Next Engine::startWrite(const Document& doc, const WriteRequest& write) 
     if (write.action != "remove") synced(s, doc, now);
     if (outcome->operation) {
       s.status.operation = *outcome->operation;
-      s.operationGroup = write.group;
+      s.operationGroup = write.group.stored();
       s.operationAction = write.action;
     }
   });
   if (outcome->operation) return Next{Next::How::After, outcome->requeueAfter.value_or(options_.defaultPollInterval)};
-  releaseGroup(write.group, doc.key);
+  releaseGroup(doc.key, MutationGroups::Outcome::Succeeded);
   if (outcome->requeueAfter) return Next{Next::How::After, *outcome->requeueAfter};
   return Next{Next::How::RateLimited};
 }

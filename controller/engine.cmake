@@ -9,6 +9,7 @@ add_library(anf_controller STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/logging.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/decision.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/engine.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/mutation_groups.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/servers.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/limits.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/plan.cc

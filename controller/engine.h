@@ -23,9 +23,10 @@
 // at this generation; any other failure sets Ready=False. Status keeps Azure's details (azureError)
 // until the next success. Failed long-running operations go through the same classes.
 // Statuses restored from the state file are a journal (status_store.h): Ready=Unknown until observed.
-// Writes of one mutation group (a NetApp account) never overlap, including their long-running
-// operations; when the group is released, one key waiting for it is queued again (and the next one when
-// that key ends its reconcile without asking for the group).
+// Writes run under the reconciler's mutation group (controller/mutation_groups.h), including their
+// long-running operations: an account's own writes never overlap its pools' and volumes', its volumes run
+// in parallel up to the account's limit, which Azure's refusals narrow; a released place wakes the waiters
+// that now fit (and passes on when a woken key ends its reconcile without asking for it).
 //
 // Threads: `workers` threads take keys from the WorkQueue (blocking); delays, operation polls and
 // resyncs are Asio steady_timers on the caller's io_context, so no worker ever sleeps.
@@ -45,6 +46,7 @@
 
 #include "controller/decision.h"
 #include "controller/metrics.h"
+#include "controller/mutation_groups.h"
 #include "controller/reconciler.h"
 #include "controller/status_store.h"
 #include "controller/workqueue.h"
@@ -66,6 +68,8 @@ struct EngineOptions {
   std::chrono::milliseconds defaultPollInterval{1000};
   /// How long a cached observation (a parent's LIST) may be reused within a pass.
   std::chrono::milliseconds observationMaxAge = std::chrono::seconds(30);
+  /// Writes of one NetApp account at once while Azure accepts them (mutation_groups.h: its starting limit).
+  int maxWritesPerAccount = 32;
   /// Status is persisted here (empty: memory only). Loaded by start().
   std::filesystem::path stateFile;
 };
@@ -162,13 +166,8 @@ class Engine {
   /// Ready, wakes its dependents.
   void readinessChanged(const DocumentKey& key, bool ready);
   void recordFacts(const Document& doc, const Json& facts);
-  bool acquireGroup(const std::string& group, const DocumentKey& key);
-  /// Frees the group and wakes one waiter (never all: they would find it taken again, a reconcile each).
-  void releaseGroup(const std::string& group, const DocumentKey& key);
-  /// The next waiter of a free group, marked woken for it; nullopt when the group is held or nobody waits.
-  std::optional<DocumentKey> wakeOneWaiterLocked(const std::string& group);
-  /// After a reconcile: a key woken for a group that ended without asking for it passes the turn on.
-  void passGroupOn(const DocumentKey& key);
+  /// Ends the write `key` holds in its mutation group and queues the waiters that now fit.
+  void releaseGroup(const DocumentKey& key, MutationGroups::Outcome outcome);
   void scheduleResync();
   Reconciler* reconcilerFor(Kind kind) const;
   std::shared_ptr<ObservationCache> passCache() const;
@@ -183,14 +182,12 @@ class Engine {
   StatusStore store_;
   WorkQueue queue_;
   std::unique_ptr<Timers> timers_;
+  MutationGroups groups_;  // thread-safe
 
   mutable std::mutex mutex_;  // guards everything below
   std::shared_ptr<const DesiredState> desired_;
   std::map<DocumentKey, Document> deleting_;           // removed documents still to be handled
   std::map<DocumentKey, std::set<DocumentKey>> dependents_;  // reverse references
-  std::map<std::string, DocumentKey> groupHolders_;
-  std::map<std::string, std::set<DocumentKey>> groupWaiters_;
-  std::map<DocumentKey, std::string> wokenFor_;  // woken by releaseGroup, not yet back at acquireGroup
   std::shared_ptr<ObservationCache> passCache_;
   std::uint64_t pass_ = 1;  // resync passes started (resyncNow)
   std::map<DocumentKey, std::uint64_t> parkedInPass_;  // NeedsDocumentChange met in this pass

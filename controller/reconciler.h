@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "controller/document.h"
+#include "controller/mutation_groups.h"
 
 namespace anf::controller {
 
@@ -84,6 +85,9 @@ struct ReconcileError {
   std::optional<std::chrono::milliseconds> retryAfter;  // a hint (429 Retry-After, grant propagation)
   std::optional<std::string> conditionType;  // also set this condition False (e.g. "KeyVaultValid")
   std::optional<AzureErrorDetails> azure;    // when Azure answered with this error
+  /// Azure refused the write for another operation in its account (AnotherOperationInProgress, ANF's
+  /// "Another volume creation is in progress"): the engine narrows that account's concurrent writes.
+  bool concurrencyRefused = false;
   bool parked() const { return errorClass == ErrorClass::NeedsDocumentChange; }
 };
 
@@ -138,9 +142,9 @@ class Reconciler {
   virtual Result<Outcome> create(const ReconcileContext& context, const Observation& observed) = 0;
   virtual Result<Outcome> update(const ReconcileContext& context, const Observation& observed) = 0;
   virtual Result<Outcome> remove(const ReconcileContext& context, const Observation& observed) = 0;
-  /// Documents whose mutations must not overlap (Azure refuses concurrent operations on one NetApp
-  /// account): the engine runs at most one write per group at a time. Empty: no group.
-  virtual std::string mutationGroup(const ReconcileContext& context) const { (void)context; return {}; }
+  /// What a write changes, for the engine's MutationGroups (controller/mutation_groups.h): writes on one
+  /// NetApp account's resources that Azure refuses to overlap never do. Empty: no coordination.
+  virtual MutationGroup mutationGroup(const ReconcileContext& context) const { (void)context; return {}; }
 };
 using ReconcilerPtr = std::unique_ptr<Reconciler>;
 

@@ -23,9 +23,10 @@ class CapacityPoolReconciler final : public controller::Reconciler {
   explicit CapacityPoolReconciler(azure::AzureClient& client) : client_(client) {}
   Kind kind() const override { return Kind::CapacityPool; }
 
-  std::string mutationGroup(const ReconcileContext& context) const override {
+  /// Pools of one account are written in parallel, apart from their volumes' and their account's writes.
+  controller::MutationGroup mutationGroup(const ReconcileContext& context) const override {
     auto id = poolIdOf(context.document, context.desired);
-    return id ? id->parent()->key() : "";
+    return id ? controller::MutationGroup(id->parent()->key(), id->key()) : controller::MutationGroup();
   }
 
   Result<Observation> observe(const ReconcileContext& context) override {

@@ -19,7 +19,7 @@ ErrorClass classOf(const FailureFacts& f) {
   if (f.refusedByOperator || kind == azure::CodeKind::NoCredential) return ErrorClass::NeedsDocumentChange;
   if (f.dependencyPending) return ErrorClass::RetryAfter;
   if (azure::isTransient(e) || e.httpStatus == 412) return ErrorClass::RetryNow;
-  if (kind == azure::CodeKind::Busy) return ErrorClass::RetryAfter;
+  if (kind == azure::CodeKind::Busy || azure::refusesConcurrency(e)) return ErrorClass::RetryAfter;
   if (f.grantPropagating && (kind == azure::CodeKind::GrantPending || e.httpStatus == 403 ||
                              f.documented == &kEncryptionKeyUnusable))
     return ErrorClass::RetryAfter;
@@ -51,6 +51,7 @@ Classification classify(const FailureFacts& facts) {
 controller::ReconcileError classified(controller::ReconcileError error, const FailureFacts& facts) {
   const Classification c = classify(facts);
   error.errorClass = c.errorClass;
+  error.concurrencyRefused = azure::refusesConcurrency(facts.azure);
   if (!error.retryAfter) error.retryAfter = c.retryAfter;
   return error;
 }

@@ -15,7 +15,8 @@
 //                        "Key Vault URI is invalid"; an ANF size outside the allowed range (InvalidPoolSize, a
 //                        volume's InvalidValueReceived) or a second delegated subnet in a VNet; Azure's other
 //                        400s (InvalidParameter, BadRequest, ...)
-//   RetryAfter           a dependency's status lacks a fact yet; AnotherOperationInProgress; while a grant
+//   RetryAfter           a dependency's status lacks a fact yet; AnotherOperationInProgress and ANF's "Another
+//                        volume creation is in progress" (also marked concurrencyRefused); while a grant
 //                        propagates: AuthorizationFailed, LinkedAuthorizationFailed, PrincipalNotFound and
 //                        the documented "Unable to use the configured encryption key" (EncryptionKeyUnusable)
 //   RetryNow             429, 5xx, timeouts and dropped connections; 412 (re-read, then write again);

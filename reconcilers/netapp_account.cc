@@ -53,9 +53,10 @@ class NetAppAccountReconciler final : public controller::Reconciler {
   explicit NetAppAccountReconciler(azure::AzureClient& client) : client_(client), access_(client) {}
   Kind kind() const override { return Kind::NetAppAccount; }
 
-  std::string mutationGroup(const ReconcileContext& context) const override {
+  /// The account's own writes (PATCH, changeKeyVault, transitiontocmk) exclude its pools' and volumes'.
+  controller::MutationGroup mutationGroup(const ReconcileContext& context) const override {
     auto id = accountIdOf(context.document);
-    return id ? id->key() : "";
+    return id ? controller::MutationGroup(id->key()) : controller::MutationGroup();
   }
 
   Result<Observation> observe(const ReconcileContext& context) override {

@@ -29,9 +29,10 @@ class VolumeReconciler final : public controller::Reconciler {
   explicit VolumeReconciler(azure::AzureClient& client) : client_(client) {}
   Kind kind() const override { return Kind::Volume; }
 
-  std::string mutationGroup(const ReconcileContext& context) const override {
+  /// Volumes of one account are written in parallel, apart from their pool's and their account's writes.
+  controller::MutationGroup mutationGroup(const ReconcileContext& context) const override {
     auto id = volumeIdOf(context.document, context.desired);
-    return id ? id->parent()->parent()->key() : "";
+    return id ? controller::MutationGroup(id->parent()->parent()->key(), id->key()) : controller::MutationGroup();
   }
 
   Result<Observation> observe(const ReconcileContext& context) override {

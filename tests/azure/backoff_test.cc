@@ -61,6 +61,35 @@ TEST(TokenBucket, DefaultsStayBelowAzuresReadBucket) {
   }
 }
 
+// The default write bucket against Azure's (200, +10/s) when requests reach Azure late and bunched: every
+// request sent within a 2 s window arrives at the window's end. None would be throttled.
+TEST(TokenBucket, DefaultsStayBelowAzuresWriteBucketWhenRequestsArriveTwoSecondsLate) {
+  RateLimits defaults;
+  SubscriptionThrottle client(defaults);
+  auto t0 = SteadyTime{};
+  std::vector<SteadyTime> arrivals;
+  for (int i = 0; i < 1000; ++i) {
+    const auto sentAt = std::chrono::duration_cast<std::chrono::milliseconds>(client.reserve("sub", true, t0));
+    const long window = sentAt.count() / 2000;
+    arrivals.push_back(t0 + std::chrono::milliseconds((window + 1) * 2000));
+  }
+  TokenBucket azure(10, 200, t0);
+  for (std::size_t i = 0; i < arrivals.size(); ++i) {
+    EXPECT_GE(azure.available(arrivals[i]), 1.0) << "write " << i << " would be throttled";
+    azure.reserve(arrivals[i]);
+  }
+  EXPECT_GE(arrivals.back() - t0, 80s) << "and the writes go at Azure's rate: (1000 - 170) / 10 s";
+  EXPECT_LE(arrivals.back() - t0, 86s);
+}
+
+// Leaving budget to other tools: half the rate keeps half of the bucket too.
+TEST(TokenBucket, ALowerRateShrinksTheBucketInProportion) {
+  SubscriptionThrottle client(RateLimits{.writesPerSecond = 5});
+  auto t0 = SteadyTime{};
+  for (int i = 0; i < 85; ++i) ASSERT_EQ(client.reserve("sub", true, t0), 0ns) << i;
+  EXPECT_EQ(client.reserve("sub", true, t0), 200ms) << "85 = 170 * 5 / 10 at once, then 5 a second";
+}
+
 TEST(InFlightLimit, HoldsAtMostTheLimitAndHandsSlotsOnInArrivalOrder) {
   InFlightLimit limit(2);
   // Which acquire holds a slot is read from the tasks themselves, not from continuations, whose order

@@ -29,7 +29,7 @@ struct ReconcilerFns : Reconciler {
   Kind kindValue;
   std::function<Result<Observation>(const ReconcileContext&)> observeFn;
   std::function<Result<Outcome>(const ReconcileContext&, const Observation&)> createFn, updateFn, removeFn;
-  std::function<std::string(const ReconcileContext&)> groupFn;
+  std::function<MutationGroup(const ReconcileContext&)> groupFn;
 
   Kind kind() const override { return kindValue; }
   Result<Observation> observe(const ReconcileContext& c) override {
@@ -38,7 +38,7 @@ struct ReconcilerFns : Reconciler {
   Result<Outcome> create(const ReconcileContext& c, const Observation& o) override { return createFn ? createFn(c, o) : Outcome{}; }
   Result<Outcome> update(const ReconcileContext& c, const Observation& o) override { return updateFn ? updateFn(c, o) : Outcome{}; }
   Result<Outcome> remove(const ReconcileContext& c, const Observation& o) override { return removeFn ? removeFn(c, o) : Outcome{}; }
-  std::string mutationGroup(const ReconcileContext& c) const override { return groupFn ? groupFn(c) : std::string(); }
+  MutationGroup mutationGroup(const ReconcileContext& c) const override { return groupFn ? groupFn(c) : MutationGroup(); }
 };
 
 /// A fake Azure resource: observe() reports it, create()/update() set it. Thread-safe.

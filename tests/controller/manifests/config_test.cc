@@ -31,8 +31,8 @@ TEST(OperatorConfig, DefaultsWithoutAFile) {
   EXPECT_TRUE(config.azure.credentials.empty());
   EXPECT_EQ(config.controller.workers, 8);
   EXPECT_EQ(config.controller.resyncPeriod, std::chrono::minutes(10));
-  EXPECT_EQ(config.controller.armReadsPerSecond, 20);
-  EXPECT_EQ(config.controller.armWritesPerSecond, 8);
+  EXPECT_EQ(config.controller.armReadsPerSecond, 25);
+  EXPECT_EQ(config.controller.armWritesPerSecond, 10);
   EXPECT_EQ(config.controller.armMaxInFlight, 16);
   EXPECT_EQ(config.controller.maxDeletionsPerPass, 5);
   EXPECT_EQ(config.controller.stateFile, "") << "unset: defaultStateFile() of the installation";
