@@ -33,9 +33,19 @@ Result<Json> PassCache::getOrLoad(const std::string& key, const std::function<Re
   return loaded;
 }
 
+void PassCache::update(const std::string& key, const std::function<void(Json&)>& change) {
+  std::lock_guard lock(mutex_);
+  if (auto it = entries_.find(key); it != entries_.end()) change(it->second.value);
+}
+
 void PassCache::invalidate(const std::string& key) {
   std::lock_guard lock(mutex_);
   entries_.erase(key);
+}
+
+void PassCache::invalidatePrefix(const std::string& prefix) {
+  std::lock_guard lock(mutex_);
+  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.starts_with(prefix);) it = entries_.erase(it);
 }
 
 /// What to do with a key after a reconcile (controller-runtime's Result/error handling).
@@ -551,9 +561,9 @@ Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& 
     return Next{Next::How::After, progress.retryAfter};
   }
   releaseGroup(group, doc.key);
-  // A finished operation may have changed other resources too (changeKeyVault moves every volume to the new
-  // endpoint; transitiontocmk converts them): observations cached before it are stale for everyone.
-  freshPassCache();
+  // What it showed of Azure keeps the pass's observations current (reconciler.h OperationProgress::observed).
+  if (progress.observed) progress.observed(*passCache());
+  else freshPassCache();
   st = updateStatus(doc.key, [&](StoredStatus& s) {
     s.status.operation.reset();
     s.operationGroup.clear();

@@ -64,20 +64,24 @@ struct EngineOptions {
   BackoffOptions backoff;
   /// When a reconciler starts an operation without saying when to look again.
   std::chrono::milliseconds defaultPollInterval{1000};
-  /// How long a cached observation (a parent's LIST) may be reused within a pass.
+  /// How long after its read of Azure a cached observation (a parent's LIST) may be reused within a pass.
   std::chrono::milliseconds observationMaxAge = std::chrono::seconds(30);
   /// Status is persisted here (empty: memory only). Loaded by start().
   std::filesystem::path stateFile;
 };
 
 /// An ObservationCache shared by the reconciles of one pass (a resync or a new snapshot); thread-safe.
-/// Entries also expire after `maxAge`, so that reconciles woken between passes (a dependency became
-/// Ready) never act on an old LIST even when a reconciler forgot to invalidate after a write.
+/// Entries also expire `maxAge` after their read of Azure: writes and operations keep an entry current for
+/// what this operator changed (ObservationCache::update does not renew it), but only a read sees what others
+/// changed, and reconciles woken between passes (a WaitsForAzure recheck, a dependency became Ready) must
+/// not act on a LIST older than that.
 class PassCache : public ObservationCache {
  public:
   explicit PassCache(std::chrono::milliseconds maxAge = std::chrono::seconds(30)) : maxAge_(maxAge) {}
   Result<Json> getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) override;
+  void update(const std::string& key, const std::function<void(Json&)>& change) override;
   void invalidate(const std::string& key) override;
+  void invalidatePrefix(const std::string& prefix) override;
 
  private:
   struct Entry {

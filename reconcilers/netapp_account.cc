@@ -103,7 +103,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // No encryption yet: the identity has no key access until the account (and its principal) exists.
     auto result = await(client_.put(credentialOf(context.document), s.accountId,
                                     accountPutBody(context.document.azure->location, desiredIdentity(s), std::nullopt)));
-    if (!result) return std::unexpected(result.error());
+    if (!recorded(context, s.accountId, result)) return std::unexpected(result.error());
     return outcomeOf(*result, "created NetApp account");
   }
 
@@ -118,14 +118,14 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // 2. A system-assigned identity first, so that its principal exists to be granted.
     if (s.identityType == "SystemAssigned" && !hasIdentityType(account, "SystemAssigned")) {
       auto result = await(client_.patch(credential, s.accountId, accountPatchBody(AccountIdentity{"SystemAssigned", ""}, std::nullopt)));
-      if (!result) return std::unexpected(result.error());
+      if (!recorded(context, s.accountId, result)) return std::unexpected(result.error());
       return outcomeOf(*result, "enabled system-assigned identity");
     }
     if (s.cmk) {
       if (s.principalId.empty()) return std::unexpected(dependencyNotReady("the principal id of the account's identity"));
       // 4. Key access before encryption.
       if (s.accessGranted == false) {
-        auto outcome = access_.grant(accessRequest(context, s));
+        auto outcome = access_.grant(context, accessRequest(context, s));
         if (outcome) outcome->facts["principalId"] = s.principalId;
         return outcome;
       }
@@ -145,6 +145,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // 6. After a switch the encryption identity must be the user identity: renewCredentials fixes it.
     if (std::ranges::any_of(diff, [](const auto& d) { return d.path == "properties.encryption.identity.principalId"; })) {
       auto result = await(client_.post(credential, s.accountId, "renewCredentials", Json::object()));
+      forgetObserved(context.cache, s.accountId);
       if (!result) return std::unexpected(result.error());
       return outcomeOf(*result, "renewed credentials: encryption.identity.principalId did not match the user identity");
     }
@@ -167,7 +168,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     const controller::Document& document = context.document;
     const std::string credential = credentialOf(document);
     Snapshot s{.accountId = *accountIdOf(document)};
-    auto account = getIfExists(client_, credential, s.accountId);
+    auto account = getForPass(client_, context, credential, s.accountId);
     if (!account) return std::unexpected(account.error());
     s.account = std::move(*account);
 
@@ -193,11 +194,11 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (s.crossTenant) {
       if (auto error = crossTenantSnapshot(context, s)) return std::unexpected(*error);
     } else {
-      auto vault = getIfExists(client_, credential, *s.vaultId);
+      auto vault = getForPass(client_, context, credential, *s.vaultId);
       if (!vault) return std::unexpected(vault.error());
       s.vault = std::move(*vault);
       if (s.vault && !s.keyName.empty()) {
-        auto key = getIfExists(client_, credential, s.vaultId->child("keys", s.keyName));
+        auto key = getForPass(client_, context, credential, s.vaultId->child("keys", s.keyName));
         if (!key) return std::unexpected(key.error());
         s.key = std::move(*key);
       }
@@ -220,7 +221,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
                     : s.account                      ? at(*s.account, "/identity/principalId")
                                                      : "";
     if (!s.principalId.empty() && !s.crossTenant) {
-      auto granted = access_.granted(accessRequest(context, s));
+      auto granted = access_.granted(context, accessRequest(context, s));
       if (!granted) return std::unexpected(granted.error());
       s.accessGranted = *granted;
     }
@@ -241,7 +242,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     s.userIdentityId = specString(context.document, "/identity/userAssignedIdentityId");
     auto id = azure::ResourceId::parse(s.userIdentityId);
     if (!id) return refused("InvalidIdentityId", "spec.identity.userAssignedIdentityId: " + id.error());
-    auto identity = getIfExists(client_, credentialOf(context.document), *id);
+    auto identity = getForPass(client_, context, credentialOf(context.document), *id);
     if (!identity) return identity.error();
     if (!*identity) return waitingForAzure("IdentityNotFound", "spec.identity.userAssignedIdentityId: " + s.userIdentityId + " does not exist");
     s.userPrincipalId = at(**identity, "/properties/principalId");
@@ -343,9 +344,11 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     const auto grantedAt = context.self.facts.value("accessGrantedAt", std::int64_t{0});
     const bool recentGrant = nowUnixSeconds() - grantedAt < kGrantPropagationSeconds;
     options.afterGrant = recentGrant;
-    auto result = client_.patch(credentialOf(context.document), s.accountId,
-                                accountPatchBody(desiredIdentity(s), encryption), options).get();
-    if (!result) return std::unexpected(fromAzure(result.error(), {.grantPropagating = recentGrant}));
+    auto sent = client_.patch(credentialOf(context.document), s.accountId,
+                              accountPatchBody(desiredIdentity(s), encryption), options).get();
+    auto result = sent ? Result<azure::ArmResult>(std::move(*sent))
+                       : std::unexpected(fromAzure(sent.error(), {.grantPropagating = recentGrant}));
+    if (!recorded(context, s.accountId, result)) return std::unexpected(result.error());
     std::string description = switching ? "switched to the user-assigned identity " + s.userIdentityId
                               : !observedKey.empty() && !equalsIgnoreCase(observedKey, s.keyName)
                                   ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +
@@ -366,6 +369,17 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (auto transition = observeTransitionInto(client_, context, observation); !transition) return transition;
     if (s.crossTenant) return observeCrossTenant(client_, context, *s.account, observation);
     return {};
+  }
+
+  /// Keeps the pass's observation of the account current after a write to it; false when the write failed.
+  static bool recorded(const ReconcileContext& context, const azure::ResourceId& accountId,
+                       const Result<azure::ArmResult>& result) {
+    if (!result) {
+      recordFailedWrite(context.cache, accountId, result.error());
+      return false;
+    }
+    recordResource(context.cache, accountId, result->body);
+    return true;
   }
 
   azure::AzureClient& client_;

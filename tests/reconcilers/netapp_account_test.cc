@@ -109,6 +109,7 @@ TEST_F(NetAppAccountTest, AccessGrantedByOthersOnAnRbacVaultIsReadFromTheRoleAss
   store.putArm(role, {{"properties", {{"permissions", {{{"dataActions", {"Microsoft.KeyVault/vaults/keys/*"}}}}}}}});
   store.putArm(kVault + "/providers/Microsoft.Authorization/roleAssignments/a1",
                {{"properties", {{"principalId", kPrincipal}, {"roleDefinitionId", role}}}});
+  world.cache.clear();  // someone else's grant is seen by the next pass
   observed = reconciler->observe(context());
   ASSERT_TRUE(observed) << observed.error().message;
   EXPECT_EQ(conditionStatus(*observed, "AccessGranted"), "True");
