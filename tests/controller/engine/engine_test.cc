@@ -270,6 +270,37 @@ TEST(Engine, AFinishedOperationStartsAFreshObservationCache) {
   EXPECT_EQ(lists, 2) << "the observation after the operation lists again";
 }
 
+// An operation that says what it showed of Azure (OperationProgress::observed) keeps the pass cache: the
+// observation after it reads the recorded result, not Azure.
+TEST(Engine, AnOperationsResultKeepsThePassCacheCurrent) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> lists{0};
+  auto account = std::make_unique<ReconcilerFns>(kAccount);
+  account->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    auto volumes = c.cache.getOrLoad("pool1/volumes", [&]() -> Result<Json> {
+      ++lists;
+      return Json::array({"v1"});
+    });
+    if (!volumes) return std::unexpected(volumes.error());
+    return Observation{.exists = true, .upToDate = volumes->size() == 2};
+  };
+  account->updateFn = [&](const ReconcileContext&, const Observation&) -> Result<Outcome> {
+    return Outcome{.operation = Json{{"id", "op-1"}}, .requeueAfter = 5ms, .description = "started create"};
+  };
+  OperationPollFn poll = [&](const Json&) {
+    return OperationProgress{.state = OperationProgress::State::Succeeded,
+                             .observed = [](ObservationCache& cache) {
+                               cache.update("pool1/volumes", [](Json& items) { items.push_back("v2"); });
+                             }};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(account)), poll, metrics);
+  ASSERT_TRUE(engine.start());
+  engine.apply(makeState({makeDocument(kAccount, "acct")}));
+  ASSERT_TRUE(waitReady(engine, DocumentKey{kAccount, "acct"}));
+  EXPECT_EQ(lists, 1) << "Ready from the operation's recorded result, without a second LIST";
+}
+
 TEST(Engine, ObservePolicyReportsDriftAndNeverWrites) {
   IoThread io;
   Metrics metrics;
