@@ -75,6 +75,9 @@ struct EngineOptions {
 /// what this operator changed (ObservationCache::update does not renew it), but only a read sees what others
 /// changed, and reconciles woken between passes (a WaitsForAzure recheck, a dependency became Ready) must
 /// not act on a LIST older than that.
+/// One read per key at a time: reconciles that ask while it is in flight (the volumes of a pool woken together)
+/// wait for its answer. A read in flight when the key is updated or invalidated may predate that change: its
+/// answer goes to those who asked before, is not kept, and later askers read again.
 class PassCache : public ObservationCache {
  public:
   explicit PassCache(std::chrono::milliseconds maxAge = std::chrono::seconds(30)) : maxAge_(maxAge) {}
@@ -88,9 +91,20 @@ class PassCache : public ObservationCache {
     Json value;
     std::chrono::steady_clock::time_point loadedAt;
   };
+  struct Read {  // a load in flight
+    std::chrono::steady_clock::time_point startedAt;
+    bool stale = false;  // the key changed meanwhile
+    bool done = false;
+    std::optional<Result<Json>> result;
+  };
+  /// Marks reads in flight under keys starting with `prefix` (exactly `key` when !wholePrefix) stale; mutex_ held.
+  void staleReadsLocked(const std::string& key, bool wholePrefix);
+  void finishRead(const std::string& key, const std::shared_ptr<Read>& read, std::optional<Result<Json>> result);
   std::chrono::milliseconds maxAge_;
   std::mutex mutex_;
+  std::condition_variable readDone_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, std::shared_ptr<Read>> reads_;
 };
 
 class Engine {
