@@ -81,6 +81,12 @@ void replaceListed(controller::ObservationCache& cache, const azure::ResourceId&
   });
 }
 
+/// A failed write: Azure may have applied it anyway when it did not answer or answered 5xx.
+void recordFailedWrite(controller::ObservationCache& cache, const azure::ResourceId& id, const ReconcileError& error) {
+  const int status = error.azure ? error.azure->httpStatus : 0;
+  if (status == 0 || status >= 500) forgetObserved(cache, id);
+}
+
 }  // namespace
 
 Result<std::optional<Json>> getForPass(azure::AzureClient& client, const controller::ReconcileContext& context,
@@ -133,9 +139,11 @@ void forgetObserved(controller::ObservationCache& cache, const azure::ResourceId
   }
 }
 
-void recordFailedWrite(controller::ObservationCache& cache, const azure::ResourceId& id, const ReconcileError& error) {
-  const int status = error.azure ? error.azure->httpStatus : 0;
-  if (status == 0 || status >= 500) forgetObserved(cache, id);
+const Result<azure::ArmResult>& recordWrite(controller::ObservationCache& cache, const azure::ResourceId& id,
+                                            const Result<azure::ArmResult>& result) {
+  if (result) recordResource(cache, id, result->body);
+  else recordFailedWrite(cache, id, result.error());
+  return result;
 }
 
 std::optional<Json> findByName(const std::vector<Json>& items, std::string_view name) {
@@ -184,11 +192,7 @@ Result<controller::Outcome> writeListed(azure::AzureClient& client, const contro
   }
   auto result = await(write == ListedWrite::Put ? client.put(credential, id, std::move(body))
                                                 : client.patch(credential, id, std::move(body)));
-  if (!result) {
-    recordFailedWrite(context.cache, id, result.error());
-    return std::unexpected(result.error());
-  }
-  recordResource(context.cache, id, result->body);
+  if (!recordWrite(context.cache, id, result)) return std::unexpected(result.error());
   return outcomeOf(*result, std::move(description));
 }
 

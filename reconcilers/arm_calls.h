@@ -78,9 +78,11 @@ void recordGone(controller::ObservationCache& cache, const azure::ResourceId& id
 /// Azure changed `id` in a way no response shows: what the pass holds of it is dropped; with `below`, also
 /// everything cached under it (changeKeyVault and transitiontocmk change an account's volumes).
 void forgetObserved(controller::ObservationCache& cache, const azure::ResourceId& id, bool below = false);
-/// A failed write: when Azure may have applied it anyway (no answer, a 5xx), what the pass holds of `id` is
-/// dropped; a refusal (4xx) changed nothing.
-void recordFailedWrite(controller::ObservationCache& cache, const azure::ResourceId& id, const ReconcileError& error);
+/// Azure's answer to a PUT or PATCH of `id`: its resource recorded (recordResource); for a failure, what the
+/// pass holds of `id` dropped when Azure may have applied it anyway (no answer, a 5xx), a refusal (4xx)
+/// having changed nothing. Returns `result`.
+const Result<azure::ArmResult>& recordWrite(controller::ObservationCache& cache, const azure::ResourceId& id,
+                                            const Result<azure::ArmResult>& result);
 
 /// The item named `name` (case-insensitive, last segment of "account/pool/volume" names) of a LIST.
 std::optional<Json> findByName(const std::vector<Json>& items, std::string_view name);

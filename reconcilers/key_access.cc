@@ -158,11 +158,7 @@ Result<controller::Outcome> KeyAccess::grant(const ReconcileContext& context, co
 Result<void> KeyAccess::put(const ReconcileContext& context, const KeyAccessRequest& request, const azure::ResourceId& id,
                              Json body) {
   auto result = await(client_.put(request.credential, id, std::move(body)));
-  if (!result) {
-    recordFailedWrite(context.cache, id, result.error());
-    return std::unexpected(result.error());
-  }
-  recordResource(context.cache, id, result->body);
+  if (!recordWrite(context.cache, id, result)) return std::unexpected(result.error());
   return {};
 }
 

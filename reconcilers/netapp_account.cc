@@ -103,7 +103,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // No encryption yet: the identity has no key access until the account (and its principal) exists.
     auto result = await(client_.put(credentialOf(context.document), s.accountId,
                                     accountPutBody(context.document.azure->location, desiredIdentity(s), std::nullopt)));
-    if (!recorded(context, s.accountId, result)) return std::unexpected(result.error());
+    if (!recordWrite(context.cache, s.accountId, result)) return std::unexpected(result.error());
     return outcomeOf(*result, "created NetApp account");
   }
 
@@ -118,7 +118,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // 2. A system-assigned identity first, so that its principal exists to be granted.
     if (s.identityType == "SystemAssigned" && !hasIdentityType(account, "SystemAssigned")) {
       auto result = await(client_.patch(credential, s.accountId, accountPatchBody(AccountIdentity{"SystemAssigned", ""}, std::nullopt)));
-      if (!recorded(context, s.accountId, result)) return std::unexpected(result.error());
+      if (!recordWrite(context.cache, s.accountId, result)) return std::unexpected(result.error());
       return outcomeOf(*result, "enabled system-assigned identity");
     }
     if (s.cmk) {
@@ -348,7 +348,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
                               accountPatchBody(desiredIdentity(s), encryption), options).get();
     auto result = sent ? Result<azure::ArmResult>(std::move(*sent))
                        : std::unexpected(fromAzure(sent.error(), {.grantPropagating = recentGrant}));
-    if (!recorded(context, s.accountId, result)) return std::unexpected(result.error());
+    if (!recordWrite(context.cache, s.accountId, result)) return std::unexpected(result.error());
     std::string description = switching ? "switched to the user-assigned identity " + s.userIdentityId
                               : !observedKey.empty() && !equalsIgnoreCase(observedKey, s.keyName)
                                   ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +
@@ -369,17 +369,6 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (auto transition = observeTransitionInto(client_, context, observation); !transition) return transition;
     if (s.crossTenant) return observeCrossTenant(client_, context, *s.account, observation);
     return {};
-  }
-
-  /// Keeps the pass's observation of the account current after a write to it; false when the write failed.
-  static bool recorded(const ReconcileContext& context, const azure::ResourceId& accountId,
-                       const Result<azure::ArmResult>& result) {
-    if (!result) {
-      recordFailedWrite(context.cache, accountId, result.error());
-      return false;
-    }
-    recordResource(context.cache, accountId, result->body);
-    return true;
   }
 
   azure::AzureClient& client_;
