@@ -21,6 +21,7 @@ namespace {
 using controller::Condition;
 
 constexpr std::int64_t kGrantPropagationSeconds = 600;
+constexpr std::string_view kAccountType = "Microsoft.NetApp/netAppAccounts";
 
 std::string at(const Json& json, const char* pointer) {
   const Json::json_pointer p{pointer};
@@ -168,9 +169,10 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     const controller::Document& document = context.document;
     const std::string credential = credentialOf(document);
     Snapshot s{.accountId = *accountIdOf(document)};
-    auto account = getForPass(client_, context, credential, s.accountId);
-    if (!account) return std::unexpected(account.error());
-    s.account = std::move(*account);
+    // One LIST of the resource group's accounts per pass observes them all.
+    auto accounts = listForPass(client_, context, credential, *s.accountId.parent(), kAccountType);
+    if (!accounts) return std::unexpected(accounts.error());
+    s.account = findByName(*accounts, s.accountId.name());
 
     s.identityType = specString(document, "/identity/type");
     if (auto error = resolveUserIdentity(context, s)) return std::unexpected(*error);
