@@ -10,6 +10,8 @@
 namespace anf::reconcilers {
 namespace {
 
+constexpr std::string_view kRoleAssignments = "Microsoft.Authorization/roleAssignments";
+
 std::string stringAt(const Json& json, const char* pointer) {
   const Json::json_pointer p{pointer};
   return json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>() : "";
@@ -81,7 +83,7 @@ Result<bool> KeyAccess::roleDefinitionCurrent(const ReconcileContext& context, c
 }
 
 Result<bool> KeyAccess::holdsKeyRole(const ReconcileContext& context, const KeyAccessRequest& request) {
-  auto assignments = listForPass(client_, context, request.credential, request.vaultId, "Microsoft.Authorization/roleAssignments");
+  auto assignments = listForPass(client_, context, request.credential, request.vaultId, kRoleAssignments);
   if (!assignments) return std::unexpected(assignments.error());
   for (const Json& assignment : *assignments) {
     if (!equalsIgnoreCase(stringAt(assignment, "/properties/principalId"), request.principalId)) continue;
@@ -109,9 +111,10 @@ Result<bool> KeyAccess::granted(const ReconcileContext& context, const KeyAccess
     auto current = roleDefinitionCurrent(context, request);
     if (!current || !*current) return current;
   }
-  auto assignment = getForPass(client_, context, request.credential, roleAssignmentIdFor(request));
-  if (!assignment) return std::unexpected(assignment.error());
-  return assignment->has_value();
+  // The vault's one LIST of role assignments per pass answers for every account's deterministic assignment.
+  auto assignments = listForPass(client_, context, request.credential, request.vaultId, kRoleAssignments);
+  if (!assignments) return std::unexpected(assignments.error());
+  return findByName(*assignments, roleAssignmentIdFor(request).name()).has_value();
 }
 
 Result<controller::Outcome> KeyAccess::grant(const ReconcileContext& context, const KeyAccessRequest& request) {
