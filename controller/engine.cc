@@ -20,22 +20,61 @@ using std::chrono::milliseconds;
 using SysClock = std::chrono::system_clock;
 
 Result<Json> PassCache::getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) {
+  auto read = std::make_shared<Read>();
   {
-    std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(key); it != entries_.end() && std::chrono::steady_clock::now() - it->second.loadedAt < maxAge_)
-      return it->second.value;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (auto it = entries_.find(key); it != entries_.end() && now - it->second.loadedAt < maxAge_) return it->second.value;
+      const auto inFlight = reads_.find(key);
+      if (inFlight == reads_.end()) break;
+      const auto other = inFlight->second;
+      readDone_.wait(lock, [&] { return other->done; });
+      if (!other->stale && other->result) return *other->result;
+    }
+    read->startedAt = std::chrono::steady_clock::now();
+    reads_[key] = read;
   }
-  auto loaded = load();  // outside the lock: two workers may both load once, which is harmless
-  if (loaded) {
-    std::lock_guard lock(mutex_);
-    entries_[key] = Entry{*loaded, std::chrono::steady_clock::now()};
+  try {
+    auto loaded = load();  // outside the lock
+    finishRead(key, read, loaded);
+    return loaded;
+  } catch (...) {
+    finishRead(key, read, std::nullopt);
+    throw;
   }
-  return loaded;
+}
+
+void PassCache::finishRead(const std::string& key, const std::shared_ptr<Read>& read, std::optional<Result<Json>> result) {
+  std::lock_guard lock(mutex_);
+  if (result && *result && !read->stale) entries_[key] = Entry{**result, read->startedAt};
+  read->result = std::move(result);
+  read->done = true;
+  if (auto it = reads_.find(key); it != reads_.end() && it->second == read) reads_.erase(it);
+  readDone_.notify_all();
+}
+
+void PassCache::staleReadsLocked(const std::string& key, bool wholePrefix) {
+  for (auto it = reads_.lower_bound(key); it != reads_.end() && (wholePrefix ? it->first.starts_with(key) : it->first == key); ++it)
+    it->second->stale = true;
+}
+
+void PassCache::update(const std::string& key, const std::function<void(Json&)>& change) {
+  std::lock_guard lock(mutex_);
+  staleReadsLocked(key, false);
+  if (auto it = entries_.find(key); it != entries_.end()) change(it->second.value);
 }
 
 void PassCache::invalidate(const std::string& key) {
   std::lock_guard lock(mutex_);
+  staleReadsLocked(key, false);
   entries_.erase(key);
+}
+
+void PassCache::invalidatePrefix(const std::string& prefix) {
+  std::lock_guard lock(mutex_);
+  staleReadsLocked(prefix, true);
+  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.starts_with(prefix);) it = entries_.erase(it);
 }
 
 /// What to do with a key after a reconcile (controller-runtime's Result/error handling).
@@ -519,9 +558,9 @@ Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& 
     return Next{Next::How::After, progress.retryAfter};
   }
   releaseGroup(doc.key, groupOutcome(progress.state == OperationProgress::State::Failed, progress.error));
-  // A finished operation may have changed other resources too (changeKeyVault moves every volume to the new
-  // endpoint; transitiontocmk converts them): observations cached before it are stale for everyone.
-  freshPassCache();
+  // What it showed of Azure keeps the pass's observations current (reconciler.h OperationProgress::observed).
+  if (progress.observed) progress.observed(*passCache());
+  else freshPassCache();
   st = updateStatus(doc.key, [&](StoredStatus& s) {
     s.status.operation.reset();
     s.operationGroup.clear();

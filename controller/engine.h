@@ -66,7 +66,7 @@ struct EngineOptions {
   BackoffOptions backoff;
   /// When a reconciler starts an operation without saying when to look again.
   std::chrono::milliseconds defaultPollInterval{1000};
-  /// How long a cached observation (a parent's LIST) may be reused within a pass.
+  /// How long after its read of Azure a cached observation (a parent's LIST) may be reused within a pass.
   std::chrono::milliseconds observationMaxAge = std::chrono::seconds(30);
   /// Writes of one NetApp account at once while Azure accepts them (mutation_groups.h: its starting limit).
   int maxWritesPerAccount = 32;
@@ -75,22 +75,40 @@ struct EngineOptions {
 };
 
 /// An ObservationCache shared by the reconciles of one pass (a resync or a new snapshot); thread-safe.
-/// Entries also expire after `maxAge`, so that reconciles woken between passes (a dependency became
-/// Ready) never act on an old LIST even when a reconciler forgot to invalidate after a write.
+/// Entries also expire `maxAge` after their read of Azure: writes and operations keep an entry current for
+/// what this operator changed (ObservationCache::update does not renew it), but only a read sees what others
+/// changed, and reconciles woken between passes (a WaitsForAzure recheck, a dependency became Ready) must
+/// not act on a LIST older than that.
+/// One read per key at a time: reconciles that ask while it is in flight (the volumes of a pool woken together)
+/// wait for its answer. A read in flight when the key is updated or invalidated may predate that change: its
+/// answer goes to those who asked before, is not kept, and later askers read again.
 class PassCache : public ObservationCache {
  public:
   explicit PassCache(std::chrono::milliseconds maxAge = std::chrono::seconds(30)) : maxAge_(maxAge) {}
   Result<Json> getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) override;
+  void update(const std::string& key, const std::function<void(Json&)>& change) override;
   void invalidate(const std::string& key) override;
+  void invalidatePrefix(const std::string& prefix) override;
 
  private:
   struct Entry {
     Json value;
     std::chrono::steady_clock::time_point loadedAt;
   };
+  struct Read {  // a load in flight
+    std::chrono::steady_clock::time_point startedAt;
+    bool stale = false;  // the key changed meanwhile
+    bool done = false;
+    std::optional<Result<Json>> result;
+  };
+  /// Marks reads in flight under keys starting with `prefix` (exactly `key` when !wholePrefix) stale; mutex_ held.
+  void staleReadsLocked(const std::string& key, bool wholePrefix);
+  void finishRead(const std::string& key, const std::shared_ptr<Read>& read, std::optional<Result<Json>> result);
   std::chrono::milliseconds maxAge_;
   std::mutex mutex_;
+  std::condition_variable readDone_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, std::shared_ptr<Read>> reads_;
 };
 
 class Engine {

@@ -105,15 +105,23 @@ struct ResourceStatus {
   std::optional<AzureErrorDetails> azureError;
 };
 
-/// Shares one LIST of a parent per pass between reconcilers (all volumes of a pool), so that a resync
-/// of N volumes costs one request, not N. Entries live for one resync pass.
+/// What this pass has read of Azure, shared by its reconciles: one LIST of a parent per pass (all volumes of a
+/// pool), so that a resync of N volumes costs one request, not N; one read of a vault or key for all accounts.
+/// Writes and finished operations keep entries current from what Azure answered (the write's response, the
+/// operation's final resource), so the pass never reads again what it was just told. A new pass starts empty:
+/// Azure is read again every pass (level-based).
 class ObservationCache {
  public:
   virtual ~ObservationCache() = default;
   /// The cached value under `key`, or the result of `load()` (cached when it succeeds).
   virtual Result<Json> getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) = 0;
-  /// Drops one entry (after a write that changes it).
+  /// Changes the entry under `key` in place when there is one (an item of a LIST replaced by a write's
+  /// response); nothing when `key` is not cached. An entry changed this way is as old as its read of Azure.
+  virtual void update(const std::string& key, const std::function<void(Json&)>& change) = 0;
+  /// Drops one entry (after a write that changes it in a way no response shows).
   virtual void invalidate(const std::string& key) = 0;
+  /// Drops every entry whose key starts with `prefix` (an operation changed everything below a resource).
+  virtual void invalidatePrefix(const std::string& prefix) = 0;
 };
 
 /// Everything a reconciler gets for one call.
@@ -154,6 +162,10 @@ struct OperationProgress {
   std::chrono::milliseconds retryAfter{1000};  // when InProgress
   std::optional<ReconcileError> error;          // when Failed
   Json operation;                               // updated poll state to store (when InProgress)
+  /// When it ended: what the operation showed of Azure, applied to the pass's ObservationCache before the
+  /// document is observed again (its final resource kept, what it changed dropped). Unset: the engine drops
+  /// the whole cache, as anything may have changed.
+  std::function<void(ObservationCache&)> observed;
 };
 
 /// Polls a stored operation once (one HTTP request). The real one wraps azure::LroPoller.

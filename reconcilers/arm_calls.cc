@@ -1,5 +1,8 @@
 #include "reconcilers/arm_calls.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "azure/client.h"
 #include "reconcilers/arm_bodies.h"
 #include "reconcilers/documented_errors.h"
@@ -34,10 +37,69 @@ Result<std::optional<Json>> getIfExists(azure::AzureClient& client, const std::s
 }
 
 namespace {
-std::string listKey(const azure::ResourceId& parent, std::string_view childType) {
-  return "list:" + parent.key() + "/" + std::string{childType};
+
+std::string lower(std::string_view text) {
+  std::string out{text};
+  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
 }
+
+std::string getKey(const azure::ResourceId& id) { return "get:" + id.key(); }
+
+std::string listKey(const azure::ResourceId& parent, std::string_view childType) {
+  return "list:" + parent.key() + "/" + lower(childType);
+}
+
+/// The key of the LIST that holds `id` ("volumes" under a pool; "Microsoft.NetApp/netAppAccounts" under a
+/// resource group, "Microsoft.Authorization/roleAssignments" under a vault), or "" for an id without parent.
+std::string parentListKey(const azure::ResourceId& id) {
+  const auto parent = id.parent();
+  if (!parent) return "";
+  const auto types = id.types();
+  return listKey(*parent, types.size() > 1 ? types.back() : id.resourceType());
+}
+
+/// Replaces (or adds) the item named like `id` in a cached LIST; with a null `resource`, removes it.
+void replaceListed(controller::ObservationCache& cache, const azure::ResourceId& id, const Json& resource) {
+  const std::string key = parentListKey(id);
+  if (key.empty()) return;
+  cache.update(key, [&](Json& items) {
+    if (!items.is_array()) return;
+    const std::string name = id.name();
+    auto same = [&](const Json& item) {
+      const std::string itemName = item.value("name", "");
+      return equalsIgnoreCase(itemName.substr(itemName.find_last_of('/') + 1), name);
+    };
+    const auto it = std::ranges::find_if(items, same);
+    if (resource.is_null()) {
+      if (it != items.end()) items.erase(it);
+    } else if (it != items.end()) {
+      *it = resource;
+    } else {
+      items.push_back(resource);
+    }
+  });
+}
+
+/// A failed write: Azure may have applied it anyway when it did not answer or answered 5xx.
+void recordFailedWrite(controller::ObservationCache& cache, const azure::ResourceId& id, const ReconcileError& error) {
+  const int status = error.azure ? error.azure->httpStatus : 0;
+  if (status == 0 || status >= 500) forgetObserved(cache, id);
+}
+
 }  // namespace
+
+Result<std::optional<Json>> getForPass(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                       const std::string& credential, const azure::ResourceId& id) {
+  auto cached = context.cache.getOrLoad(getKey(id), [&]() -> Result<Json> {
+    auto found = getIfExists(client, credential, id);
+    if (!found) return std::unexpected(found.error());
+    return found->value_or(Json(nullptr));
+  });
+  if (!cached) return std::unexpected(cached.error());
+  if (cached->is_null()) return std::optional<Json>{};
+  return std::optional<Json>{std::move(*cached)};
+}
 
 Result<std::vector<Json>> listForPass(azure::AzureClient& client, const controller::ReconcileContext& context,
                                       const std::string& credential, const azure::ResourceId& parent,
@@ -55,6 +117,33 @@ Result<std::vector<Json>> listForPass(azure::AzureClient& client, const controll
 void invalidateList(const controller::ReconcileContext& context, const azure::ResourceId& parent,
                     std::string_view childType) {
   context.cache.invalidate(listKey(parent, childType));
+}
+
+void recordResource(controller::ObservationCache& cache, const azure::ResourceId& id, const Json& resource) {
+  if (!resource.is_object() || !resource.contains("id")) return forgetObserved(cache, id);
+  cache.update(getKey(id), [&](Json& cached) { cached = resource; });
+  replaceListed(cache, id, resource);
+}
+
+void recordGone(controller::ObservationCache& cache, const azure::ResourceId& id) {
+  cache.update(getKey(id), [](Json& cached) { cached = nullptr; });
+  replaceListed(cache, id, nullptr);
+}
+
+void forgetObserved(controller::ObservationCache& cache, const azure::ResourceId& id, bool below) {
+  cache.invalidate(getKey(id));
+  if (const std::string key = parentListKey(id); !key.empty()) cache.invalidate(key);
+  if (below) {
+    cache.invalidatePrefix(getKey(id) + "/");
+    cache.invalidatePrefix("list:" + id.key() + "/");
+  }
+}
+
+const Result<azure::ArmResult>& recordWrite(controller::ObservationCache& cache, const azure::ResourceId& id,
+                                            const Result<azure::ArmResult>& result) {
+  if (result) recordResource(cache, id, result->body);
+  else recordFailedWrite(cache, id, result.error());
+  return result;
 }
 
 std::optional<Json> findByName(const std::vector<Json>& items, std::string_view name) {
@@ -93,20 +182,18 @@ Result<ListedObservation> observeListed(azure::AzureClient& client, const contro
 }
 
 Result<controller::Outcome> writeListed(azure::AzureClient& client, const controller::ReconcileContext& context,
-                                        ListedWrite write, const azure::ResourceId& id, std::string_view childType,
-                                        Json body, std::string description) {
+                                        ListedWrite write, const azure::ResourceId& id, Json body, std::string description) {
   const std::string credential = credentialOf(context.document);
-  Result<controller::Outcome> outcome;
   if (write == ListedWrite::Delete) {
-    outcome = deleteIfExists(client, credential, id, std::move(description));
-  } else {
-    auto result = await(write == ListedWrite::Put ? client.put(credential, id, std::move(body))
-                                                  : client.patch(credential, id, std::move(body)));
-    outcome = result ? Result<controller::Outcome>(outcomeOf(*result, std::move(description)))
-                     : std::unexpected(result.error());
+    auto outcome = deleteIfExists(client, credential, id, std::move(description));
+    if (!outcome) recordFailedWrite(context.cache, id, outcome.error());
+    else if (!outcome->operation) recordGone(context.cache, id);  // else gone when the operation ends
+    return outcome;
   }
-  invalidateList(context, *id.parent(), childType);
-  return outcome;
+  auto result = await(write == ListedWrite::Put ? client.put(credential, id, std::move(body))
+                                                : client.patch(credential, id, std::move(body)));
+  if (!recordWrite(context.cache, id, result)) return std::unexpected(result.error());
+  return outcomeOf(*result, std::move(description));
 }
 
 ReconcileError dependencyNotReady(std::string_view what) {

@@ -51,14 +51,38 @@ ReconcileError fromAzure(const azure::AzureError& error, const AzureErrorContext
 Result<std::optional<Json>> getIfExists(azure::AzureClient& client, const std::string& credential,
                                         const azure::ResourceId& id);
 
+/// GET `id` once per pass: kept in the context's ObservationCache under "get:<id key>" (an absent resource as
+/// null), so that a vault and key are read once for all accounts, an account once for observe and update.
+/// nullopt when Azure answers 404. Whoever writes `id` records what Azure answered (recordResource below).
+Result<std::optional<Json>> getForPass(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                       const std::string& credential, const azure::ResourceId& id);
+
 /// Every item of `parent`'s `childType` collection, listed once per pass: the LIST result is kept in
-/// the context's ObservationCache under "list:<parent key>/<childType>".
+/// the context's ObservationCache under "list:<parent key>/<childtype>".
 Result<std::vector<Json>> listForPass(azure::AzureClient& client, const controller::ReconcileContext& context,
                                       const std::string& credential, const azure::ResourceId& parent,
                                       std::string_view childType);
-/// Drops the cached LIST after a write below `parent`.
+/// Drops the cached LIST of `parent`'s `childType` collection (a read that must see Azure now).
 void invalidateList(const controller::ReconcileContext& context, const azure::ResourceId& parent,
                     std::string_view childType);
+
+// Keeping the pass's observations current (controller::ObservationCache): what Azure answered to a write, or
+// the final resource of an operation, replaces what the pass holds of that resource (its GET and its item in
+// its parent's LIST, where cached), so that the next observation needs no request.
+
+/// Azure answered with `resource` as it now is. A body that is not the resource (no id: a 202 without body)
+/// drops what the pass holds of `id` instead.
+void recordResource(controller::ObservationCache& cache, const azure::ResourceId& id, const Json& resource);
+/// `id` is gone from Azure (a DELETE ended).
+void recordGone(controller::ObservationCache& cache, const azure::ResourceId& id);
+/// Azure changed `id` in a way no response shows: what the pass holds of it is dropped; with `below`, also
+/// everything cached under it (changeKeyVault and transitiontocmk change an account's volumes).
+void forgetObserved(controller::ObservationCache& cache, const azure::ResourceId& id, bool below = false);
+/// Azure's answer to a PUT or PATCH of `id`: its resource recorded (recordResource); for a failure, what the
+/// pass holds of `id` dropped when Azure may have applied it anyway (no answer, a 5xx), a refusal (4xx)
+/// having changed nothing. Returns `result`.
+const Result<azure::ArmResult>& recordWrite(controller::ObservationCache& cache, const azure::ResourceId& id,
+                                            const Result<azure::ArmResult>& result);
 
 /// The item named `name` (case-insensitive, last segment of "account/pool/volume" names) of a LIST.
 std::optional<Json> findByName(const std::vector<Json>& items, std::string_view name);
@@ -88,11 +112,11 @@ Result<ListedObservation> observeListed(azure::AzureClient& client, const contro
 /// How a child that its parent's LIST observes (listForPass) is written.
 enum class ListedWrite { Put, Patch, Delete };
 
-/// PUT, PATCH or DELETE (deleteIfExists) of `id`, a `childType` child of its parent, with the document's
-/// credential; then the pass's LIST of the parent is dropped so that the next observation sees the write.
+/// PUT, PATCH or DELETE (deleteIfExists) of `id`, a child in its parent's LIST, with the document's
+/// credential; Azure's answer is recorded in the pass's cache (recordResource), so that the next observation
+/// sees the write without a request.
 Result<controller::Outcome> writeListed(azure::AzureClient& client, const controller::ReconcileContext& context,
-                                        ListedWrite write, const azure::ResourceId& id, std::string_view childType,
-                                        Json body, std::string description);
+                                        ListedWrite write, const azure::ResourceId& id, Json body, std::string description);
 
 /// DELETE `id`; a resource already gone is success.
 Result<controller::Outcome> deleteIfExists(azure::AzureClient& client, const std::string& credential,

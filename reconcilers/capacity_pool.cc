@@ -46,7 +46,7 @@ class CapacityPoolReconciler final : public controller::Reconciler {
   Result<Outcome> create(const ReconcileContext& context, const Observation&) override {
     auto id = poolIdOf(context.document, context.desired);
     if (!id) return std::unexpected(dependencyNotReady("the pool's NetApp account document"));
-    return writeListed(client_, context, ListedWrite::Put, *id, "capacityPools", poolBody(settingsOf(context.document)),
+    return writeListed(client_, context, ListedWrite::Put, *id, poolBody(settingsOf(context.document)),
                        "created capacity pool");
   }
 
@@ -60,14 +60,14 @@ class CapacityPoolReconciler final : public controller::Reconciler {
                                            d.observed.dump() + " -> " + d.desired.dump() + ")"));
     const Json body = poolBody(settingsOf(context.document));
     Json patch{{"properties", {{"size", body["properties"]["size"]}, {"qosType", body["properties"]["qosType"]}}}};
-    return writeListed(client_, context, ListedWrite::Patch, *id, "capacityPools", std::move(patch),
+    return writeListed(client_, context, ListedWrite::Patch, *id, std::move(patch),
                        "updated capacity pool size/qosType");
   }
 
   Result<Outcome> remove(const ReconcileContext& context, const Observation&) override {
     auto id = poolIdOf(context.document, context.desired);
     if (!id) return Outcome{.description = "account document gone: nothing to delete"};
-    return writeListed(client_, context, ListedWrite::Delete, *id, "capacityPools", nullptr, "deleted capacity pool");
+    return writeListed(client_, context, ListedWrite::Delete, *id, nullptr, "deleted capacity pool");
   }
 
  private:

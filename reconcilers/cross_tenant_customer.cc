@@ -247,7 +247,7 @@ Result<std::string> performCustomerSteps(azure::AzureClient& client, const Recon
     if (!vault) return std::unexpected(vault.error());
     if (!*vault) return std::string();  // the customer's vault is not there (yet): AwaitingCustomer names it
     const bool policy = step.step == kStepAccessPolicy;
-    auto granted = KeyAccess(client).grant(KeyAccessRequest{
+    auto granted = KeyAccess(client).grant(context, KeyAccessRequest{
         .credential = customer.credential, .vaultId = *vaultId, .vault = **vault, .principalId = principalId,
         .mode = policy ? AccessMode::AccessPolicy : AccessMode::RoleAssignment, .role = AccessRole::KeyVaultCryptoUser});
     if (!granted) return std::unexpected(granted.error());

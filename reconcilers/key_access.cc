@@ -10,6 +10,8 @@
 namespace anf::reconcilers {
 namespace {
 
+constexpr std::string_view kRoleAssignments = "Microsoft.Authorization/roleAssignments";
+
 std::string stringAt(const Json& json, const char* pointer) {
   const Json::json_pointer p{pointer};
   return json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>() : "";
@@ -68,8 +70,8 @@ azure::ResourceId roleAssignmentIdFor(const KeyAccessRequest& request) {
       roleAssignmentName(request.vaultId.str(), request.principalId, roleDefinitionIdFor(request)));
 }
 
-Result<bool> KeyAccess::roleDefinitionCurrent(const KeyAccessRequest& request) {
-  auto definition = getIfExists(client_, request.credential, roleDefinitionResourceId(request));
+Result<bool> KeyAccess::roleDefinitionCurrent(const ReconcileContext& context, const KeyAccessRequest& request) {
+  auto definition = getForPass(client_, context, request.credential, roleDefinitionResourceId(request));
   if (!definition) return std::unexpected(definition.error());
   if (!*definition) return false;
   const Json desired = minimalRoleDefinitionBody(request.vaultId.str());
@@ -80,8 +82,8 @@ Result<bool> KeyAccess::roleDefinitionCurrent(const KeyAccessRequest& request) {
          diffBodies(desired.at(scopes), (*definition)->at(scopes)).empty();
 }
 
-Result<bool> KeyAccess::holdsKeyRole(const KeyAccessRequest& request) {
-  auto assignments = await(client_.list(request.credential, request.vaultId, "Microsoft.Authorization/roleAssignments"));
+Result<bool> KeyAccess::holdsKeyRole(const ReconcileContext& context, const KeyAccessRequest& request) {
+  auto assignments = listForPass(client_, context, request.credential, request.vaultId, kRoleAssignments);
   if (!assignments) return std::unexpected(assignments.error());
   for (const Json& assignment : *assignments) {
     if (!equalsIgnoreCase(stringAt(assignment, "/properties/principalId"), request.principalId)) continue;
@@ -89,32 +91,33 @@ Result<bool> KeyAccess::holdsKeyRole(const KeyAccessRequest& request) {
     if (roleId.ends_with(kKeyVaultCryptoUserRoleGuid)) return true;
     auto id = azure::ResourceId::parse(roleId);
     if (!id) continue;
-    auto role = getIfExists(client_, request.credential, *id);
+    auto role = getForPass(client_, context, request.credential, *id);
     if (!role) return std::unexpected(role.error());
     if (*role && grantsKeyUse(**role)) return true;
   }
   return false;
 }
 
-Result<bool> KeyAccess::granted(const KeyAccessRequest& request) {
+Result<bool> KeyAccess::granted(const ReconcileContext& context, const KeyAccessRequest& request) {
   switch (request.mode) {
     // Granted by someone else: read what Azure holds (the vault's policies or the role assignments at the
     // vault), so that a missing grant is known before the account is encrypted with a key it cannot use.
     case AccessMode::None:
-      return vaultUsesRbac(request.vault) ? holdsKeyRole(request) : hasKeyAccessPolicy(request.vault, request.principalId);
+      return vaultUsesRbac(request.vault) ? holdsKeyRole(context, request) : hasKeyAccessPolicy(request.vault, request.principalId);
     case AccessMode::AccessPolicy: return hasKeyAccessPolicy(request.vault, request.principalId);
     case AccessMode::RoleAssignment: break;
   }
   if (request.role == AccessRole::MinimalCustomRole) {
-    auto current = roleDefinitionCurrent(request);
+    auto current = roleDefinitionCurrent(context, request);
     if (!current || !*current) return current;
   }
-  auto assignment = getIfExists(client_, request.credential, roleAssignmentIdFor(request));
-  if (!assignment) return std::unexpected(assignment.error());
-  return assignment->has_value();
+  // The vault's one LIST of role assignments per pass answers for every account's deterministic assignment.
+  auto assignments = listForPass(client_, context, request.credential, request.vaultId, kRoleAssignments);
+  if (!assignments) return std::unexpected(assignments.error());
+  return findByName(*assignments, roleAssignmentIdFor(request).name()).has_value();
 }
 
-Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
+Result<controller::Outcome> KeyAccess::grant(const ReconcileContext& context, const KeyAccessRequest& request) {
   if (request.mode == AccessMode::None) {  // not ours to grant: the documented error, checked again later
     controller::ReconcileError error = toReconcileError(kEncryptionKeyUnusable);
     error.message += " (spec.encryption.access.mode None: the identity " + request.principalId +
@@ -130,21 +133,21 @@ Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
     const std::string tenantId = stringAt(request.vault, "/properties/tenantId");
     auto result = await(client_.put(request.credential, request.vaultId.child("accessPolicies", "add"),
                                     accessPolicyAddBody(tenantId, request.principalId)));
+    forgetObserved(context.cache, request.vaultId);  // the vault's policies changed; the answer holds only the added ones
     if (!result) return std::unexpected(result.error());
     outcome.description = "added key access policy (get, encrypt, decrypt) for " + request.principalId;
   } else if (request.mode == AccessMode::RoleAssignment) {
     if (request.role == AccessRole::MinimalCustomRole) {
-      auto current = roleDefinitionCurrent(request);
+      auto current = roleDefinitionCurrent(context, request);
       if (!current) return std::unexpected(current.error());
-      if (!*current) {
-        auto result = await(client_.put(request.credential, roleDefinitionResourceId(request),
-                                        minimalRoleDefinitionBody(request.vaultId.str())));
-        if (!result) return std::unexpected(result.error());
-      }
+      if (!*current)
+        if (auto put = this->put(context, request, roleDefinitionResourceId(request), minimalRoleDefinitionBody(request.vaultId.str())); !put)
+          return std::unexpected(put.error());
     }
-    auto result = await(client_.put(request.credential, roleAssignmentIdFor(request),
-                                    roleAssignmentBody(roleDefinitionIdFor(request), request.principalId)));
-    if (!result) return std::unexpected(result.error());
+    if (auto put = this->put(context, request, roleAssignmentIdFor(request),
+                             roleAssignmentBody(roleDefinitionIdFor(request), request.principalId));
+        !put)
+      return std::unexpected(put.error());
     outcome.description = std::string{"assigned "} +
                           (request.role == AccessRole::KeyVaultCryptoUser ? "Key Vault Crypto User" : "the minimal key role") +
                           " on the vault to " + request.principalId;
@@ -153,6 +156,13 @@ Result<controller::Outcome> KeyAccess::grant(const KeyAccessRequest& request) {
   outcome.facts["accessGrantedAt"] = nowUnixSeconds();
   outcome.requeueAfter = std::chrono::milliseconds{1000};  // let the grant propagate before encrypting
   return outcome;
+}
+
+Result<void> KeyAccess::put(const ReconcileContext& context, const KeyAccessRequest& request, const azure::ResourceId& id,
+                             Json body) {
+  auto result = await(client_.put(request.credential, id, std::move(body)));
+  if (!recordWrite(context.cache, id, result)) return std::unexpected(result.error());
+  return {};
 }
 
 }  // namespace anf::reconcilers

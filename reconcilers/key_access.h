@@ -44,17 +44,22 @@ azure::ResourceId roleAssignmentIdFor(const KeyAccessRequest& request);
 class KeyAccess {
  public:
   explicit KeyAccess(azure::AzureClient& client) : client_(client) {}
-  /// Whether the principal holds the access, as Azure says now (reads only; the vault JSON answers for access
-  /// policies). Mode None on an RBAC vault: a role assignment at or above the vault whose role allows keys
-  /// read, encrypt and decrypt (Key Vault Crypto User, or a role definition read from Azure).
-  controller::Result<bool> granted(const KeyAccessRequest& request);
+  /// Whether the principal holds the access, as Azure says in this pass (reads only, shared through the
+  /// context's ObservationCache: the vault JSON answers for access policies, one LIST of the vault's role
+  /// assignments for all accounts). Mode None on an RBAC vault: a role assignment at or above the vault whose
+  /// role allows keys read, encrypt and decrypt (Key Vault Crypto User, or a role definition read from Azure).
+  controller::Result<bool> granted(const controller::ReconcileContext& context, const KeyAccessRequest& request);
   /// Grants it: PUT accessPolicies/add; or PUT the minimal role definition (when missing or not exactly
-  /// the three data actions) and PUT the role assignment. Tells the client a grant was made.
-  controller::Result<controller::Outcome> grant(const KeyAccessRequest& request);
+  /// the three data actions) and PUT the role assignment. Tells the client a grant was made; what the pass
+  /// cached of the vault, definition and assignment is kept current.
+  controller::Result<controller::Outcome> grant(const controller::ReconcileContext& context, const KeyAccessRequest& request);
 
  private:
-  controller::Result<bool> roleDefinitionCurrent(const KeyAccessRequest& request);
-  controller::Result<bool> holdsKeyRole(const KeyAccessRequest& request);
+  controller::Result<bool> roleDefinitionCurrent(const controller::ReconcileContext& context, const KeyAccessRequest& request);
+  controller::Result<bool> holdsKeyRole(const controller::ReconcileContext& context, const KeyAccessRequest& request);
+  /// PUT `body` at `id`, recorded in the pass's cache.
+  controller::Result<void> put(const controller::ReconcileContext& context, const KeyAccessRequest& request,
+                               const azure::ResourceId& id, controller::Json body);
   azure::AzureClient& client_;
 };
 

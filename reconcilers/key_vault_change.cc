@@ -122,6 +122,7 @@ Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const con
   auto body = buildChangeKeyVaultBody(target, vnets, keyVaultEndpointsOf(context));
   if (!body) return std::unexpected(body.error());
   auto reply = await(client.post(credential, *accountId, "changeKeyVault", *body));
+  forgetObserved(context.cache, *accountId, /*below=*/true);  // it moves the account's volumes
   if (!reply) return std::unexpected(reply.error());
   auto outcome = outcomeOf(*reply, "changeKeyVault to " + target.resourceId + " sent (" + std::to_string(vnets.size()) +
                                        " virtual network endpoint(s))");

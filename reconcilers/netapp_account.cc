@@ -21,6 +21,7 @@ namespace {
 using controller::Condition;
 
 constexpr std::int64_t kGrantPropagationSeconds = 600;
+constexpr std::string_view kAccountType = "Microsoft.NetApp/netAppAccounts";
 
 std::string at(const Json& json, const char* pointer) {
   const Json::json_pointer p{pointer};
@@ -104,7 +105,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // No encryption yet: the identity has no key access until the account (and its principal) exists.
     auto result = await(client_.put(credentialOf(context.document), s.accountId,
                                     accountPutBody(context.document.azure->location, desiredIdentity(s), std::nullopt)));
-    if (!result) return std::unexpected(result.error());
+    if (!recordWrite(context.cache, s.accountId, result)) return std::unexpected(result.error());
     return outcomeOf(*result, "created NetApp account");
   }
 
@@ -119,14 +120,14 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // 2. A system-assigned identity first, so that its principal exists to be granted.
     if (s.identityType == "SystemAssigned" && !hasIdentityType(account, "SystemAssigned")) {
       auto result = await(client_.patch(credential, s.accountId, accountPatchBody(AccountIdentity{"SystemAssigned", ""}, std::nullopt)));
-      if (!result) return std::unexpected(result.error());
+      if (!recordWrite(context.cache, s.accountId, result)) return std::unexpected(result.error());
       return outcomeOf(*result, "enabled system-assigned identity");
     }
     if (s.cmk) {
       if (s.principalId.empty()) return std::unexpected(dependencyNotReady("the principal id of the account's identity"));
       // 4. Key access before encryption.
       if (s.accessGranted == false) {
-        auto outcome = access_.grant(accessRequest(context, s));
+        auto outcome = access_.grant(context, accessRequest(context, s));
         if (outcome) outcome->facts["principalId"] = s.principalId;
         return outcome;
       }
@@ -146,6 +147,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // 6. After a switch the encryption identity must be the user identity: renewCredentials fixes it.
     if (std::ranges::any_of(diff, [](const auto& d) { return d.path == "properties.encryption.identity.principalId"; })) {
       auto result = await(client_.post(credential, s.accountId, "renewCredentials", Json::object()));
+      forgetObserved(context.cache, s.accountId);
       if (!result) return std::unexpected(result.error());
       return outcomeOf(*result, "renewed credentials: encryption.identity.principalId did not match the user identity");
     }
@@ -168,9 +170,10 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     const controller::Document& document = context.document;
     const std::string credential = credentialOf(document);
     Snapshot s{.accountId = *accountIdOf(document)};
-    auto account = getIfExists(client_, credential, s.accountId);
-    if (!account) return std::unexpected(account.error());
-    s.account = std::move(*account);
+    // One LIST of the resource group's accounts per pass observes them all.
+    auto accounts = listForPass(client_, context, credential, *s.accountId.parent(), kAccountType);
+    if (!accounts) return std::unexpected(accounts.error());
+    s.account = findByName(*accounts, s.accountId.name());
 
     s.identityType = specString(document, "/identity/type");
     if (auto error = resolveUserIdentity(context, s)) return std::unexpected(*error);
@@ -194,11 +197,11 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (s.crossTenant) {
       if (auto error = crossTenantSnapshot(context, s)) return std::unexpected(*error);
     } else {
-      auto vault = getIfExists(client_, credential, *s.vaultId);
+      auto vault = getForPass(client_, context, credential, *s.vaultId);
       if (!vault) return std::unexpected(vault.error());
       s.vault = std::move(*vault);
       if (s.vault && !s.keyName.empty()) {
-        auto key = getIfExists(client_, credential, s.vaultId->child("keys", s.keyName));
+        auto key = getForPass(client_, context, credential, s.vaultId->child("keys", s.keyName));
         if (!key) return std::unexpected(key.error());
         s.key = std::move(*key);
       }
@@ -221,7 +224,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
                     : s.account                      ? at(*s.account, "/identity/principalId")
                                                      : "";
     if (!s.principalId.empty() && !s.crossTenant) {
-      auto granted = access_.granted(accessRequest(context, s));
+      auto granted = access_.granted(context, accessRequest(context, s));
       if (!granted) return std::unexpected(granted.error());
       s.accessGranted = *granted;
     }
@@ -242,7 +245,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     s.userIdentityId = specString(context.document, "/identity/userAssignedIdentityId");
     auto id = azure::ResourceId::parse(s.userIdentityId);
     if (!id) return refused("InvalidIdentityId", "spec.identity.userAssignedIdentityId: " + id.error());
-    auto identity = getIfExists(client_, credentialOf(context.document), *id);
+    auto identity = getForPass(client_, context, credentialOf(context.document), *id);
     if (!identity) return identity.error();
     if (!*identity) return waitingForAzure("IdentityNotFound", "spec.identity.userAssignedIdentityId: " + s.userIdentityId + " does not exist");
     s.userPrincipalId = at(**identity, "/properties/principalId");
@@ -344,9 +347,11 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     const auto grantedAt = context.self.facts.value("accessGrantedAt", std::int64_t{0});
     const bool recentGrant = nowUnixSeconds() - grantedAt < kGrantPropagationSeconds;
     options.afterGrant = recentGrant;
-    auto result = client_.patch(credentialOf(context.document), s.accountId,
-                                accountPatchBody(desiredIdentity(s), encryption), options).get();
-    if (!result) return std::unexpected(fromAzure(result.error(), {.grantPropagating = recentGrant}));
+    auto sent = client_.patch(credentialOf(context.document), s.accountId,
+                              accountPatchBody(desiredIdentity(s), encryption), options).get();
+    auto result = sent ? Result<azure::ArmResult>(std::move(*sent))
+                       : std::unexpected(fromAzure(sent.error(), {.grantPropagating = recentGrant}));
+    if (!recordWrite(context.cache, s.accountId, result)) return std::unexpected(result.error());
     std::string description = switching ? "switched to the user-assigned identity " + s.userIdentityId
                               : !observedKey.empty() && !equalsIgnoreCase(observedKey, s.keyName)
                                   ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +

@@ -17,6 +17,22 @@ std::vector<controller::ReconcilerPtr> makeReconcilers(azure::AzureClient& clien
   return reconcilers;
 }
 
+namespace {
+
+/// What an ended operation showed of Azure, for the pass's cache (registry.h).
+void recordOperationEnd(controller::ObservationCache& cache, const azure::OperationState& operation, bool succeeded,
+                        const Json& result) {
+  auto id = azure::ResourceId::parse(operation.resourceId);
+  if (!id) return cache.invalidatePrefix("");
+  const bool changesBelow = azure::equalsIgnoreCase(operation.action, "changeKeyVault") ||
+                            azure::equalsIgnoreCase(operation.action, "transitiontocmk");
+  if (!succeeded || operation.method == "POST") return forgetObserved(cache, *id, changesBelow);
+  if (operation.method == "DELETE") return recordGone(cache, *id);
+  recordResource(cache, *id, result);
+}
+
+}  // namespace
+
 controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
   return [&client](const Json& stored) {
     using State = controller::OperationProgress::State;
@@ -44,6 +60,11 @@ controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
                                     : refused("OperationFailed", "the operation failed");
         break;
     }
+    if (progress.state != State::InProgress)
+      progress.observed = [operation = *operation, succeeded = progress.state == State::Succeeded,
+                           result = std::move(poll.body)](controller::ObservationCache& cache) {
+        recordOperationEnd(cache, operation, succeeded, result);
+      };
     return progress;
   };
 }

@@ -264,6 +264,7 @@ Result<TransitionStep> transitionStep(azure::AzureClient& client, const controll
 
     Json body = {{"virtualNetworkId", request.virtualNetworkId}, {"privateEndpointId", request.privateEndpointId}};
     auto reply = await(client.post(credentialOf(context.document), *accountIdOf(context.document), "transitiontocmk", body));
+    forgetObserved(context.cache, *accountIdOf(context.document), /*below=*/true);  // it converts the account's volumes
     if (!reply) return std::unexpected(reply.error());
     Json record = {{"virtualNetworkId", request.virtualNetworkId}, {"state", "InProgress"}, {"startedAt", nowUnixSeconds}};
     if (!reply->operation) {  // finished synchronously

@@ -8,6 +8,7 @@
 namespace anf::reconcilers {
 namespace {
 
+constexpr std::string_view kIdentityType = "Microsoft.ManagedIdentity/userAssignedIdentities";
 
 Json identityFacts(const Json& identity) {
   Json facts{{"resourceId", identity.value("id", "")}};
@@ -22,19 +23,19 @@ class UserAssignedIdentityReconciler final : public controller::Reconciler {
   Kind kind() const override { return Kind::UserAssignedIdentity; }
 
   Result<Observation> observe(const ReconcileContext& context) override {
-    auto identity = getIfExists(client_, credentialOf(context.document), idOf(context));
-    if (!identity) return std::unexpected(identity.error());
-    Observation observation;
-    if (!*identity) return observation;
+    auto listed = observeListed(client_, context, idOf(context), kIdentityType);  // one LIST per resource group and pass
+    if (!listed) return std::unexpected(listed.error());
+    auto& [observation, identity] = *listed;
+    if (!identity) return observation;
     observation.exists = observation.upToDate = true;
-    observation.facts = identityFacts(**identity);
+    observation.facts = identityFacts(*identity);
     return observation;
   }
 
   Result<Outcome> create(const ReconcileContext& context, const Observation&) override {
     Json body{{"location", context.document.azure->location}};
     auto result = await(client_.put(credentialOf(context.document), idOf(context), body));
-    if (!result) return std::unexpected(result.error());
+    if (!recordWrite(context.cache, idOf(context), result)) return std::unexpected(result.error());
     Outcome outcome = outcomeOf(*result, "created user-assigned identity");
     if (result->body.is_object()) outcome.facts = identityFacts(result->body);
     return outcome;
@@ -45,12 +46,12 @@ class UserAssignedIdentityReconciler final : public controller::Reconciler {
   }
 
   Result<Outcome> remove(const ReconcileContext& context, const Observation&) override {
-    return deleteIfExists(client_, credentialOf(context.document), idOf(context), "deleted user-assigned identity");
+    return writeListed(client_, context, ListedWrite::Delete, idOf(context), nullptr, "deleted user-assigned identity");
   }
 
  private:
   static azure::ResourceId idOf(const ReconcileContext& context) {
-    return topLevelId(context.document, "Microsoft.ManagedIdentity/userAssignedIdentities");
+    return topLevelId(context.document, kIdentityType);
   }
   azure::AzureClient& client_;
 };

@@ -69,7 +69,7 @@ class VolumeReconciler final : public controller::Reconciler {
     auto settings = settingsOf(context);
     if (!settings) return std::unexpected(settings.error());
     if (auto error = checkBeforeCreate(context, *settings)) return std::unexpected(*error);
-    return writeListed(client_, context, ListedWrite::Put, *id, "volumes", volumeBody(*settings),
+    return writeListed(client_, context, ListedWrite::Put, *id, volumeBody(*settings),
                        std::string{"created volume ("} + settings->encryptionKeySource + ")");
   }
 
@@ -81,13 +81,13 @@ class VolumeReconciler final : public controller::Reconciler {
     for (const auto& d : observed.diff)
       if (auto refusal = refusalFor(context, *settings, d)) return std::unexpected(*refusal);
     Json patch{{"properties", {{"usageThreshold", settings->usageThresholdGiB * kGiB}}}};
-    return writeListed(client_, context, ListedWrite::Patch, *id, "volumes", std::move(patch), "resized volume");
+    return writeListed(client_, context, ListedWrite::Patch, *id, std::move(patch), "resized volume");
   }
 
   Result<Outcome> remove(const ReconcileContext& context, const Observation&) override {
     auto id = volumeIdOf(context.document, context.desired);
     if (!id) return Outcome{.description = "pool document gone: nothing to delete"};
-    return writeListed(client_, context, ListedWrite::Delete, *id, "volumes", nullptr, "deleted volume");
+    return writeListed(client_, context, ListedWrite::Delete, *id, nullptr, "deleted volume");
   }
 
  private:
@@ -137,7 +137,7 @@ class VolumeReconciler final : public controller::Reconciler {
     if (auto error = checkEndpointApproved(context)) return error;
     if (const auto* account = accountOfVolume(context)) {
       const controller::ResourceStatus* status = context.statusOf ? context.statusOf(account->key) : nullptr;
-      if (auto error = checkAccountKeyUsable(*account, status)) return error;
+      if (auto error = checkAccountKeyUsable(context, *account, status)) return error;
       if (status && status->facts.contains("encryption") &&
           !equalsIgnoreCase(status->facts["encryption"].value("keySource", ""), kKeySourceKeyVault))
         return toReconcileError(kAccountNotConfiguredForCmk);
@@ -171,12 +171,14 @@ class VolumeReconciler final : public controller::Reconciler {
   /// The account's key must be usable now (enabled, not expired, activated) — it can change after the account
   /// was configured, and Azure would leave a Failed volume: the documented "Unable to use the configured
   /// encryption key", not parked (the key can be fixed in Azure). A key that cannot be read is left to Azure.
-  std::optional<ReconcileError> checkAccountKeyUsable(const controller::Document& account, const controller::ResourceStatus* status) {
+  /// The key is read once per pass for all volumes (the account's observation reads it too).
+  std::optional<ReconcileError> checkAccountKeyUsable(const ReconcileContext& context, const controller::Document& account,
+                                                      const controller::ResourceStatus* status) {
     const Json keyVault = status ? status->facts.value("keyVault", Json::object()) : Json::object();
     auto vaultId = azure::ResourceId::parse(keyVault.value("resourceId", ""));
     const std::string keyName = keyVault.value("keyName", "");
     if (!vaultId || keyName.empty()) return std::nullopt;
-    auto key = getIfExists(client_, credentialOf(account), vaultId->child("keys", keyName));
+    auto key = getForPass(client_, context, credentialOf(account), vaultId->child("keys", keyName));
     if (!key || !*key) return std::nullopt;
     const DocumentedError* unusable = keyUnusableCondition(**key, nowUnixSeconds());
     if (!unusable) return std::nullopt;

@@ -42,7 +42,13 @@ class PassCache final : public controller::ObservationCache {
     if (loaded) entries_[key] = *loaded;
     return loaded;
   }
+  void update(const std::string& key, const std::function<void(Json&)>& change) override {
+    if (auto it = entries_.find(key); it != entries_.end()) change(it->second);
+  }
   void invalidate(const std::string& key) override { entries_.erase(key); }
+  void invalidatePrefix(const std::string& prefix) override {
+    std::erase_if(entries_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
+  }
 
  private:
   std::map<std::string, Json> entries_;

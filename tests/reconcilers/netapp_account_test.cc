@@ -109,10 +109,23 @@ TEST_F(NetAppAccountTest, AccessGrantedByOthersOnAnRbacVaultIsReadFromTheRoleAss
   store.putArm(role, {{"properties", {{"permissions", {{{"dataActions", {"Microsoft.KeyVault/vaults/keys/*"}}}}}}}});
   store.putArm(kVault + "/providers/Microsoft.Authorization/roleAssignments/a1",
                {{"properties", {{"principalId", kPrincipal}, {"roleDefinitionId", role}}}});
+  world.cache.clear();  // someone else's grant is seen by the next pass
   observed = reconciler->observe(context());
   ASSERT_TRUE(observed) << observed.error().message;
   EXPECT_EQ(conditionStatus(*observed, "AccessGranted"), "True");
   EXPECT_TRUE(observed->upToDate);
+}
+
+TEST_F(NetAppAccountTest, AccountsOfOnePassShareTheirListVaultAndKeyReads) {
+  world.add(document(Kind::NetAppAccount, "acct2", cmkSpec("anf-key")));
+  auto outcome = pass();  // observe, then create: the account is read once
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  auto second = reconciler->observe(world.context({Kind::NetAppAccount, "acct2"}));
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(client.callsTo("LIST").size(), 1u) << "one LIST of the resource group's accounts observes both";
+  EXPECT_TRUE(client.callsTo("GET", "netAppAccounts/acct").empty());
+  EXPECT_EQ(client.callsTo("GET", "vaults/kv").size(), 1u) << "one vault read for both accounts";
+  EXPECT_EQ(client.callsTo("GET", "keys/anf-key").size(), 1u) << "one key read for both accounts";
 }
 
 TEST_F(NetAppAccountTest, ARekeyPatchesTheKeyName) {

@@ -18,7 +18,13 @@ class MapCache : public controller::ObservationCache {
     if (value) entries_[key] = *value;
     return value;
   }
+  void update(const std::string& key, const std::function<void(controller::Json&)>& change) override {
+    if (auto it = entries_.find(key); it != entries_.end()) change(it->second);
+  }
   void invalidate(const std::string& key) override { entries_.erase(key); }
+  void invalidatePrefix(const std::string& prefix) override {
+    std::erase_if(entries_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
+  }
   void clear() { entries_.clear(); }
 
  private:

@@ -45,10 +45,11 @@ TEST_F(UserAssignedIdentityTest, AnExistingIdentityIsUpToDateAndNothingIsWritten
   EXPECT_TRUE(observed->upToDate);
   EXPECT_EQ(observed->facts.value("principalId", ""), "p-1");
   EXPECT_TRUE(client.writes().empty());
+  EXPECT_EQ(client.callsTo("LIST").size(), 1u) << "observed through the resource group's LIST, shared by the pass";
 }
 
 TEST_F(UserAssignedIdentityTest, AThrottledReadIsRetriedNotParked) {
-  client.getFn = [](const std::string&, const ResourceId&, const RequestOptions&) -> Expected<ArmResult> {
+  client.listFn = [](const std::string&, const ResourceId&, std::string_view, const RequestOptions&) -> Expected<std::vector<Json>> {
     return std::unexpected(azureError(429, "TooManyRequests", "slow down", true));
   };
   auto observed = reconciler->observe(context());

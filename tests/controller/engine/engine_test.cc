@@ -270,6 +270,65 @@ TEST(Engine, AFinishedOperationStartsAFreshObservationCache) {
   EXPECT_EQ(lists, 2) << "the observation after the operation lists again";
 }
 
+// A LIST in flight when a write's answer is recorded may predate the write: it is not kept, and the next
+// observation reads Azure again instead of acting on it (a volume just created would look absent).
+TEST(PassCache, AReadInFlightDuringAChangeIsNotKept) {
+  PassCache cache;
+  std::promise<void> inFlight, answer;
+  int loads = 0;
+  auto load = [&]() -> Result<Json> {
+    ++loads;
+    return Json::array({"v1"});
+  };
+  std::thread reader([&] {
+    (void)cache.getOrLoad("pool1/volumes", [&]() -> Result<Json> {
+      inFlight.set_value();
+      answer.get_future().wait();
+      return load();
+    });
+  });
+  inFlight.get_future().wait();
+  cache.update("pool1/volumes", [](Json& items) { items.push_back("v2"); });
+  answer.set_value();
+  reader.join();
+  auto listed = cache.getOrLoad("pool1/volumes", load);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(loads, 2) << "the read that predates the change is not kept";
+  EXPECT_EQ(cache.getOrLoad("pool1/volumes", load)->size(), 1u);
+  EXPECT_EQ(loads, 2) << "a read after the change is kept";
+}
+
+// An operation that says what it showed of Azure (OperationProgress::observed) keeps the pass cache: the
+// observation after it reads the recorded result, not Azure.
+TEST(Engine, AnOperationsResultKeepsThePassCacheCurrent) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> lists{0};
+  auto account = std::make_unique<ReconcilerFns>(kAccount);
+  account->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    auto volumes = c.cache.getOrLoad("pool1/volumes", [&]() -> Result<Json> {
+      ++lists;
+      return Json::array({"v1"});
+    });
+    if (!volumes) return std::unexpected(volumes.error());
+    return Observation{.exists = true, .upToDate = volumes->size() == 2};
+  };
+  account->updateFn = [&](const ReconcileContext&, const Observation&) -> Result<Outcome> {
+    return Outcome{.operation = Json{{"id", "op-1"}}, .requeueAfter = 5ms, .description = "started create"};
+  };
+  OperationPollFn poll = [&](const Json&) {
+    return OperationProgress{.state = OperationProgress::State::Succeeded,
+                             .observed = [](ObservationCache& cache) {
+                               cache.update("pool1/volumes", [](Json& items) { items.push_back("v2"); });
+                             }};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(account)), poll, metrics);
+  ASSERT_TRUE(engine.start());
+  engine.apply(makeState({makeDocument(kAccount, "acct")}));
+  ASSERT_TRUE(waitReady(engine, DocumentKey{kAccount, "acct"}));
+  EXPECT_EQ(lists, 1) << "Ready from the operation's recorded result, without a second LIST";
+}
+
 TEST(Engine, ObservePolicyReportsDriftAndNeverWrites) {
   IoThread io;
   Metrics metrics;
