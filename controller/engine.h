@@ -46,6 +46,7 @@
 #include "controller/decision.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
+#include "controller/reference_index.h"
 #include "controller/status_store.h"
 #include "controller/workqueue.h"
 
@@ -106,6 +107,12 @@ class Engine {
   /// disappeared are removed per their deletionPolicy, unless more than maxDeletionsPerPass disappear
   /// at once: then the whole deletion is refused (operator Synced=False, TooManyDeletions) and the
   /// vanished documents are kept as they were. Thread-safe.
+  /// Costs in proportion to `changes` (what the snapshot changed against the previous one of its
+  /// source): desired state, dependents and deletions are updated per changed document. The first
+  /// snapshot's documents are queued at low priority (an initial list), later changes ahead of resyncs.
+  void apply(DesiredState snapshot, const DocumentChanges& changes);
+  /// apply() with the changes found by comparing `snapshot` with the current desired state (a walk of
+  /// both): for callers that hold whole snapshots (tests, one-shot use).
   void apply(DesiredState snapshot);
   /// Starts a resync pass now: a fresh ObservationCache and every document queued, parked ones included.
   void resyncNow();
@@ -134,6 +141,11 @@ class Engine {
   Next reconcileDocument(const Document& doc, const DesiredState& desired);
   /// The steps of a document that left the manifests.
   Next reconcileDeletion(const Document& doc, const DesiredState& desired);
+  /// The documents of `changes.removed` and earlier refused deletions that `next` lacks; mutex_ held.
+  std::set<DocumentKey> vanishedLocked(const DocumentChanges& changes, const DesiredState& next) const;
+  /// Applies or refuses (more than maxDeletionsPerPass) the deletion of `vanished`; mutex_ held.
+  /// Returns true when refused (the documents are put back into `next`).
+  bool deleteOrKeepLocked(const std::set<DocumentKey>& vanished, DesiredState& next, std::vector<DocumentKey>& toQueue);
   /// True when a NeedsDocumentChange at this generation was met in this resync pass; otherwise clears it.
   bool parkedInThisPass(const Document& doc, StoredStatus& st);
   /// Polls the stored operation once; `succeeded` when it finished well and the reconcile goes on.
@@ -187,7 +199,8 @@ class Engine {
   mutable std::mutex mutex_;  // guards everything below
   std::shared_ptr<const DesiredState> desired_;
   std::map<DocumentKey, Document> deleting_;           // removed documents still to be handled
-  std::map<DocumentKey, std::set<DocumentKey>> dependents_;  // reverse references
+  std::set<DocumentKey> kept_;                          // documents kept by a refused deletion
+  ReferenceIndex dependents_;
   std::map<std::string, DocumentKey> groupHolders_;
   std::map<std::string, std::set<DocumentKey>> groupWaiters_;
   std::map<DocumentKey, std::string> wokenFor_;  // woken by releaseGroup, not yet back at acquireGroup

@@ -116,7 +116,7 @@ std::expected<void, std::string> Operator::start() {
     d.requestStop();
   });
   d.source = std::make_unique<DirectorySource>(d.io, directorySourceOptions(config, d.options.manifestPaths),
-                                               [&d](const DesiredState& snapshot) { d.engine->apply(snapshot); });
+                                               [&d](const DesiredState& snapshot, const DocumentChanges& changes) { d.engine->apply(snapshot, changes); });
   try {
     d.source->start();
   } catch (const std::exception& e) {
