@@ -56,7 +56,7 @@ std::string accountFile(int account, int edit) {
   text += document("CapacityPool", a + "-pool", "  accountRef: " + a + "\n");
   for (int v = 0; v < kVolumesPerAccount; ++v) {
     const std::string name = a + "-vol-" + std::to_string(v);
-    text += document("Volume", name, "  poolRef: " + a + "-pool\n  creationToken: " + name + "\n  usageThreshold: " +
+    text += document("Volume", name, "  poolRef: " + a + "-pool\n  creationToken: " + name + "\n  usageThresholdGiB: " +
                                          std::to_string(100 + (v == 0 ? edit : 0)) + "\n  subnetId: " + kRg +
                                          "Microsoft.Network/virtualNetworks/vnet/subnets/delegated\n");
   }
@@ -97,9 +97,12 @@ void row(int documents) {
   }
   DesiredState state;
   fleet.engine.apply(state, fleet.index.commit(state));
+  if (!state.errors.empty()) std::fprintf(stderr, "%s\n", state.errors.front().str().c_str());
   const int total = static_cast<int>(state.documents.size());
   constexpr int kEdits = 20;
 
+  // The parse of the edited file alone, part of both.
+  const Cost parse = measure(kEdits, [&](int i) { (void)loadManifestText(accountFile(i % accounts, i), "x.yaml", kLoad); });
   // Now: the edited file parsed, the index updated, the delta applied.
   const Cost now = measure(kEdits, [&](int i) {
     const int a = i % accounts;
@@ -120,15 +123,16 @@ void row(int documents) {
     auto errors = validateDocumentSet(next.documents);
     fleet.engine.apply(next);
   });
-  std::printf("%9d %12.0f %10.0f %10.0f %14.0f %10.0f %10.0f %8.1fx\n", total, now.microseconds, now.allocations,
-              now.kibAllocated, before.microseconds, before.allocations, before.kibAllocated,
+  std::printf("%9d %9.0f %9.0f %10.0f %9.0f %12.0f %10.0f %10.0f %8.1fx\n", total, parse.microseconds, now.microseconds,
+              now.allocations, now.kibAllocated, before.microseconds, before.allocations, before.kibAllocated,
               before.microseconds / now.microseconds);
 }
 
 }  // namespace
 
 int main() {
-  std::printf("cost of one document edit (mean of 20; one file of 22 documents parsed in both)\n");
-  std::printf("%9s %12s %10s %10s %14s %10s %10s %9s\n", "documents", "now us", "allocs", "KiB", "rebuild us", "allocs", "KiB", "ratio");
+  std::printf("cost of one document edit (mean of 20); parse: the edited file of 22 documents alone, part of both\n");
+  std::printf("%9s %9s %9s %10s %9s %12s %10s %10s %9s\n", "documents", "parse us", "now us", "allocs", "KiB", "rebuild us",
+              "allocs", "KiB", "ratio");
   for (int documents : {1000, 5000}) row(documents);
 }

@@ -202,6 +202,11 @@ std::size_t DocumentMap::erase(const DocumentKey& key) {
   return 1;
 }
 
+Document& DocumentMap::at(const DocumentKey& key) {
+  if (!contains(key)) throw std::out_of_range("no document " + key.str());
+  return (*this)[key];
+}
+
 Document& DocumentMap::operator[](const DocumentKey& key) {
   const auto it = find(key);
   insert_or_assign(key, it == end() ? Document{} : it->second);  // a value this copy owns alone

@@ -146,16 +146,18 @@ class DocumentMap {
   /// Like std::map's, the value is built before either argument is moved from (emplace(d.key, std::move(d))).
   template <class K, class D>
   std::pair<const_iterator, bool> emplace(K&& key, D&& document) {
-    return insert(std::make_shared<const value_type>(std::forward<K>(key), std::forward<D>(document)), false);
+    return insert(std::make_shared<value_type>(std::forward<K>(key), std::forward<D>(document)), false);
   }
   template <class K, class D>
   void insert_or_assign(K&& key, D&& document) {
-    insert(std::make_shared<const value_type>(std::forward<K>(key), std::forward<D>(document)), true);
+    insert(std::make_shared<value_type>(std::forward<K>(key), std::forward<D>(document)), true);
   }
   std::size_t erase(const DocumentKey& key);
-  /// Default-inserts when absent. The reference is this copy's own and is valid until the next change
-  /// or copy of this map.
+  /// Default-inserts when absent. The reference is this copy's own (the document is copied out of
+  /// what it shared) and is valid until the next change or copy of this map.
   Document& operator[](const DocumentKey& key);
+  /// operator[] that throws std::out_of_range when absent (tests that edit a document in place).
+  Document& at(const DocumentKey& key);
 
  private:
   std::pair<const_iterator, bool> insert(std::shared_ptr<const value_type> value, bool replace);

@@ -104,7 +104,7 @@ TEST_P(Watcher, AnEditReparsesOnlyTheEditedFileAndHandsOnWhatChanged) {
   EXPECT_EQ(changes.back().removed, (std::vector<DocumentKey>{{Kind::UserAssignedIdentity, "three"}}));
   // a.yaml's documents are shared by both snapshots, not copied
   const DocumentKey one{Kind::UserAssignedIdentity, "one"};
-  EXPECT_EQ(&snapshots.front().documents.at(one), &snapshots.back().documents.at(one));
+  EXPECT_EQ(&std::as_const(snapshots.front().documents).at(one), &std::as_const(snapshots.back().documents).at(one));
 }
 
 TEST_P(Watcher, ABrokenFileRemovesNothingAndItsRemovalRemovesItsDocuments) {

@@ -1,5 +1,7 @@
 // The persistent DocumentMap and the ManifestIndex: a change costs its documents and what references
 // them, and gives the same errors as validating the whole set.
+#include <utility>
+
 #include <gtest/gtest.h>
 
 #include "controller/manifest_loader.h"
@@ -28,13 +30,17 @@ TEST(DocumentMap, ACopySharesItsDocumentsAndNeverSeesLaterChanges) {
   EXPECT_FALSE(before.contains({Kind::Volume, "v0"}));
   EXPECT_EQ(after.size(), 100u);
   EXPECT_EQ(after.at({Kind::Volume, "v1050"}).generation, "g2");
-  EXPECT_EQ(&before.at({Kind::Volume, "v1099"}), &after.at({Kind::Volume, "v1099"}));  // shared, not copied
+  const DocumentKey untouched{Kind::Volume, "v1099"};
+  EXPECT_EQ(&std::as_const(before).at(untouched), &std::as_const(after).at(untouched));  // shared, not copied
   std::vector<std::string> names;
   for (const auto& [key, d] : after) names.push_back(key.name);
   EXPECT_TRUE(std::ranges::is_sorted(names));
   EXPECT_EQ(names.front(), "v0");
   EXPECT_EQ(names.size(), 100u);
-  EXPECT_THROW((void)after.at({Kind::Volume, "v1000"}), std::out_of_range);
+  EXPECT_THROW((void)std::as_const(after).at({Kind::Volume, "v1000"}), std::out_of_range);
+  after.at({Kind::Volume, "v1050"}).generation = "g3";  // edited in place: this copy only
+  EXPECT_EQ(std::as_const(after).at({Kind::Volume, "v1050"}).generation, "g3");
+  EXPECT_EQ(before.at({Kind::Volume, "v1050"}).generation, "g1");
 }
 
 class Index : public ::testing::Test {
