@@ -3,8 +3,11 @@
 #include <utility>  // before Boost.Asio 1.74 under C++23
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <mutex>
@@ -46,17 +49,33 @@ std::vector<fs::path> linkParents(const fs::path& root) {
   return out;
 }
 
-// A compact description of a snapshot, to skip snapshots that change nothing.
-std::string signature(const DesiredState& state) {
-  std::string out;
-  for (const auto& [key, d] : state.documents) {
-    out += key.str() + "@" + d.source.str() + "#" + d.generation + "|";
-    for (const auto& [k, v] : d.annotations) out += k + "=" + v + ";";
-    for (const auto& [k, v] : d.labels) out += k + "=" + v + ";";
-    out += "\n";
-  }
-  for (const auto& e : state.errors) out += e.str() + "\n";
-  return out;
+// What stat(2) says of a file. A file whose stamp is unchanged since a read made more than a second
+// after its last change is not read again (git's "racy" rule: a change within the timestamps'
+// granularity of the read could otherwise hide behind an equal stamp).
+struct FileStamp {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t modifiedNs = 0;
+  std::int64_t changedNs = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+std::optional<FileStamp> stampOf(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  auto ns = [](const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
+  return FileStamp{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
+}
+
+std::int64_t realtimeNs() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+bool sameErrors(const std::vector<ManifestError>& a, const std::vector<ManifestError>& b) {
+  return std::ranges::equal(a, b, [](const ManifestError& x, const ManifestError& y) { return x.str() == y.str(); });
 }
 
 }  // namespace
@@ -65,11 +84,11 @@ struct DirectorySource::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, Options options, SnapshotCallback callback)
       : io(io), options(std::move(options)), onSnapshot(std::move(callback)), debounceTimer(io), pollTimer(io) {}
 
-  // What we know of one file: its last text, how it loaded, and its last good documents.
+  // What we know of one file: its last text and when it was read (its documents are in `index`).
   struct FileState {
     std::string text;
-    FileResult result;
-    std::vector<Document> documents;  // what the snapshot holds for this file
+    bool loaded = false;
+    std::optional<FileStamp> stamp;  // set when the stamp can be trusted for the next scan
   };
 
   asio::io_context& io;
@@ -82,11 +101,12 @@ struct DirectorySource::Impl : std::enable_shared_from_this<Impl> {
   std::map<int, fs::path> watchedByDescriptor;
   std::map<fs::path, int> watchedByDirectory;
   std::map<std::string, FileState> files;
+  ManifestIndex index;
+  std::atomic<std::uint64_t> parsed{0};
   std::optional<Clock::time_point> firstPendingChange;
   bool stopped = false;
   mutable std::mutex mutex;  // guards `current`
   DesiredState current;
-  std::string currentSignature;
 
   bool startInotify() {
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -179,13 +199,30 @@ struct DirectorySource::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // The documents this file contributes, given how it loaded now (see the class comment).
-  static std::vector<Document> keptDocuments(const FileResult& now, const std::vector<Document>& before) {
+  static std::vector<Document> keptDocuments(FileResult& now, const std::vector<Document>& before) {
     if (!now.parsed) return before;
-    std::vector<Document> out = now.documents;
+    std::vector<Document> out = std::move(now.documents);
     for (const auto& key : now.invalidKeys)
       for (const auto& d : before)
         if (d.key == key) out.push_back(d);
     return out;
+  }
+
+  // Re-reads `file` unless its stamp says it is unchanged, and re-loads it when its text changed.
+  void refreshFile(const fs::path& file) {
+    const std::string name = file.string();
+    FileState& state = files[name];
+    const auto stamp = stampOf(file);
+    if (state.loaded && stamp && state.stamp == stamp) return;
+    const std::int64_t readAt = realtimeNs();
+    auto text = readManifestText(file, options.load.limits);
+    state.stamp = stamp && stamp->changedNs < readAt - 1'000'000'000 ? stamp : std::nullopt;
+    if (text && *text == state.text && state.loaded) return;
+    ++parsed;
+    FileResult result = text ? loadManifestText(*text, name, options.load) : FileResult{.file = name, .errors = {text.error()}};
+    index.setFile(name, keptDocuments(result, index.fileDocuments(name)), std::move(result.errors));
+    state.text = text ? std::move(*text) : std::string();
+    state.loaded = true;
   }
 
   void scan() {
@@ -205,22 +242,17 @@ struct DirectorySource::Impl : std::enable_shared_from_this<Impl> {
         listErrors.insert(listErrors.end(), rootErrors.begin(), rootErrors.end());
       }
       for (const auto& file : found) {
-        const std::string name = file.string();
-        seen.insert(name);
-        auto text = readManifestText(file, options.load.limits);
-        FileState& state = files[name];
-        if (text && *text == state.text && !state.result.file.empty()) continue;  // unchanged
-        FileResult result = text ? loadManifestText(*text, name, options.load) : FileResult{.file = name, .errors = {text.error()}};
-        state.documents = keptDocuments(result, state.documents);
-        state.text = text ? *text : std::string();
-        state.result = std::move(result);
+        seen.insert(file.string());
+        refreshFile(file);
       }
     }
-    std::erase_if(files, [&](const auto& entry) { return !seen.contains(entry.first); });
-    std::vector<FileResult> results;
-    for (const auto& [name, state] : files)
-      results.push_back({.file = name, .documents = state.documents, .errors = state.result.errors});
-    publish(assembleDesiredState(results, std::move(listErrors)));
+    std::erase_if(files, [&](const auto& entry) {
+      if (seen.contains(entry.first)) return false;
+      index.removeFile(entry.first);
+      return true;
+    });
+    index.setOtherErrors(std::move(listErrors));
+    publish();
     if (inotify) {
       std::error_code ec;
       for (const auto& dir : directories) {
@@ -234,18 +266,17 @@ struct DirectorySource::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void publish(DesiredState next) {
-    std::string nextSignature = signature(next);
-    DesiredState copy;
+  // Hands on the index's state when documents or errors changed; the documents are shared, not copied.
+  void publish() {
+    DesiredState next;
+    const DocumentChanges changes = index.commit(next);
     {
       std::lock_guard lock(mutex);
-      if (current.revision != 0 && nextSignature == currentSignature) return;
+      if (current.revision != 0 && changes.empty() && sameErrors(next.errors, current.errors)) return;
       next.revision = current.revision + 1;
       current = next;
-      currentSignature = std::move(nextSignature);
-      copy = current;
     }
-    if (onSnapshot) onSnapshot(copy);
+    if (onSnapshot) onSnapshot(next, changes);
   }
 };
 
@@ -277,6 +308,8 @@ DesiredState DirectorySource::snapshot() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->current;
 }
+
+std::uint64_t DirectorySource::filesParsed() const { return impl_->parsed; }
 
 bool DirectorySource::usingInotify() const { return impl_->inotify != nullptr; }
 

@@ -15,7 +15,9 @@
 // - Polling at `pollInterval` where inotify is unavailable (or when asked for).
 //
 // Asio stays out of this header (pimpl): many files include it.
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,9 +43,11 @@ class DirectorySource {
     std::chrono::milliseconds maxDelay{2000};       // upper bound on the wait during a continuous stream of changes
     std::chrono::milliseconds pollInterval{2000};   // Poll mode, and Auto without inotify
   };
-  /// Called on the io_context's thread (and once from start()) with each new snapshot. Only called
-  /// when the documents or the errors changed.
-  using SnapshotCallback = std::function<void(const DesiredState&)>;
+  /// Called on the io_context's thread (and once from start()) with each new snapshot and what it
+  /// changed against the previous one (the first: every document added). Only called when the
+  /// documents or the errors changed. A change re-reads only files whose stat changed, re-parses only
+  /// files whose text changed, and validates only what the change can affect (ManifestIndex).
+  using SnapshotCallback = std::function<void(const DesiredState&, const DocumentChanges&)>;
 
   DirectorySource(boost::asio::io_context& io, Options options, SnapshotCallback onSnapshot);
   /// Stops watching; safe while the io_context still runs.
@@ -60,6 +64,8 @@ class DirectorySource {
   DesiredState snapshot() const;
   /// true when changes are seen through inotify, false when polling.
   bool usingInotify() const;
+  /// Files parsed since start() (a file is parsed when its text changed). Thread-safe.
+  std::uint64_t filesParsed() const;
   /// Rescans now on the io_context (e.g. on SIGHUP).
   void rescan();
 

@@ -285,44 +285,78 @@ Reconciler* Engine::reconcilerFor(Kind kind) const {
 }
 
 void Engine::apply(DesiredState snapshot) {
-  std::vector<DocumentKey> toQueue;
-  std::vector<DocumentKey> stale;
+  DocumentChanges changes;
   {
     std::lock_guard lock(mutex_);
-    auto next = std::make_shared<DesiredState>(std::move(snapshot));
-    std::vector<DocumentKey> removed;
     for (const auto& [key, doc] : desired_->documents)
-      if (!next->documents.contains(key)) removed.push_back(key);
-    // Manifests with no document at all (git-sync's link swapped to an empty worktree, a wrong path) never remove
-    // every document (Argo CD's allowEmpty: false), nor, at start, the statuses that journal operations.
-    const bool tooMany = static_cast<int>(removed.size()) > options_.maxDeletionsPerPass;
-    const bool emptied = !tooMany && next->documents.empty() && (!removed.empty() || (!loaded_ && !store_.list().empty()));
-    const bool refused = tooMany || emptied;
-    if (refused) {
-      std::string names;
-      for (const auto& key : removed) {
-        next->documents.emplace(key, desired_->documents.at(key));
-        names += (names.empty() ? "" : ", ") + key.str();
-      }
-      const std::string message =
-          emptied ? "the manifests hold no document (an empty checkout?): the removal of every document is refused and they are "
-                    "kept as they were" + (names.empty() ? std::string() : ": " + names) + "; to remove them all, remove them in steps"
-                  : std::to_string(removed.size()) + " documents disappeared at once (more than maxDeletionsPerPass " +
-                        std::to_string(options_.maxDeletionsPerPass) + "): " + names + "; the deletion is refused and they are kept as they were";
-      spdlog::error("{}", message);
-      store_.setOperatorCondition(condition::kSynced, condition::kFalse, emptied ? reason::kNoDocuments : reason::kTooManyDeletions, message);
-    } else {
-      for (const auto& key : removed) {
-        deleting_[key] = desired_->documents.at(key);
-        toQueue.push_back(key);
-      }
-      store_.setOperatorCondition(condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "");
+      if (!snapshot.documents.contains(key)) changes.removed.push_back(key);
+  }
+  for (const auto& [key, doc] : snapshot.documents) changes.changed.push_back(key);
+  apply(std::move(snapshot), changes);
+}
+
+std::set<DocumentKey> Engine::vanishedLocked(const DocumentChanges& changes, const DesiredState& next) const {
+  std::set<DocumentKey> vanished;
+  auto consider = [&](const DocumentKey& key) {
+    if (desired_->documents.contains(key) && !next.documents.contains(key)) vanished.insert(key);
+  };
+  for (const auto& key : changes.removed) consider(key);
+  for (const auto& key : kept_) consider(key);  // still gone: counted again with this snapshot's removals
+  return vanished;
+}
+
+Engine::Removal Engine::deleteOrKeepLocked(const std::set<DocumentKey>& vanished, DesiredState& next,
+                                           std::vector<DocumentKey>& toQueue) {
+  kept_.clear();
+  const bool tooMany = static_cast<int>(vanished.size()) > options_.maxDeletionsPerPass;
+  // Manifests with no document at all (git-sync's link swapped to an empty worktree, a wrong path) never remove
+  // every document (Argo CD's allowEmpty: false), nor, at start, the statuses that journal operations.
+  const bool emptied = !tooMany && next.documents.empty() && (!vanished.empty() || (!loaded_ && !store_.list().empty()));
+  if (tooMany || emptied) {
+    std::string names;
+    for (const auto& key : vanished) {
+      next.documents.emplace(key, desired_->documents.at(key));
+      names += (names.empty() ? "" : ", ") + key.str();
     }
-    for (const auto& [key, doc] : next->documents) {
+    kept_ = vanished;
+    const std::string message =
+        emptied ? "the manifests hold no document (an empty checkout?): the removal of every document is refused and they are "
+                  "kept as they were" + (names.empty() ? std::string() : ": " + names) + "; to remove them all, remove them in steps"
+                : std::to_string(vanished.size()) + " documents disappeared at once (more than maxDeletionsPerPass " +
+                      std::to_string(options_.maxDeletionsPerPass) + "): " + names + "; the deletion is refused and they are kept as they were";
+    spdlog::error("{}", message);
+    store_.setOperatorCondition(condition::kSynced, condition::kFalse, emptied ? reason::kNoDocuments : reason::kTooManyDeletions, message);
+    return emptied ? Removal::RefusedEmpty : Removal::RefusedTooMany;
+  }
+  for (const auto& key : vanished) {
+    const Document& doc = desired_->documents.at(key);
+    dependents_.remove(doc);
+    deleting_[key] = doc;
+    toQueue.push_back(key);
+  }
+  store_.setOperatorCondition(condition::kSynced, condition::kTrue, reason::kReconcileSuccess, "");
+  return Removal::Applied;
+}
+
+void Engine::apply(DesiredState snapshot, const DocumentChanges& changes) {
+  std::vector<DocumentKey> toQueue;
+  std::vector<DocumentKey> stale;
+  Priority priority = Priority::Normal;
+  {
+    std::lock_guard lock(mutex_);
+    auto next = std::make_shared<DesiredState>(std::move(snapshot));  // shares its documents with the source's
+    const Removal removal = deleteOrKeepLocked(vanishedLocked(changes, *next), *next, toQueue);
+    const bool refused = removal != Removal::Applied;
+    for (const auto& key : changes.changed) {
+      const auto doc = next->documents.find(key);
+      if (doc == next->documents.end()) continue;
       deleting_.erase(key);
+      kept_.erase(key);
       const auto prev = desired_->documents.find(key);
-      if (prev == desired_->documents.end() || prev->second.generation != doc.generation ||
-          prev->second.reconcilePolicy != doc.reconcilePolicy || prev->second.deletionPolicy != doc.deletionPolicy) {
+      if (prev != desired_->documents.end()) dependents_.remove(prev->second);
+      dependents_.add(doc->second);
+      if (prev == desired_->documents.end() || prev->second.generation != doc->second.generation ||
+          prev->second.reconcilePolicy != doc->second.reconcilePolicy || prev->second.deletionPolicy != doc->second.deletionPolicy) {
         parkedInPass_.erase(key);  // a changed document is never held back by its last refusal
         toQueue.push_back(key);
       }
@@ -332,13 +366,13 @@ void Engine::apply(DesiredState snapshot) {
     for (const auto& e : next->errors) errors += (errors.empty() ? "" : "; ") + e.str();
     store_.setOperatorCondition("ManifestsValid", next->errors.empty() ? condition::kTrue : condition::kFalse,
                                 next->errors.empty() ? reason::kManifestsLoaded : reason::kManifestErrors, errors);
-    dependents_.clear();
-    for (const auto& [key, doc] : next->documents)
-      for (const auto& ref : doc.references) dependents_[ref.target].insert(key);
-    if (!loaded_ && !emptied)  // status of documents removed while the operator was down: nothing to act on
-      for (const auto& s : store_.list())
-        if (!next->documents.contains(s.key)) stale.push_back(s.key);
-    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);  // mutex_ held
+    if (!loaded_) {
+      priority = Priority::Low;  // the initial list: edits that arrive meanwhile go first
+      if (removal != Removal::RefusedEmpty)  // status of documents removed while the operator was down: nothing to act on
+        for (const auto& s : store_.list())
+          if (!next->documents.contains(s.key)) stale.push_back(s.key);
+    }
+    // The pass cache is kept: an edit changes what is desired, not what Azure holds (obs keeps it current).
     desired_ = std::move(next);
     loaded_ = true;
   }
@@ -346,7 +380,7 @@ void Engine::apply(DesiredState snapshot) {
     spdlog::info("{}: no document any more; forgetting its status (Azure resource retained)", key.str());
     eraseStatus(key);
   }
-  for (const auto& key : toQueue) queue_.add(key);
+  for (const auto& key : toQueue) queue_.add(key, priority);
 }
 
 void Engine::resyncNow() {
@@ -359,7 +393,7 @@ void Engine::resyncNow() {
     for (const auto& [key, doc] : deleting_) keys.push_back(key);
   }
   spdlog::debug("resync: {} documents", keys.size());
-  for (const auto& key : keys) queue_.add(key);
+  for (const auto& key : keys) queue_.add(key, Priority::Low);  // behind any event
 }
 
 void Engine::scheduleResync() {
@@ -473,7 +507,7 @@ void Engine::readinessChanged(const DocumentKey& key, bool ready) {
   std::set<DocumentKey> wake;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = dependents_.find(key); it != dependents_.end()) wake = it->second;
+    wake = dependents_.referrers(key);
   }
   for (const auto& k : wake) queue_.add(k);
 }

@@ -48,6 +48,7 @@
 #include "controller/metrics.h"
 #include "controller/mutation_groups.h"
 #include "controller/reconciler.h"
+#include "controller/reference_index.h"
 #include "controller/status_store.h"
 #include "controller/workqueue.h"
 
@@ -128,6 +129,12 @@ class Engine {
   /// disappeared are removed per their deletionPolicy, unless more than maxDeletionsPerPass disappear
   /// at once: then the whole deletion is refused (operator Synced=False, TooManyDeletions) and the
   /// vanished documents are kept as they were. Thread-safe.
+  /// Costs in proportion to `changes` (what the snapshot changed against the previous one of its
+  /// source): desired state, dependents and deletions are updated per changed document. The first
+  /// snapshot's documents are queued at low priority (an initial list), later changes ahead of resyncs.
+  void apply(DesiredState snapshot, const DocumentChanges& changes);
+  /// apply() with the changes found by comparing `snapshot` with the current desired state (a walk of
+  /// both): for callers that hold whole snapshots (tests, one-shot use).
   void apply(DesiredState snapshot);
   /// Starts a resync pass now: a fresh ObservationCache and every document queued, parked ones included.
   void resyncNow();
@@ -156,6 +163,13 @@ class Engine {
   Next reconcileDocument(const Document& doc, const DesiredState& desired);
   /// The steps of a document that left the manifests.
   Next reconcileDeletion(const Document& doc, const DesiredState& desired);
+  /// The documents of `changes.removed` and earlier refused deletions that `next` lacks; mutex_ held.
+  std::set<DocumentKey> vanishedLocked(const DocumentChanges& changes, const DesiredState& next) const;
+  /// What became of a snapshot's removals: applied, or refused (the documents put back into `next`) because more
+  /// than maxDeletionsPerPass vanished or because the manifests hold no document at all.
+  enum class Removal { Applied, RefusedTooMany, RefusedEmpty };
+  /// Applies or refuses the deletion of `vanished`; mutex_ held.
+  Removal deleteOrKeepLocked(const std::set<DocumentKey>& vanished, DesiredState& next, std::vector<DocumentKey>& toQueue);
   /// True when a NeedsDocumentChange at this generation was met in this resync pass; otherwise clears it.
   bool parkedInThisPass(const Document& doc, StoredStatus& st);
   /// Polls the stored operation once; `succeeded` when it finished well and the reconcile goes on.
@@ -205,7 +219,8 @@ class Engine {
   mutable std::mutex mutex_;  // guards everything below
   std::shared_ptr<const DesiredState> desired_;
   std::map<DocumentKey, Document> deleting_;           // removed documents still to be handled
-  std::map<DocumentKey, std::set<DocumentKey>> dependents_;  // reverse references
+  std::set<DocumentKey> kept_;                          // documents kept by a refused deletion
+  ReferenceIndex dependents_;
   std::shared_ptr<ObservationCache> passCache_;
   std::uint64_t pass_ = 1;  // resync passes started (resyncNow)
   std::map<DocumentKey, std::uint64_t> parkedInPass_;  // NeedsDocumentChange met in this pass

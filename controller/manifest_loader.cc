@@ -250,24 +250,147 @@ std::vector<fs::path> listManifestFiles(const std::vector<std::string>& paths, s
   return {files.begin(), files.end()};
 }
 
-DesiredState assembleDesiredState(const std::vector<FileResult>& files, std::vector<ManifestError> extraErrors) {
-  DesiredState state;
-  state.errors = std::move(extraErrors);
-  for (const auto& file : files) {
-    state.errors.insert(state.errors.end(), file.errors.begin(), file.errors.end());
-    for (const auto& document : file.documents) {
-      auto [it, inserted] = state.documents.emplace(document.key, document);
-      if (!inserted)
-        state.errors.push_back({document.source, document.key.str(), "metadata.name",
-                                "duplicate " + document.key.str() + ", already defined at " + it->second.source.str()});
+void ManifestIndex::define(const std::string& file, bool add) {
+  const auto& documents = files_[file].documents;
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    const DocumentKey& key = documents[i].key;
+    touched_.insert(key);
+    auto& where = definitions_[key];
+    if (add) {
+      where.emplace(file, i);
+    } else {
+      where.erase({file, i});
+      if (where.empty()) definitions_.erase(key);
     }
   }
-  auto setErrors = validateDocumentSet(state.documents);
-  state.errors.insert(state.errors.end(), setErrors.begin(), setErrors.end());
-  sortErrors(state.errors);
+}
+
+void ManifestIndex::setFile(const std::string& file, std::vector<Document> documents, std::vector<ManifestError> errors) {
+  define(file, false);
+  files_[file] = FileEntry{std::move(documents), std::move(errors)};
+  define(file, true);
+}
+
+void ManifestIndex::removeFile(const std::string& file) {
+  if (!files_.contains(file)) return;
+  define(file, false);
+  files_.erase(file);
+}
+
+const std::vector<Document>& ManifestIndex::fileDocuments(const std::string& file) const {
+  static const std::vector<Document> none;
+  const auto it = files_.find(file);
+  return it == files_.end() ? none : it->second.documents;
+}
+
+void ManifestIndex::setOtherErrors(std::vector<ManifestError> errors) { otherErrors_ = std::move(errors); }
+
+const Document* ManifestIndex::winner(const DocumentKey& key) {
+  duplicateErrors_.erase(key);
+  const auto it = definitions_.find(key);
+  if (it == definitions_.end()) return nullptr;
+  const Document* first = nullptr;
+  for (const auto& [file, index] : it->second) {
+    const Document& d = files_.at(file).documents.at(index);
+    if (!first) {
+      first = &d;
+      continue;
+    }
+    duplicateErrors_[key].push_back({d.source, key.str(), "metadata.name", "duplicate " + key.str() + ", already defined at " + first->source.str()});
+  }
+  return first;
+}
+
+namespace {
+
+// Two versions of a document that a consumer cannot tell apart.
+bool sameDocument(const Document& a, const Document& b) {
+  return a.generation == b.generation && a.source == b.source && a.reconcilePolicy == b.reconcilePolicy &&
+         a.deletionPolicy == b.deletionPolicy && a.labels == b.labels && a.annotations == b.annotations &&
+         a.fieldLocations == b.fieldLocations;
+}
+
+}  // namespace
+
+void ManifestIndex::collectAffected(const DocumentKey& key, bool existenceChanged, std::set<DocumentKey>& affected) const {
+  affected.insert(key);
+  for (Kind kind : allKinds())
+    for (const auto& from : referrers_.referrers({kind, key.name})) {
+      affected.insert(from);
+      for (const auto& second : referrers_.referrers(from)) affected.insert(second);
+    }
+  if (!existenceChanged) return;
+  if (const auto it = missingReferences_.find(key.kind); it != missingReferences_.end())
+    affected.insert(it->second.begin(), it->second.end());
+}
+
+void ManifestIndex::revalidate(const std::set<DocumentKey>& affected) {
+  for (const auto& key : affected) {
+    for (auto& [kind, keys] : missingReferences_) keys.erase(key);
+    setErrors_.erase(key);
+    const auto doc = documents_.find(key);
+    if (doc == documents_.end()) continue;
+    if (auto errors = validateDocumentInSet(documents_, doc->second); !errors.empty()) setErrors_[key] = std::move(errors);
+    for (const auto& ref : doc->second.references)
+      if (!documents_.contains(ref.target)) missingReferences_[ref.target.kind].insert(key);
+  }
+}
+
+void ManifestIndex::recheckCycles(const DocumentChanges& changes) {
+  std::set<DocumentKey> changed(changes.changed.begin(), changes.changed.end());
+  changed.insert(changes.removed.begin(), changes.removed.end());
+  std::erase_if(cycles_, [&](const auto& cycle) {  // may be broken now; found again below when not
+    return std::ranges::any_of(cycle.first, [&](const DocumentKey& k) { return changed.contains(k); });
+  });
+  for (auto& cycle : referenceCyclesFrom(documents_, changes.changed)) cycles_.try_emplace(cycle.members, std::move(cycle.error));
+}
+
+std::vector<ManifestError> ManifestIndex::allErrors() const {
+  std::vector<ManifestError> errors = otherErrors_;
+  for (const auto& [file, entry] : files_) errors.insert(errors.end(), entry.errors.begin(), entry.errors.end());
+  for (const auto* byKey : {&duplicateErrors_, &setErrors_})
+    for (const auto& [key, list] : *byKey) errors.insert(errors.end(), list.begin(), list.end());
+  for (const auto& [members, error] : cycles_) errors.push_back(error);
+  sortErrors(errors);
+  return errors;
+}
+
+DocumentChanges ManifestIndex::commit(DesiredState& state) {
+  DocumentChanges changes;
+  std::set<DocumentKey> affected;
+  for (const auto& key : touched_) {
+    const Document* now = winner(key);
+    const auto before = documents_.find(key);
+    const bool existed = before != documents_.end();
+    if (existed && now && sameDocument(before->second, *now)) continue;
+    if (existed) referrers_.remove(before->second);
+    if (now) {
+      referrers_.add(*now);
+      documents_.insert_or_assign(key, *now);
+      changes.changed.push_back(key);
+    } else {
+      documents_.erase(key);
+      changes.removed.push_back(key);
+    }
+    collectAffected(key, existed != (now != nullptr), affected);
+  }
+  touched_.clear();
+  revalidate(affected);
+  recheckCycles(changes);
+  state.documents = documents_;
+  state.errors = allErrors();
   std::set<std::string> withErrors;
   for (const auto& e : state.errors) withErrors.insert(e.location.file);
   state.filesWithErrors.assign(withErrors.begin(), withErrors.end());
+  return changes;
+}
+
+DesiredState assembleDesiredState(const std::vector<FileResult>& files, std::vector<ManifestError> extraErrors) {
+  ManifestIndex index;
+  for (const auto& file : files) index.setFile(file.file, file.documents, file.errors);
+  index.setOtherErrors(std::move(extraErrors));
+  DesiredState state;
+  index.commit(state);
   state.revision = 1;
   return state;
 }

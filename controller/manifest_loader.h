@@ -6,11 +6,14 @@
 #include <cstddef>
 #include <expected>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "controller/document.h"
+#include "controller/reference_index.h"
 #include "controller/validation.h"
 
 namespace anf::controller {
@@ -62,8 +65,53 @@ std::vector<std::filesystem::path> listManifestFiles(const std::vector<std::stri
 /// Reads a file's text, refusing files over limits.maxFileBytes before reading them.
 std::expected<std::string, ManifestError> readManifestText(const std::filesystem::path& file, const ManifestLimits& limits = {});
 
-/// Merges per-file results (in order) into a DesiredState: duplicates of kind/name are reported at the
-/// later document (which is dropped), then the set rules run (validateDocumentSet). Errors are sorted.
+/// The desired state of a set of files, kept current one file at a time at a cost in proportion to the
+/// change: of documents defined twice (kind/name), the first in file order (files by name) wins and the
+/// later one is reported and dropped; the set rules (validateDocumentInSet, cycles) run again only for
+/// the documents a change can affect, found through an index of references, not a scan. Not thread-safe.
+class ManifestIndex {
+ public:
+  /// Replaces what `file` contributes: its documents (in file order) and its own errors.
+  void setFile(const std::string& file, std::vector<Document> documents, std::vector<ManifestError> errors);
+  void removeFile(const std::string& file);
+  /// The documents `file` contributes now (empty when unknown).
+  const std::vector<Document>& fileDocuments(const std::string& file) const;
+  /// Errors that belong to no file (a manifest path that does not exist).
+  void setOtherErrors(std::vector<ManifestError> errors);
+  /// Applies the changes since the last commit. `state`'s documents are shared with the index (O(1));
+  /// its errors are sorted; its revision is left alone.
+  DocumentChanges commit(DesiredState& state);
+
+ private:
+  struct Definition;  // where a key is defined: (file, index in file)
+  struct FileEntry {
+    std::vector<Document> documents;
+    std::vector<ManifestError> errors;
+  };
+  void define(const std::string& file, bool add);
+  /// The first definition of `key` now, or nullptr; records the duplicates' errors.
+  const Document* winner(const DocumentKey& key);
+  /// Documents whose set rules may read `key`: those referencing it (under any kind: the "is a X" message),
+  /// their referrers (a volume reads its pool's account), and, when `key` appeared or vanished, those
+  /// with a missing reference of its kind (the "did you mean" guess).
+  void collectAffected(const DocumentKey& key, bool existenceChanged, std::set<DocumentKey>& affected) const;
+  void revalidate(const std::set<DocumentKey>& affected);
+  void recheckCycles(const DocumentChanges& changes);
+  std::vector<ManifestError> allErrors() const;
+
+  std::map<std::string, FileEntry> files_;
+  std::map<DocumentKey, std::set<std::pair<std::string, std::size_t>>> definitions_;
+  DocumentMap documents_;
+  ReferenceIndex referrers_;
+  std::map<Kind, std::set<DocumentKey>> missingReferences_;  // documents with a dangling reference of a kind
+  std::map<DocumentKey, std::vector<ManifestError>> duplicateErrors_;
+  std::map<DocumentKey, std::vector<ManifestError>> setErrors_;
+  std::map<std::set<DocumentKey>, ManifestError> cycles_;
+  std::vector<ManifestError> otherErrors_;
+  std::set<DocumentKey> touched_;  // keys whose definitions changed since the last commit
+};
+
+/// Merges per-file results (in order) into a DesiredState through a ManifestIndex. Errors are sorted.
 DesiredState assembleDesiredState(const std::vector<FileResult>& files, std::vector<ManifestError> extraErrors = {});
 
 /// Loads every manifest under `paths` into a DesiredState (revision 1): the one-shot path of

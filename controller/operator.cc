@@ -120,7 +120,7 @@ struct Operator::Impl {
       spdlog::info("the state file {} can be used now: starting", options.config.controller.stateFile);
     }
     source = std::make_unique<DirectorySource>(io, directorySourceOptions(options.config, options.manifestPaths),
-                                               [this](const DesiredState& snapshot) { engine->apply(snapshot); });
+                                               [this](const DesiredState& snapshot, const DocumentChanges& changes) { engine->apply(snapshot, changes); });
     try {
       source->start();
     } catch (const std::exception& e) {

@@ -414,12 +414,12 @@ DocumentResult validateDocument(const YAML::Node& root, const std::string& file,
 
 namespace {
 
-const Document* find(const std::map<DocumentKey, Document>& documents, Kind kind, const std::string& name) {
+const Document* find(const DocumentMap& documents, Kind kind, const std::string& name) {
   auto it = documents.find({kind, name});
   return it == documents.end() ? nullptr : &it->second;
 }
 
-const Document* referenced(const std::map<DocumentKey, Document>& documents, const Document& from, const std::string& path) {
+const Document* referenced(const DocumentMap& documents, const Document& from, const std::string& path) {
   for (const auto& r : from.references)
     if (r.fieldPath == path) return find(documents, r.target.kind, r.target.name);
   return nullptr;
@@ -431,7 +431,7 @@ std::string lowerVnet(const std::string& subnetId) {
   return vnet;
 }
 
-void checkReferences(const std::map<DocumentKey, Document>& documents, const Document& document,
+void checkReferences(const DocumentMap& documents, const Document& document,
                      std::vector<ManifestError>& errors) {
   Reporter report{document, errors};
   for (const auto& r : document.references) {
@@ -452,7 +452,7 @@ void checkReferences(const std::map<DocumentKey, Document>& documents, const Doc
   }
 }
 
-void checkVolume(const std::map<DocumentKey, Document>& documents, const Document& volume, std::vector<ManifestError>& errors) {
+void checkVolume(const DocumentMap& documents, const Document& volume, std::vector<ManifestError>& errors) {
   Reporter report{volume, errors};
   const Json& spec = volume.spec;
   if (spec.value("encryptionKeySource", "") != kKeyVault) return;
@@ -477,7 +477,7 @@ void checkVolume(const std::map<DocumentKey, Document>& documents, const Documen
                                          " does not use encryption.keySource Microsoft.KeyVault (nor list this volume's VNet in transitionToCMK)");
 }
 
-void checkAccount(const std::map<DocumentKey, Document>& documents, const Document& account, std::vector<ManifestError>& errors) {
+void checkAccount(const DocumentMap& documents, const Document& account, std::vector<ManifestError>& errors) {
   Reporter report{account, errors};
   // Each private endpoint must sit in the VNet it is listed for.
   auto checkBindings = [&](const Json& items, const std::string& base) {
@@ -508,8 +508,8 @@ void checkAccount(const std::map<DocumentKey, Document>& documents, const Docume
 
 }  // namespace
 
-std::vector<ManifestError> findReferenceCycles(const std::map<DocumentKey, Document>& documents) {
-  std::vector<ManifestError> errors;
+std::vector<ReferenceCycle> referenceCyclesFrom(const DocumentMap& documents, const std::vector<DocumentKey>& starts) {
+  std::vector<ReferenceCycle> cycles;
   enum class Mark { Visiting, Done };
   std::map<DocumentKey, Mark> marks;
   std::vector<const Document*> stack;
@@ -525,30 +525,48 @@ std::vector<ManifestError> findReferenceCycles(const std::map<DocumentKey, Docum
         visit(target->second);
       } else if (mark->second == Mark::Visiting) {
         auto start = std::ranges::find_if(stack, [&](const Document* s) { return s->key == r.target; });
-        std::set<DocumentKey> members;
+        ReferenceCycle cycle;
         std::string chain;
         for (auto it = start; it != stack.end(); ++it) {
-          members.insert((*it)->key);
+          cycle.members.insert((*it)->key);
           chain += (*it)->key.str() + " -> ";
         }
-        if (reported.insert(members).second)
-          Reporter{d, errors}(r.fieldPath, "reference cycle: " + chain + r.target.str());
+        if (!reported.insert(cycle.members).second) continue;
+        std::vector<ManifestError> error;
+        Reporter{d, error}(r.fieldPath, "reference cycle: " + chain + r.target.str());
+        cycle.error = std::move(error.front());
+        cycles.push_back(std::move(cycle));
       }
     }
     stack.pop_back();
     marks[d.key] = Mark::Done;
   };
-  for (const auto& [key, d] : documents)
-    if (!marks.contains(key)) visit(d);
+  for (const auto& key : starts)
+    if (auto d = documents.find(key); d != documents.end() && !marks.contains(key)) visit(d->second);
+  return cycles;
+}
+
+std::vector<ManifestError> findReferenceCycles(const DocumentMap& documents) {
+  std::vector<DocumentKey> all;
+  for (const auto& [key, d] : documents) all.push_back(key);
+  std::vector<ManifestError> errors;
+  for (auto& cycle : referenceCyclesFrom(documents, all)) errors.push_back(std::move(cycle.error));
   return errors;
 }
 
-std::vector<ManifestError> validateDocumentSet(const std::map<DocumentKey, Document>& documents) {
+std::vector<ManifestError> validateDocumentInSet(const DocumentMap& documents, const Document& document) {
+  std::vector<ManifestError> errors;
+  checkReferences(documents, document, errors);
+  if (document.key.kind == Kind::Volume) checkVolume(documents, document, errors);
+  if (document.key.kind == Kind::NetAppAccount) checkAccount(documents, document, errors);
+  return errors;
+}
+
+std::vector<ManifestError> validateDocumentSet(const DocumentMap& documents) {
   std::vector<ManifestError> errors;
   for (const auto& [key, d] : documents) {
-    checkReferences(documents, d, errors);
-    if (key.kind == Kind::Volume) checkVolume(documents, d, errors);
-    if (key.kind == Kind::NetAppAccount) checkAccount(documents, d, errors);
+    auto own = validateDocumentInSet(documents, d);
+    errors.insert(errors.end(), own.begin(), own.end());
   }
   auto cycles = findReferenceCycles(documents);
   errors.insert(errors.end(), cycles.begin(), cycles.end());

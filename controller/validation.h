@@ -4,6 +4,7 @@
 // documents as a whole (duplicates, references, reference cycles, rules that span documents).
 // Every error carries the location, the document and the field path; all errors are reported at once.
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,10 +53,23 @@ DocumentResult validateDocument(const YAML::Node& root, const std::string& file,
 /// reference cycles, and the cross-document rules of SPEC §4 (a CMK volume's account must use
 /// Microsoft.KeyVault unless it transitions the volume's VNet; its private endpoint must be in the
 /// volume's VNet and not in the delegated subnet; cross-tenant applications use the account's identity).
-std::vector<ManifestError> validateDocumentSet(const std::map<DocumentKey, Document>& documents);
+std::vector<ManifestError> validateDocumentSet(const DocumentMap& documents);
+
+/// The set rules above that concern `document` (one of `documents`): its references, and the volume and
+/// account rules. What a change can affect is the changed documents and those that reference them (two
+/// hops: a volume's rule reads its pool's account).
+std::vector<ManifestError> validateDocumentInSet(const DocumentMap& documents, const Document& document);
+
+/// A reference cycle and its error.
+struct ReferenceCycle {
+  std::set<DocumentKey> members;
+  ManifestError error;
+};
+/// The reference cycles reachable from `starts`; a new cycle always runs through a changed document.
+std::vector<ReferenceCycle> referenceCyclesFrom(const DocumentMap& documents, const std::vector<DocumentKey>& starts);
 
 /// Reference cycles among `documents`, one error per cycle ("reference cycle: A/x -> B/y -> A/x").
-std::vector<ManifestError> findReferenceCycles(const std::map<DocumentKey, Document>& documents);
+std::vector<ManifestError> findReferenceCycles(const DocumentMap& documents);
 
 /// Stable hash of a spec: the first 16 hex digits of the SHA-256 of its canonical JSON.
 std::string specGeneration(const Json& spec);

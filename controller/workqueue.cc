@@ -68,16 +68,32 @@ void WorkQueue::publishDepthLocked() {
   if (hooks_.depth) hooks_.depth(queue_.size());
 }
 
-void WorkQueue::add(const DocumentKey& key) {
+void WorkQueue::pushLocked(const DocumentKey& key, Priority priority) {
+  const Slot slot{static_cast<int>(priority), sequence_++};
+  queue_.emplace(slot, key);
+  queuedAt_[key] = slot;
+  publishDepthLocked();
+  cv_.notify_one();
+}
+
+void WorkQueue::add(const DocumentKey& key, Priority priority) {
   std::lock_guard lock(mutex_);
   if (shuttingDown_) return;
   if (hooks_.added) hooks_.added();
-  if (!dirty_.insert(key).second) return;
+  const auto [it, inserted] = dirty_.try_emplace(key, priority);
+  if (!inserted) {
+    if (priority <= it->second) return;
+    it->second = priority;
+    if (auto queued = queuedAt_.find(key); queued != queuedAt_.end()) {  // moves ahead of lower-priority keys
+      queue_.erase(queued->second);
+      queuedAt_.erase(queued);
+      pushLocked(key, priority);
+    }
+    return;
+  }
   addedAt_.emplace(key, std::chrono::steady_clock::now());
   if (processing_.contains(key)) return;
-  queue_.push_back(key);
-  publishDepthLocked();
-  cv_.notify_one();
+  pushLocked(key, priority);
 }
 
 void WorkQueue::addAfter(const DocumentKey& key, milliseconds delay) {
@@ -122,8 +138,9 @@ std::optional<DocumentKey> WorkQueue::get() {
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return shuttingDown_ || !queue_.empty(); });
   if (shuttingDown_) return std::nullopt;
-  DocumentKey key = std::move(queue_.front());
-  queue_.pop_front();
+  DocumentKey key = std::move(queue_.begin()->second);
+  queue_.erase(queue_.begin());
+  queuedAt_.erase(key);
   publishDepthLocked();
   processing_.insert(key);
   dirty_.erase(key);
@@ -137,11 +154,7 @@ std::optional<DocumentKey> WorkQueue::get() {
 void WorkQueue::done(const DocumentKey& key) {
   std::lock_guard lock(mutex_);
   processing_.erase(key);
-  if (dirty_.contains(key) && !shuttingDown_) {
-    queue_.push_back(key);
-    publishDepthLocked();
-    cv_.notify_one();
-  }
+  if (const auto it = dirty_.find(key); it != dirty_.end() && !shuttingDown_) pushLocked(key, it->second);
   if (processing_.empty() && queue_.empty()) idle_.notify_all();
 }
 

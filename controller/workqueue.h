@@ -4,10 +4,13 @@
 //    "processing" set): a key added while it is processed is queued again when the worker calls done();
 //  - failures back off per key exponentially (ItemExponentialFailureRateLimiter) under a global token
 //    bucket (BucketRateLimiter); the larger delay wins; forget() resets a key's backoff;
-//  - addAfter() uses Asio steady_timers, so waiting never occupies a worker.
+//  - addAfter() uses Asio steady_timers, so waiting never occupies a worker;
+//  - a priority per key, after controller-runtime's priority queue: get() hands out the highest priority
+//    first (FIFO within one priority), so an edit is never queued behind a resync pass's keys. A key
+//    added again while queued keeps the higher of its priorities.
 #include <chrono>
 #include <condition_variable>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,6 +25,10 @@ class io_context;
 }
 
 namespace anf::controller {
+
+/// Events (a document changed, a dependency became Ready, a retry) go before resync work, as
+/// controller-runtime gives its initial list and resyncs LowPriority.
+enum class Priority { Low = -100, Normal = 0 };
 
 /// client-go's DefaultControllerRateLimiter values.
 struct BackoffOptions {
@@ -71,8 +78,9 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  /// Queues `key` unless it is already queued; a key being processed is queued again on done().
-  void add(const DocumentKey& key);
+  /// Queues `key` unless it is already queued (then its priority is raised to `priority` if higher);
+  /// a key being processed is queued again on done(), at the highest priority it was added with.
+  void add(const DocumentKey& key, Priority priority = Priority::Normal);
   /// add() after `delay`; of several pending delays for one key the earliest wins.
   void addAfter(const DocumentKey& key, std::chrono::milliseconds delay);
   /// addAfter() with the rate limiter's delay (counts a retry). Returns the delay used.
@@ -99,7 +107,17 @@ class WorkQueue {
 
  private:
   struct Delayed;
+  /// A queued key's place: higher priority first, then the order of arrival.
+  struct Slot {
+    int priority;
+    std::uint64_t sequence;
+    auto operator<=>(const Slot& other) const {
+      if (priority != other.priority) return other.priority <=> priority;
+      return sequence <=> other.sequence;
+    }
+  };
   void publishDepthLocked();
+  void pushLocked(const DocumentKey& key, Priority priority);
 
   boost::asio::io_context& io_;
   RateLimiter limiter_;
@@ -107,8 +125,10 @@ class WorkQueue {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   mutable std::condition_variable idle_;
-  std::deque<DocumentKey> queue_;
-  std::set<DocumentKey> dirty_;
+  std::map<Slot, DocumentKey> queue_;
+  std::map<DocumentKey, Slot> queuedAt_;       // each queued key's slot in queue_
+  std::map<DocumentKey, Priority> dirty_;      // added and not yet handed out, with its priority
+  std::uint64_t sequence_ = 0;
   std::set<DocumentKey> processing_;
   std::map<DocumentKey, std::chrono::steady_clock::time_point> addedAt_;
   std::map<DocumentKey, std::shared_ptr<Delayed>> delayed_;

@@ -401,6 +401,43 @@ TEST(Engine, DeletionGuardRefusesMassDeletionAndDeletePolicyRemoves) {
   EXPECT_EQ(findCondition(engine.statuses().operatorConditions(), condition::kSynced)->status, "True");
 }
 
+TEST(Engine, ADeltaThatRemovesAFilesDocumentsGoesThroughTheDeletionGuard) {
+  testing::IoThread io;
+  Metrics metrics;
+  auto fns = std::make_unique<ReconcilerFns>(kAccount);
+  fns->observeFn = [](const ReconcileContext&) -> Result<Observation> { return Observation{.exists = true, .upToDate = true}; };
+  auto options = fastOptions();
+  options.maxDeletionsPerPass = 2;
+  Engine engine(io.io, options, testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  std::vector<Document> docs;
+  DocumentChanges all;
+  for (const char* n : {"a", "b", "c", "d"}) {
+    docs.push_back(makeDocument(kAccount, n));
+    all.changed.push_back(docs.back().key);
+  }
+  engine.apply(makeState(docs), all);
+  for (const auto& d : docs) ASSERT_TRUE(waitReady(engine, d.key));
+  auto synced = [&] { return findCondition(engine.statuses().operatorConditions(), condition::kSynced)->reason; };
+
+  // A removed file took three documents: refused, they stay.
+  engine.apply(makeState({docs[3]}), DocumentChanges{.removed = {docs[0].key, docs[1].key, docs[2].key}});
+  EXPECT_EQ(synced(), "TooManyDeletions");
+  EXPECT_EQ(engine.desired()->documents.size(), 4u);
+  // A later, unrelated change does not sneak the deletion through: the three still count.
+  const Document e = makeDocument(kAccount, "e");
+  engine.apply(makeState({docs[3], e}), DocumentChanges{.changed = {e.key}});
+  EXPECT_EQ(synced(), "TooManyDeletions");
+  EXPECT_EQ(engine.desired()->documents.size(), 5u);
+  ASSERT_TRUE(waitReady(engine, e.key));
+  // The file comes back: nothing was deleted, nothing is refused any more.
+  engine.apply(makeState(docs), DocumentChanges{.changed = {docs[0].key, docs[1].key, docs[2].key}, .removed = {e.key}});
+  EXPECT_EQ(synced(), reason::kReconcileSuccess);
+  EXPECT_EQ(engine.desired()->documents.size(), 4u);
+  ASSERT_TRUE(engine.waitIdle(5s));
+  for (const auto& d : docs) EXPECT_TRUE(engine.statuses().get(d.key)) << d.key.str();
+}
+
 TEST(Engine, MutationsOfOneGroupNeverOverlap) {
   IoThread io;
   Metrics metrics;

@@ -30,6 +30,44 @@ TEST(WorkQueue, DeduplicatesAndRequeuesAKeyAddedWhileProcessing) {
   EXPECT_EQ(q.len(), 1u);
 }
 
+const DocumentKey kC{Kind::Volume, "c"};
+
+TEST(WorkQueue, AnEditIsTakenBeforeQueuedResyncKeys) {
+  testing::IoThread io;
+  WorkQueue q(io.io);
+  q.add(kA, Priority::Low);  // a resync pass queued these
+  q.add(kB, Priority::Low);
+  q.add(kC);  // then a document changed
+  EXPECT_EQ(q.get(), kC);
+  EXPECT_EQ(q.get(), kA);  // resync keys keep their order
+  EXPECT_EQ(q.get(), kB);
+}
+
+TEST(WorkQueue, DeduplicationKeepsTheHigherPriority) {
+  testing::IoThread io;
+  WorkQueue q(io.io);
+  q.add(kA, Priority::Low);
+  q.add(kB, Priority::Low);
+  q.add(kB);                 // an edit of a key the resync already queued moves it ahead
+  q.add(kB, Priority::Low);  // and a later resync does not move it back
+  EXPECT_EQ(q.len(), 2u);
+  EXPECT_EQ(q.get(), kB);
+  EXPECT_EQ(q.get(), kA);
+}
+
+TEST(WorkQueue, AKeyAddedWhileProcessingReturnsAtItsHighestPriority) {
+  testing::IoThread io;
+  WorkQueue q(io.io);
+  q.add(kA);
+  ASSERT_EQ(q.get(), kA);
+  q.add(kB, Priority::Low);
+  q.add(kA, Priority::Low);
+  q.add(kA);  // an edit while kA is reconciled
+  q.done(kA);
+  EXPECT_EQ(q.get(), kA);
+  EXPECT_EQ(q.get(), kB);
+}
+
 TEST(WorkQueue, EightWorkersNeverHoldTheSameKey) {
   testing::IoThread io;
   WorkQueue q(io.io);

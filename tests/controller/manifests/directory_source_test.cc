@@ -51,9 +51,10 @@ class Watcher : public ::testing::TestWithParam<WatchMode> {
     DirectorySource::Options options{.paths = {path}, .load = {.defaults = {.tenant = "provider", .subscriptionId = testing::kSub,
                                                                              .resourceGroup = "anf-rg", .location = "eastus"}},
                                      .mode = GetParam(), .debounce = 50ms, .maxDelay = 500ms, .pollInterval = 50ms};
-    source = std::make_unique<DirectorySource>(io, options, [this](const DesiredState& s) {
+    source = std::make_unique<DirectorySource>(io, options, [this](const DesiredState& s, const DocumentChanges& c) {
       std::lock_guard lock(mutex);
       snapshots.push_back(s);
+      changes.push_back(c);
       changed.notify_all();
     });
     source->start();
@@ -73,6 +74,7 @@ class Watcher : public ::testing::TestWithParam<WatchMode> {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<DesiredState> snapshots;
+  std::vector<DocumentChanges> changes;  // beside each snapshot
 };
 
 TEST_P(Watcher, BrokenFileKeepsItsDocumentsUntilFixedAndDeletionRemovesThem) {
@@ -86,6 +88,40 @@ TEST_P(Watcher, BrokenFileKeepsItsDocumentsUntilFixedAndDeletionRemovesThem) {
   ASSERT_TRUE(await([](const auto& s) { return s.errors.empty() && has(s, "one") && !has(s, "two"); }));
   fs::remove(dir / "a.yaml");
   ASSERT_TRUE(await([](const auto& s) { return s.documents.empty(); }));
+}
+
+TEST_P(Watcher, AnEditReparsesOnlyTheEditedFileAndHandsOnWhatChanged) {
+  write(dir / "a.yaml", identity("one") + "---\n" + identity("two"));
+  write(dir / "b.yaml", identity("three"));
+  start(dir.string());
+  ASSERT_TRUE(await([](const auto& s) { return s.documents.size() == 3; }));
+  EXPECT_EQ(source->filesParsed(), 2u);
+  write(dir / "b.yaml", identity("four"));
+  ASSERT_TRUE(await([](const auto& s) { return has(s, "four"); }));
+  EXPECT_EQ(source->filesParsed(), 3u);  // a.yaml was not parsed again
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(changes.back().changed, (std::vector<DocumentKey>{{Kind::UserAssignedIdentity, "four"}}));
+  EXPECT_EQ(changes.back().removed, (std::vector<DocumentKey>{{Kind::UserAssignedIdentity, "three"}}));
+  // a.yaml's documents are shared by both snapshots, not copied
+  const DocumentKey one{Kind::UserAssignedIdentity, "one"};
+  EXPECT_EQ(&std::as_const(snapshots.front().documents).at(one), &std::as_const(snapshots.back().documents).at(one));
+}
+
+TEST_P(Watcher, ABrokenFileRemovesNothingAndItsRemovalRemovesItsDocuments) {
+  write(dir / "a.yaml", identity("one") + "---\n" + identity("two"));
+  start(dir.string());
+  ASSERT_TRUE(await([](const auto& s) { return s.documents.size() == 2; }));
+  write(dir / "a.yaml", identity("one") + "---\nkind: [\n");  // the second document stops parsing
+  ASSERT_TRUE(await([](const auto& s) { return !s.errors.empty(); }));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(changes.back().removed.empty());
+    EXPECT_EQ(snapshots.back().documents.size(), 2u);
+  }
+  fs::remove(dir / "a.yaml");
+  ASSERT_TRUE(await([](const auto& s) { return s.documents.empty(); }));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(changes.back().removed, (std::vector<DocumentKey>{{Kind::UserAssignedIdentity, "one"}, {Kind::UserAssignedIdentity, "two"}}));
 }
 
 TEST_P(Watcher, ConfigMapSymlinkSwap) {

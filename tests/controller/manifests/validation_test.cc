@@ -163,7 +163,7 @@ TEST(DocumentSet, ReportsEachReferenceCycleOnce) {
     d.fieldLocations["spec.ref"] = {"c.yaml", 7, 3};
     return d;
   };
-  std::map<DocumentKey, Document> documents;
+  DocumentMap documents;
   for (auto d : {make(Kind::Volume, "a", Kind::CapacityPool, "b"), make(Kind::CapacityPool, "b", Kind::NetAppAccount, "c"),
                  make(Kind::NetAppAccount, "c", Kind::Volume, "a"), make(Kind::UserAssignedIdentity, "d", Kind::UserAssignedIdentity, "d")})
     documents.emplace(d.key, d);
