@@ -12,6 +12,7 @@ binary=build/fuzz/tests/reliability/fuzz/fuzz_$target
 work=build/fuzz/long/$target
 crashes=build/fuzz/crashes/$target
 mkdir -p "$work" "$crashes"
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 nice -n 10 "$binary" -max_total_time="$seconds" -max_len=65536 \
+ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer || true)} \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 nice -n 10 "$binary" -max_total_time="$seconds" -max_len=65536 \
   -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" "$work" \
   "tests/reliability/fuzz/corpus/$target"
