@@ -37,7 +37,7 @@ struct Harness {
 
   /// A client-credentials token of the default world's first principal.
   std::string mint(const std::string& scope) {
-    const auto& tenant = service->endpoints().tenants.front();
+    const auto tenant = service->endpoints().tenants.front();
     const auto& principal = tenant.principals.front();
     HttpRequest request{.method = "POST", .target = "/" + tenant.tenantId + "/oauth2/v2.0/token",
                         .headers = {{"content-type", "application/x-www-form-urlencoded"}}};
