@@ -12,8 +12,10 @@
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "emulator/http.h"
+#include "emulator/log.h"
 #include "emulator/service.h"
 
 namespace {
@@ -28,7 +30,7 @@ struct Harness {
   Harness() {
     Options options;
     options.insecureHttp = true;
-    options.logLevel = "off";
+    emulatorLog()->set_level(spdlog::level::off);  // Emulator::start applies options.logLevel; Service does not
     service = std::move(Service::create(options).value());
     service->setBaseUrl("http://127.0.0.1:1");
     armToken = mint("https://management.azure.com/.default");
