@@ -24,6 +24,7 @@
 #include "azure/credentials.h"
 #include "azure/operation.h"
 #include "azure/transport.h"
+#include "tests/reliability/fuzz/http_text.h"
 
 namespace {
 
@@ -35,26 +36,11 @@ const char* const kAccount =
     "netAppAccounts/acct";
 
 HttpResponse parseResponse(std::string_view text) {
-  HttpResponse response;
-  auto line = [&text] {
-    auto end = text.find('\n');
-    auto result = text.substr(0, end);
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    return result;
-  };
-  response.status = std::atoi(std::string(line()).c_str());
-  for (auto header = line(); !header.empty(); header = line()) {
-    auto colon = header.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name(header.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    // Azure's remaining-requests headers pause the client's buckets for real time: not decoding, and a hang here.
-    if (name.starts_with("x-ms-ratelimit-remaining")) continue;
-    auto value = header.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    response.headers[name] = std::string(value);
-  }
-  response.body = std::string(text);
+  auto message = anf::fuzz::parseHttpText(text);
+  HttpResponse response{.status = std::atoi(message.firstLine.c_str()), .body = std::move(message.body)};
+  // Azure's remaining-requests headers pause the client's buckets for real time: not decoding, and a hang here.
+  for (auto& [name, value] : message.headers)
+    if (!name.starts_with("x-ms-ratelimit-remaining")) response.headers[name] = std::move(value);
   return response;
 }
 

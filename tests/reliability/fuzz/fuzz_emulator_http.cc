@@ -17,6 +17,7 @@
 #include "emulator/http.h"
 #include "emulator/log.h"
 #include "emulator/service.h"
+#include "tests/reliability/fuzz/http_text.h"
 
 namespace {
 
@@ -51,27 +52,13 @@ struct Harness {
 };
 
 HttpRequest parseRequest(std::string_view text, const Harness& harness) {
-  HttpRequest request;
-  auto line = [&text] {
-    auto end = text.find('\n');
-    auto result = text.substr(0, end);
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    return result;
-  };
-  auto first = line();
-  auto space = first.find(' ');
-  request.method = std::string(first.substr(0, space));
-  request.target = space == std::string_view::npos ? "/" : std::string(first.substr(space + 1));
-  for (auto header = line(); !header.empty(); header = line()) {
-    auto colon = header.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name(header.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto value = header.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    request.headers[name] = value == "$ARM" ? harness.armToken : value == "$GRAPH" ? harness.graphToken : std::string(value);
-  }
-  request.body = std::string(text);
+  auto message = anf::fuzz::parseHttpText(text);
+  auto space = message.firstLine.find(' ');
+  HttpRequest request{.method = message.firstLine.substr(0, space),
+                      .target = space == std::string::npos ? "/" : message.firstLine.substr(space + 1),
+                      .body = std::move(message.body)};
+  for (auto& [name, value] : message.headers)
+    request.headers[name] = value == "$ARM" ? harness.armToken : value == "$GRAPH" ? harness.graphToken : std::move(value);
   return request;
 }
 
