@@ -577,9 +577,9 @@ class ArmClient final : public AzureClient {
   static AzureError operationError(const Json& body, const std::string& status) {
     AzureError error;
     const Json* envelope = body.is_object() && body.contains("error") && body["error"].is_object() ? &body["error"] : nullptr;
-    error.code = envelope && envelope->contains("code") ? envelope->value("code", "") : "Operation" + status;
-    error.message = envelope ? envelope->value("message", "") : "the operation ended " + status;
-    error.target = envelope ? envelope->value("target", "") : "";
+    error.code = envelope && envelope->contains("code") ? stringField(*envelope, "code") : "Operation" + status;
+    error.message = envelope ? stringField(*envelope, "message") : "the operation ended " + status;
+    error.target = envelope ? stringField(*envelope, "target") : "";
     error.retryable = classify(error) == ErrorClass::Retryable;
     return error;
   }
@@ -593,7 +593,7 @@ class ArmClient final : public AzureClient {
       auto body = parseBody(response->body);
       switch (state.kind) {
         case OperationKind::AzureAsyncOperation: {
-          auto status = body.is_object() ? body.value("status", "") : "";
+          auto status = stringField(body, "status");
           if (equalsIgnoreCase(status, "Succeeded")) return finish(core, state, body);
           if (isTerminalStatus(status)) return pplx::task_from_result(failure(core, state, operationError(body, status)));
           return pplx::task_from_result(inProgress(core, state, retryAfter));
@@ -688,7 +688,7 @@ class ArmClient final : public AzureClient {
       auto body = parseBody(response->body);
       if (body.is_object() && body.contains("value") && body["value"].is_array())
         for (auto& item : body["value"]) items->push_back(std::move(item));
-      auto next = body.is_object() ? body.value(linkField, "") : "";
+      auto next = stringField(body, linkField.c_str());
       if (next.empty()) return pplx::task_from_result(Outcome());
       if (page + 1 >= kMaxPages) return pplx::task_from_result(Outcome(clientError("TooManyPages", "nextLink paging did not end")));
       // Tokens go only where the first page came from.

@@ -130,18 +130,25 @@ class ManagedIdentityTokenSource final : public TokenSource {
   std::shared_ptr<Redactor> redactor_;
 };
 
+/// Seconds (a lifetime or a Unix time) in [0, 4e9]: beyond that a time_point in nanoseconds overflows (UB), so
+/// a larger, negative or fractional-out-of-range value counts as absent.
 long long numberOrString(const nlohmann::json& j, const char* key, long long fallback) {
+  constexpr double kMaxSeconds = 4e9;
   auto it = j.find(key);
   if (it == j.end()) return fallback;
-  if (it->is_number()) return it->get<long long>();
-  if (it->is_string()) {
+  double value = 0;
+  if (it->is_number()) {
+    value = it->get<double>();
+  } else if (it->is_string()) {
     try {
-      return std::stoll(it->get<std::string>());
+      value = static_cast<double>(std::stoll(it->get<std::string>()));
     } catch (...) {
       return fallback;
     }
+  } else {
+    return fallback;
   }
-  return fallback;
+  return value >= 0 && value <= kMaxSeconds ? static_cast<long long>(value) : fallback;
 }
 
 }  // namespace

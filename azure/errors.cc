@@ -16,12 +16,12 @@ bool isOneOf(std::string_view code, std::initializer_list<std::string_view> code
   return false;
 }
 
+}  // namespace
+
 std::string stringField(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-
-}  // namespace
 
 std::string AzureError::str() const {
   std::string out = httpStatus ? std::to_string(httpStatus) + " " : std::string();

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace anf::azure {
 
 /// Why a request failed below HTTP (no response was read).
@@ -88,6 +90,10 @@ ErrorClass classify(const AzureError& error, const ClassifyContext& context = {}
 /// `retryAfterHeader` is the Retry-After value ("" when absent).
 AzureError errorFromResponse(int httpStatus, std::string_view body, std::string requestId,
                              std::string_view retryAfterHeader);
+
+/// The string `key` of a JSON object, or "" when absent, not a string, or `j` is no object: what Azure sends back
+/// is not trusted to have the documented types (nlohmann's value() throws on a mismatch).
+std::string stringField(const nlohmann::json& j, const char* key);
 
 /// Retry-After in seconds (ARM uses integer seconds; an HTTP-date is ignored), or nullopt.
 std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value);

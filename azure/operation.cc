@@ -1,6 +1,7 @@
 #include "azure/operation.h"
 
 #include <array>
+#include <cmath>
 #include <tuple>
 #include <utility>
 
@@ -90,7 +91,9 @@ std::expected<OperationState, std::string> OperationState::fromJson(const nlohma
     if (!parsedVia) return std::unexpected("operation state: unknown finalStateVia '" + *via + "'");
     state.finalStateVia = *parsedVia;
   }
-  if (auto it = json.find("startedAtMs"); it != json.end() && it->is_number_integer())
+  // Within +-4e12 ms (year 2096): further out, the conversion to system_clock's nanoseconds overflows (UB).
+  if (auto it = json.find("startedAtMs"); it != json.end() && it->is_number_integer() &&
+                                           std::abs(it->get<double>()) <= 4e12)
     state.startedAt = std::chrono::system_clock::time_point(std::chrono::milliseconds(it->get<long long>()));
   return state;
 }

@@ -217,8 +217,9 @@ Json checkObject(const YAML::Node& node, const FieldSpec& spec, const std::strin
   for (const auto& f : spec.fields) names.push_back(f.name);
   for (auto it = node.begin(); it != node.end(); ++it) {
     if (context.budgetExceeded) return nullptr;
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    // Copies: yaml-cpp's operator-> returns a temporary proxy, so references to its members dangle.
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       context.error(context.at(key), path, "field names must be strings");
       continue;

@@ -213,7 +213,7 @@ std::expected<std::unique_ptr<JwtSigner>, std::string> JwtSigner::create(const s
 
 std::string JwtSigner::sign(const nlohmann::json& claims) const {
   nlohmann::json header{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", keyId_}};
-  std::string signingInput = base64UrlEncode(header.dump()) + "." + base64UrlEncode(claims.dump());
+  std::string signingInput = base64UrlEncode(header.dump()) + "." + base64UrlEncode(claims.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::size_t size = 0;
   EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get());

@@ -330,6 +330,7 @@ HttpResponse Service::handleGraph(const std::string& method, const std::string& 
   GraphCall call{.world = world_, .method = method, .tenantId = claims->value("tid", ""), .baseUrl = baseUrl_};
   call.tenantRoot = "/tenants/" + call.tenantId;
   tenantForLog = call.tenantId;
+  call.body = Json::object();  // no payload: the handlers report the missing properties (value() throws on null)
   if (http.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     call.body = Json::parse(http.body, nullptr, false);
     if (call.body.is_discarded() || !call.body.is_object()) return graphError(400, "BadRequest", "Unable to read JSON request payload.", world_);

@@ -63,7 +63,8 @@ HttpResponse toHttp(const Response& response) {
   http.status = response.status;
   http.headers = response.headers;
   if (!response.body.is_null()) {
-    http.body = response.body.dump();
+    // Names echoed from a percent-decoded path may be invalid UTF-8: replaced (U+FFFD), not thrown.
+    http.body = response.body.dump(-1, ' ', false, Json::error_handler_t::replace);
     if (!http.headers.contains("Content-Type")) http.headers["Content-Type"] = "application/json; charset=utf-8";
   }
   return http;
@@ -242,7 +243,7 @@ void Service::saveState() {
   std::string temporary = options_.stateFile + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << stateJson().dump();
+    out << stateJson().dump(-1, ' ', false, Json::error_handler_t::replace);
     if (!out) {
       emulatorLog()->error("cannot write the state to {}", temporary);
       return;

@@ -17,6 +17,11 @@ PACKAGES=(
 # carry. Opt in with ANF_WITH_AZURE_CLI=1 scripts/setup.sh.
 OPTIONAL_PACKAGES=(azure-cli)
 [ "${ANF_WITH_AZURE_CLI:-0}" = "1" ] && PACKAGES+=("${OPTIONAL_PACKAGES[@]}")
+# The `fuzz` preset's compiler: clang 19 with libFuzzer and its sanitizer runtimes (libclang-rt-19-dev). Debian 12's
+# clang 14-16 cannot compile the project (libstdc++ 12's <expected> needs __cpp_concepts >= 202002). ~260 MB
+# installed, so not in the image's build stage (--packages-only); the asan and tsan presets use gcc's runtimes.
+FUZZ_PACKAGES=(clang-19 libclang-rt-19-dev)
+[ "${1:-}" = "--packages-only" ] || PACKAGES+=("${FUZZ_PACKAGES[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
