@@ -372,7 +372,9 @@ void Engine::apply(DesiredState snapshot, const DocumentChanges& changes) {
         for (const auto& s : store_.list())
           if (!next->documents.contains(s.key)) stale.push_back(s.key);
     }
-    // The pass cache is kept: an edit changes what is desired, not what Azure holds (obs keeps it current).
+    // An edit is looked at against Azure as it is now: its pre-write checks (a key disabled since) never use an
+    // older pass's reads.
+    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);  // mutex_ held
     desired_ = std::move(next);
     loaded_ = true;
   }
