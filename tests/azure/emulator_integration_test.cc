@@ -260,7 +260,10 @@ TEST_F(AzureAgainstEmulator, ResumesPollingFromASavedStateAfterARestart) {
     saved = step.operation.toJson().dump();  // what the engine writes to status
   }  // the operator stops
   int putsBefore = 0;
-  for (const auto& item : emulator_->control("GET", "/_emulator/requests").body["items"]) putsBefore += item["method"] == "PUT";
+  {
+    const auto log = emulator_->control("GET", "/_emulator/requests");  // the loop below must not outlive it
+    for (const auto& item : log.body["items"]) putsBefore += item["method"] == "PUT";
+  }
 
   auto second = client(config({secretFileCredential("provider")}));
   auto state = OperationState::fromJson(nlohmann::json::parse(saved));
@@ -269,7 +272,10 @@ TEST_F(AzureAgainstEmulator, ResumesPollingFromASavedStateAfterARestart) {
   ASSERT_EQ(done.state, PollResult::State::Succeeded) << (done.error ? done.error->str() : "");
   EXPECT_EQ(done.body.value("name", ""), "it-lro-resume");
   int putsAfter = 0;
-  for (const auto& item : emulator_->control("GET", "/_emulator/requests").body["items"]) putsAfter += item["method"] == "PUT";
+  {
+    const auto log = emulator_->control("GET", "/_emulator/requests");  // the loop below must not outlive it
+    for (const auto& item : log.body["items"]) putsAfter += item["method"] == "PUT";
+  }
   EXPECT_EQ(putsAfter, putsBefore) << "resuming never re-issues the operation";
   (void)second->remove("provider", id).get();
 }
