@@ -54,8 +54,9 @@ class LimitsE2eTest : public E2eTest {
     return row;
   }
 
-  /// Every document but pool2 Ready and pool2 refused with `reason`; the failure message shows the last status.
-  void awaitOthersReadyAndPool2(const std::string& reason) {
+  /// Waits until the others are Ready and pool2 shows `reason` with Azure's answer (azureError); pool2's status
+  /// is left in `pool2` as seen then (a refused pool is retried, so a later read may catch it between attempts).
+  void awaitOthersReadyAndPool2(const std::string& reason, Json& pool2) {
     Json last;
     const bool reached = await(
         [&] {
@@ -65,7 +66,11 @@ class LimitsE2eTest : public E2eTest {
           for (const auto& item : items) {
             const bool isPool2 = item.value("name", "") == "pool2";
             if (!isPool2 && !isReady(item)) return false;
-            if (isPool2 && condition(item, "Ready").value("reason", "") != reason) return false;
+            if (!isPool2) continue;
+            if (condition(item, "Ready").value("reason", "") != reason) return false;
+            const Json status = item.value("status", Json::object());
+            if (!status.is_object() || !status.value("azureError", Json()).is_object()) return false;
+            pool2 = item;
           }
           return true;
         },
@@ -91,8 +96,8 @@ TEST_F(LimitsE2eTest, APoolOverTheRegionalQuotaShowsAzuresWordsAndTheResolutionW
   startOperator();
   ASSERT_NO_FATAL_FAILURE(awaitAllReady());
   addPool2();
-  ASSERT_NO_FATAL_FAILURE(awaitOthersReadyAndPool2("SizeQuotaExceeded"));
-  const Json pool2 = findDocument(operator_->statusJson(), "CapacityPool", "pool2");
+  Json pool2;
+  ASSERT_NO_FATAL_FAILURE(awaitOthersReadyAndPool2("SizeQuotaExceeded", pool2));
   const std::string azureWords =
       "Creating a new capacityPool of size 22 TiB would exceed the regional quota of 25 TiB. Current usage is 4 TiB. To learn "
       "more about Azure NetApp Files capacity constraints, see Resource limits for Azure NetApp Files "
