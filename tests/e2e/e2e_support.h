@@ -124,7 +124,8 @@ inline Json findDocument(const Json& list, const std::string& kind, const std::s
 
 /// The condition `type` of a status item, or null.
 inline Json condition(const Json& item, const std::string& type) {
-  if (!item.is_object() || !item.contains("status")) return nullptr;
+  // A document listed before its first status carries "status": null.
+  if (!item.is_object() || !item.contains("status") || !item["status"].is_object()) return nullptr;
   for (const auto& c : item["status"].value("conditions", Json::array()))
     if (c.value("type", "") == type) return c;
   return nullptr;
