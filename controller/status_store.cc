@@ -1,5 +1,8 @@
 #include "controller/status_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include <sqlite3.h>
@@ -251,9 +254,57 @@ std::expected<std::vector<StoredStatus>, std::string> takeLegacyJson(const std::
   return std::move(*entries);
 }
 
+bool holdsPostAction(const StoredStatus& e) {
+  return e.status.operation && e.status.operation->is_object() && e.status.operation->value("method", "") == "POST";
+}
+
+/// Writes `text` to the open file `fd` and fsyncs it; closes `fd`.
+bool writeDurably(int fd, const std::string& text) {
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  return ::close(fd) == 0 && ok;
+}
+
+bool appendDurably(const std::filesystem::path& file, const std::string& line) {
+  return writeDurably(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600), line + "\n");
+}
+
+/// Replaces `file` by `text` in one rename; removes it when `text` is empty.
+bool rewriteDurably(const std::filesystem::path& file, const std::string& text) {
+  std::error_code ec;
+  if (text.empty()) return std::filesystem::remove(file, ec), !ec;
+  const std::filesystem::path next = file.string() + ".next";
+  if (!writeDurably(::open(next.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0600), text)) return false;
+  std::filesystem::rename(next, file, ec);
+  return !ec;
+}
+
+/// One line of the action journal: the entry holding the action's operation, or null for its end.
+Json actionRecord(const DocumentKey& key, const StoredStatus* running) {
+  return Json{{"kind", kindName(key.kind)}, {"name", key.name}, {"entry", running ? toStateJson(*running) : Json()}};
+}
+
+/// The entries whose action still runs by the action journal: its lines replayed in order; a line that does not
+/// parse (a torn last write) is skipped.
+std::map<DocumentKey, StoredStatus> readActionJournal(const std::filesystem::path& file) {
+  std::map<DocumentKey, StoredStatus> running;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    const Json record = Json::parse(line, nullptr, false);
+    const auto kind = record.is_object() ? parseKind(record.value("kind", "")) : std::nullopt;
+    if (!kind) continue;
+    const DocumentKey key{*kind, record.value("name", "")};
+    auto entry = fromStateJson(record.value("entry", Json()));
+    if (entry && entry->key == key && holdsPostAction(*entry)) running[key] = std::move(*entry);
+    else running.erase(key);
+  }
+  return running;
+}
+
 }  // namespace
 
-StatusStore::StatusStore(std::filesystem::path stateFile) : stateFile_(std::move(stateFile)) {}
+StatusStore::StatusStore(std::filesystem::path stateFile)
+    : stateFile_(std::move(stateFile)), actionJournal_(stateFile_.empty() ? "" : stateFile_.string() + "-actions") {}
 
 StatusStore::~StatusStore() = default;
 
@@ -262,8 +313,9 @@ std::expected<void, std::string> StatusStore::load() {
   auto legacy = takeLegacyJson(stateFile_);
   if (!legacy) return std::unexpected(legacy.error());
   std::vector<StoredStatus> imported = std::move(*legacy);
-  auto rows = openAndRead(stateFile_);
   std::error_code ec;
+  bool rebuilt = !std::filesystem::exists(stateFile_, ec);  // missing, or set aside below: the action journal restores
+  auto rows = openAndRead(stateFile_);
   const auto cannotUse = [&] { return "cannot open or write the state file " + stateFile_.string() + ": " + rows.error().message; };
   // Only a file SQLite calls damaged is set aside: one that cannot be opened now (a read-only folder, a lock)
   // may be a good journal.
@@ -273,6 +325,7 @@ std::expected<void, std::string> StatusStore::load() {
     if (auto moved = moveAside(stateFile_, aside); !moved) return std::unexpected("state file: " + moved.error());
     spdlog::warn("state file {} is not a readable status database ({}): set aside as {}; starting with empty status, "
                  "which observing Azure rebuilds", stateFile_.string(), rows.error().message, aside.string());
+    rebuilt = true;
     rows = openAndRead(stateFile_);
     if (!rows) return std::unexpected(cannotUse());
   }
@@ -291,11 +344,45 @@ std::expected<void, std::string> StatusStore::load() {
     }
     db_->exec("COMMIT");
   }
+  if (rebuilt) restoreActionsLocked(readActionJournal(actionJournal_));
+  actions_.clear();
+  std::string journal;  // rewritten with the running actions only
   for (auto& [key, e] : entries_) {
     distrust(e, now);
     countLocked(e, +1);
+    if (!holdsPostAction(e)) continue;
+    actions_[key] = *e.status.operation;
+    journal += actionRecord(key, &e).dump() + "\n";
   }
+  if (!rewriteDurably(actionJournal_, journal)) spdlog::error("cannot rewrite the action journal {}", actionJournal_.string());
   return {};
+}
+
+void StatusStore::restoreActionsLocked(std::map<DocumentKey, StoredStatus> running) {
+  std::erase_if(running, [&](const auto& item) { return entries_.contains(item.first); });
+  if (running.empty()) return;
+  std::string names;
+  db_->synchronous(true);
+  db_->exec("BEGIN");
+  for (auto& [key, e] : running) {
+    names += (names.empty() ? "" : ", ") + key.str() + " " + e.status.operation->value("action", "");
+    persistLocked(key, toStateJson(e), true);
+    entries_[key] = std::move(e);
+  }
+  db_->exec("COMMIT");
+  spdlog::warn("state file {}: the POST actions still running ({}) are restored from the action journal {}; the operator "
+               "polls their operations instead of sending them again", stateFile_.string(), names, actionJournal_.string());
+}
+
+void StatusStore::journalActionLocked(const DocumentKey& key, const StoredStatus* entry) {
+  if (actionJournal_.empty()) return;
+  const bool running = entry && holdsPostAction(*entry);
+  const auto held = actions_.find(key);
+  if (running ? held != actions_.end() && held->second == *entry->status.operation : held == actions_.end()) return;
+  if (!appendDurably(actionJournal_, actionRecord(key, running ? entry : nullptr).dump()))
+    spdlog::error("cannot append the action of {} to the action journal {}", key.str(), actionJournal_.string());
+  if (running) actions_[key] = *entry->status.operation;
+  else actions_.erase(held);
 }
 
 void StatusStore::persistLocked(const DocumentKey& key, const Json& entry, bool durable) {
@@ -352,7 +439,9 @@ StoredStatus StatusStore::update(const DocumentKey& key, const std::function<voi
   const Json after = toStateJson(it->second);
   if (inserted || after != before) {  // unchanged status: no write, no wake-up
     // The operation's record (or its end) is fsynced before the engine's next request for this document.
-    persistLocked(key, after, operationBefore != it->second.status.operation);
+    const bool operationChanged = operationBefore != it->second.status.operation;
+    persistLocked(key, after, operationChanged);
+    if (operationChanged) journalActionLocked(key, &it->second);
     ++version_;
     changed_.notify_all();
   }
@@ -365,6 +454,7 @@ void StatusStore::erase(const DocumentKey& key) {
     countLocked(it->second, -1);
     entries_.erase(it);
     persistLocked(key, Json(), false);
+    journalActionLocked(key, nullptr);
   }
   ++version_;
   changed_.notify_all();

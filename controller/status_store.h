@@ -19,6 +19,14 @@
 // one log line) and the store starts empty; the JSON state file of earlier versions is imported once. A
 // file that cannot be opened or written now (a read-only folder or file, a lock held elsewhere) is never set
 // aside: it may be a good journal, and load() fails until it can be used.
+//
+// The action journal: a POST action (transitiontocmk, changeKeyVault, renewCredentials) is not idempotent, and
+// while it runs Azure shows no sign of it that a read can see (azure-api.md §1.1). So the record of each one
+// Azure accepted (the entry holding its operation) is also appended, fsynced, to a second file beside the state
+// file, `<state file>-actions` (JSON lines, one per record or end), and its end likewise. When the state file
+// was damaged or is missing, load() restores the entries of the actions still running from it: the engine
+// resumes polling them instead of sending the POST again. A torn last line is skipped. load() rewrites the file
+// with the running actions only, so it holds a few lines.
 #include <chrono>
 #include <condition_variable>
 #include <expected>
@@ -110,8 +118,14 @@ class StatusStore {
   /// Writes the row of `key` (toStateJson; null deletes it), with an fsync when `durable`; logs a failure,
   /// as the store lives on in memory.
   void persistLocked(const DocumentKey& key, const Json& entry, bool durable);
+  /// Appends the record (entry with a POST operation) or the end (null) of `key`'s action to the action journal
+  /// when it differs from what the journal holds.
+  void journalActionLocked(const DocumentKey& key, const StoredStatus* entry);
+  /// Restores from the action journal the entries whose action still runs (after a damaged or missing state file).
+  void restoreActionsLocked(std::map<DocumentKey, StoredStatus> running);
   void countLocked(const StoredStatus& entry, int delta);
   std::filesystem::path stateFile_;
+  std::filesystem::path actionJournal_;  // `<stateFile>-actions`; empty in memory only
   StatusDatabasePtr db_;
   /// Guards everything below and db_. A row is committed under it, so that no reader (the status API, a
   /// test about to kill the process) sees a change the file does not have yet.
@@ -119,6 +133,7 @@ class StatusStore {
   mutable std::condition_variable changed_;
   std::uint64_t version_ = 0;  // bumped by every change, for waitFor
   std::map<DocumentKey, StoredStatus> entries_;
+  std::map<DocumentKey, Json> actions_;  // the running POST operations the action journal holds
   std::map<Kind, ReadinessCounts> counts_;
   std::vector<Condition> operatorConditions_;
 };

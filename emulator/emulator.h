@@ -10,9 +10,11 @@
 // identity named by client_id, object_id or msi_res_id when one of them is given (it must exist in the world),
 // otherwise the provider tenant's (the first tenant's) `admin` principal.
 #include <chrono>
+#include <cstdint>
 #include <expected>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,9 @@ struct Options {
   /// Per operation kind (operationKinds() in provider.h), over the world file's operationSeconds.
   std::map<std::string, std::chrono::milliseconds> operationDurations;
   bool serialVolumeCreation = false;  // World::serialVolumeCreation
+  /// Seeds the draws of the fault rules (PUT /_emulator/faults): the same seed gives the same sequence of draws,
+  /// so a soak or kill run whose requests come in the same order meets the same faults; unset: std::random_device.
+  std::optional<std::uint64_t> faultSeed;
   ThrottleLimits throttle;
   int threads = 2;
   std::string logLevel = "info";  // of the stderr log: trace, debug, info, warn, error, off

@@ -73,6 +73,7 @@ HttpResponse toHttp(const Response& response) {
 Service::Service(const Options& options) : options_(options), limits_(options.throttle) {
   world_.lroDuration = options.lroDuration;
   world_.featureRegistrationDelay = options.featureRegistrationDelay;
+  if (options.faultSeed) random_.seed(*options.faultSeed);
 }
 
 Service::~Service() = default;

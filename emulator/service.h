@@ -216,7 +216,7 @@ class Service {
   ThrottleLimits limits_;
   std::map<std::string, std::unique_ptr<Buckets>> buckets_;  // lower-cased subscription id
   std::vector<FaultRule> faults_;
-  std::mt19937_64 random_{std::random_device{}()};
+  std::mt19937_64 random_{std::random_device{}()};  // the fault draws; Options::faultSeed seeds it
   std::vector<RequestLogEntry> requestLog_;
   bool dirty_ = false;
 };

@@ -7,6 +7,7 @@
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documents.h"
 #include "reconcilers/key_vault_uri.h"
+#include "reconcilers/post_action.h"
 
 namespace anf::reconcilers {
 
@@ -121,8 +122,7 @@ Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const con
   }
   auto body = buildChangeKeyVaultBody(target, vnets, keyVaultEndpointsOf(context));
   if (!body) return std::unexpected(body.error());
-  auto reply = await(client.post(credential, *accountId, "changeKeyVault", *body));
-  forgetObserved(context.cache, *accountId, /*below=*/true);  // it moves the account's volumes
+  auto reply = sendAccountAction(client, context, *accountId, "changeKeyVault", *body);
   if (!reply) return std::unexpected(reply.error());
   auto outcome = outcomeOf(*reply, "changeKeyVault to " + target.resourceId + " sent (" + std::to_string(vnets.size()) +
                                        " virtual network endpoint(s))");
@@ -148,6 +148,7 @@ Result<std::optional<controller::Outcome>> changeKeyVaultStep(azure::AzureClient
                                                               const controller::ReconcileContext& context,
                                                               const Json& account) {
   if (!keyVaultChangePending(context.document.spec, account)) return std::optional<controller::Outcome>{};
+  if (auto busy = accountBusy(account, "changeKeyVault")) return std::unexpected(*busy);
   auto outcome = changeKeyVault(client, context);
   if (!outcome) return std::unexpected(outcome.error());
   return std::optional<controller::Outcome>{std::move(*outcome)};

@@ -12,6 +12,7 @@
 #include "reconcilers/key_access.h"
 #include "reconcilers/key_vault_change.h"
 #include "reconcilers/key_vault_checks.h"
+#include "reconcilers/post_action.h"
 #include "reconcilers/registry.h"
 #include "reconcilers/transition.h"
 
@@ -146,8 +147,8 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     if (encryptionDiffers) return patchEncryption(context, s);
     // 6. After a switch the encryption identity must be the user identity: renewCredentials fixes it.
     if (std::ranges::any_of(diff, [](const auto& d) { return d.path == "properties.encryption.identity.principalId"; })) {
-      auto result = await(client_.post(credential, s.accountId, "renewCredentials", Json::object()));
-      forgetObserved(context.cache, s.accountId);
+      if (auto busy = accountBusy(account, "renewCredentials")) return std::unexpected(*busy);
+      auto result = sendAccountAction(client_, context, s.accountId, "renewCredentials", Json::object());
       if (!result) return std::unexpected(result.error());
       return outcomeOf(*result, "renewed credentials: encryption.identity.principalId did not match the user identity");
     }

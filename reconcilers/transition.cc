@@ -8,6 +8,7 @@
 #include "reconcilers/documents.h"
 #include "reconcilers/feature_registration.h"
 #include "reconcilers/key_vault_checks.h"
+#include "reconcilers/post_action.h"
 
 namespace anf::reconcilers {
 
@@ -256,6 +257,7 @@ Result<TransitionStep> transitionStep(azure::AzureClient& client, const controll
   for (const auto& request : transitionRequestsOf(context)) {
     Json* entry = entryFor(transitions, request.virtualNetworkId);
     if (entry && entry->value("state", "") == "Succeeded") continue;
+    if (auto busy = accountBusy(observedAccount, "transitiontocmk")) return std::unexpected(*busy);
     if (auto error = checkAccountCmkReady(observedAccount)) return std::unexpected(*error);
     if (auto error = checkNoReversal(request.virtualNetworkId, declared)) return std::unexpected(*error);
     if (auto error = checkUndeclaredVolumes(request.virtualNetworkId, seen.volumes, declared))
@@ -263,8 +265,7 @@ Result<TransitionStep> transitionStep(azure::AzureClient& client, const controll
     if (auto error = checkEndpoint(client, context, request)) return std::unexpected(*error);
 
     Json body = {{"virtualNetworkId", request.virtualNetworkId}, {"privateEndpointId", request.privateEndpointId}};
-    auto reply = await(client.post(credentialOf(context.document), *accountIdOf(context.document), "transitiontocmk", body));
-    forgetObserved(context.cache, *accountIdOf(context.document), /*below=*/true);  // it converts the account's volumes
+    auto reply = sendAccountAction(client, context, *accountIdOf(context.document), "transitiontocmk", body);
     if (!reply) return std::unexpected(reply.error());
     Json record = {{"virtualNetworkId", request.virtualNetworkId}, {"state", "InProgress"}, {"startedAt", nowUnixSeconds}};
     if (!reply->operation) {  // finished synchronously

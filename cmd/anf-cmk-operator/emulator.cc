@@ -26,6 +26,13 @@ std::expected<emulator::Options, std::string> emulatorOptions(const ParsedArgs& 
       return std::unexpected(std::string("--") + flag + " must be a number of seconds");
     }
   }
+  if (args.has("fault-seed")) {
+    try {
+      options.faultSeed = std::stoull(args.get("fault-seed"));
+    } catch (const std::exception&) {
+      return std::unexpected(std::string("--fault-seed must be a whole number"));
+    }
+  }
   if (args.has("operation-seconds")) {
     auto durations = emulator::parseOperationDurations(args.get("operation-seconds"));
     if (!durations) return std::unexpected("--operation-seconds: " + durations.error());
@@ -85,6 +92,9 @@ Command emulatorCommand() {
            .help = "duration per operation kind (account, renewCredentials, pool, privateEndpoint, changeKeyVault, transitionToCmk, "
                    "volume, roleAssignmentPropagation); others take their share of --lro-seconds (volume 3x, pool 1.5x, ...; "
                    "roleAssignmentPropagation 0)"},
+          {.name = "fault-seed", .valueName = "N",
+           .help = "seed of the fault rules' draws (PUT /_emulator/faults): the same seed gives the same sequence of draws, "
+                   "for reproducible soak and kill runs; default: random"},
           {.name = "serial-volume-creation", .help = "fail a volume creation while another runs in the account, as ANF may"},
           {.name = "feature-registration-seconds", .valueName = "N", .help = "Registering to Registered delay", .defaultValue = "2"},
           {.name = "token-lifetime-seconds", .valueName = "N", .help = "lifetime of the access tokens it issues", .defaultValue = "3599"},

@@ -9,8 +9,8 @@ once. The faults stay on until the fleet has converged under them and --minutes 
     tests/reliability/fault_soak.py --volumes 200 --minutes 5      # the documented run
     tests/reliability/fault_soak.py --volumes 40 --per-account 10 --minutes 1   # CTest's bounded variant
 
-Azure's token endpoint is not faulted (an emulator rule without pathPattern skips it). The faults' draws are the
-emulator's (not seeded); the kill moments are seeded.
+Azure's token endpoint is not faulted (an emulator rule without pathPattern skips it). The faults' draws are seeded
+(the emulator's --fault-seed, from --seed), and so are the kill moments.
 """
 import argparse
 import sys
@@ -120,7 +120,8 @@ def main():
     print("fault soak: %d volumes, %d documents, %.1f min, faults %s" % (fleet.volumes, fleet.documents(2), args.minutes, FAULTS), flush=True)
     with tempfile.TemporaryDirectory(prefix="anf-fault-soak-") as scratch:
         work = Path(args.work or scratch)
-        emulator = fleet.start_emulator(work, args.binary, bench.operation_durations(args.binary, args.lro_unit)[1])
+        flags = bench.operation_durations(args.binary, args.lro_unit)[1] + ["--fault-seed", str(args.seed)]
+        emulator = fleet.start_emulator(work, args.binary, flags)
         mf.set_faults(emulator, FAULTS)
         soak, op = Soak(args, fleet, work), None
         try:

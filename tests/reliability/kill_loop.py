@@ -87,7 +87,7 @@ def main():
     print("kill loop: %d volumes, %d documents, %d kills, seed %d" % (fleet.volumes, fleet.documents(2), args.kills, args.seed), flush=True)
     with tempfile.TemporaryDirectory(prefix="anf-kill-loop-") as scratch:
         work = Path(args.work or scratch)
-        emulator = fleet.start_emulator(work, args.binary, flags)
+        emulator = fleet.start_emulator(work, args.binary, flags + ["--fault-seed", str(args.seed)])
         op = mf.start_operator(args.binary, work, emulator, args.resync)
         try:
             op, kills, stage2 = kill_loop(args, fleet, emulator, op, work)

@@ -1,6 +1,9 @@
 // Damaged or missing state (issue 15): the state file (SQLite, WAL) is garbage, truncated, or in the old JSON
-// format while a PMK->CMK transition is in flight; the operator starts, names the file and what it does with it,
-// converges, deletes nothing and sends transitiontocmk once. A state folder that cannot be written: /readyz says
+// format while a POST action (transitiontocmk, changeKeyVault) runs in Azure; the operator starts, names the file and
+// what it does with it, converges, deletes nothing and sends the POST once: the journal of accepted POST actions
+// beside the state file (status_store.h) resumes the operation. With that journal gone too (Missing), nothing
+// tells that the action was sent: Azure refuses the resent POST (409 AnotherOperationInProgress) and the operator
+// waits for Azure and observes again instead of resending. A state folder that cannot be written: /readyz says
 // why, the log names the path, the process stays up and starts once the folder is writable again.
 #include <sqlite3.h>
 
@@ -10,13 +13,14 @@
 namespace anf::testing {
 namespace {
 
-enum class Damage { Garbage, Truncated, OldJsonFormat };
+enum class Damage { Garbage, Truncated, OldJsonFormat, Missing };
 
 std::string nameOf(Damage d) {
   switch (d) {
     case Damage::Garbage: return "Garbage";
     case Damage::Truncated: return "Truncated";
     case Damage::OldJsonFormat: return "OldJsonFormat";
+    case Damage::Missing: return "Missing";
   }
   return "";
 }
@@ -66,52 +70,54 @@ void damage(const fs::path& file, Damage how) {
       std::ofstream(file) << old.dump(2);
       return;
     }
+    case Damage::Missing:  // a new, empty volume: the state file and every file named after it are gone
+      for (const auto& entry : fs::directory_iterator(file.parent_path()))
+        if (entry.path().filename().string().starts_with(file.filename().string())) fs::remove(entry.path());
+      return;
   }
 }
 
-class DamagedStateFile : public ReliabilityTest, public ::testing::WithParamInterface<Damage> {};
+class DamagedStateFile : public ReliabilityTest, public ::testing::WithParamInterface<std::tuple<Damage, PostActionFlow>> {};
 
-TEST_P(DamagedStateFile, DuringATransitionIsNamedAndConvergesWithoutRepeatingThePost) {
-  startEmulator({"--lro-seconds", "4", "--feature-registration-seconds", "0"}, "pmk-to-cmk-transition/1-pmk");
-  startOperator();
-  awaitAllReady(60s, 3);
-  emulator_->control("DELETE", "/_emulator/requests");
-  fs::remove(dir_ / "manifests/pmk.yaml");
-  copyExample("pmk-to-cmk-transition/2-transition", dir_ / "manifests");
-  ASSERT_TRUE(await([&] { return countRequests("POST", "/transitiontocmk") == 1; }, 60s)) << tail(operator_->log());
-  ASSERT_TRUE(await([&] { return operator_->statusJson().dump().find("\"operation\"") != std::string::npos; }, 30s));
+TEST_P(DamagedStateFile, DuringAPostActionIsNamedAndConvergesSendingThePostOnce) {
+  const auto& [how, flow] = GetParam();
+  startSecondStage(flow, {"--lro-seconds", "4", "--feature-registration-seconds", "0"});
+  awaitActionRecorded(flow.action);
   operator_->kill(SIGKILL);
   const fs::path stateFile = dir_ / "state.json";
-  damage(stateFile, GetParam());
+  damage(stateFile, how);
   if (HasFatalFailure()) return;
 
   startOperator();
-  if (GetParam() == Damage::OldJsonFormat) {
+  if (how == Damage::OldJsonFormat) {
     awaitLog("is in the old JSON format: importing its");
     EXPECT_TRUE(fs::exists(stateFile.string() + ".imported"));
-  } else {
+  } else if (how != Damage::Missing) {
     awaitLog("state file " + stateFile.string() + " is not a readable status database");
     awaitLog("set aside as " + stateFile.string() + ".damaged-");
   }
-  awaitAllReady(90s, 4);
-  expectNoDuplicateWritesAndNoDeletes();  // transitiontocmk accepted once
-  const std::size_t sent = countRequests("POST", "/transitiontocmk");
-  RecordProperty("transitiontocmkSent", static_cast<int>(sent));
-  std::cout << "[ figures  ] " << nameOf(GetParam()) << ": transitiontocmk sent " << sent << " times, accepted once\n";
-  if (GetParam() == Damage::OldJsonFormat) {
-    EXPECT_EQ(sent, 1u) << "transitiontocmk was sent again after the import";
-  } else {
-    // The journal of the operation is gone: the operator sends the POST again and Azure refuses it while its
-    // operation runs (409 AnotherOperationInProgress); once it ended, the volumes are CMK and nothing is sent.
-    EXPECT_EQ(countRefused("POST", "/transitiontocmk", 409), sent - 1) << writes();
+  awaitAllReady(90s, flow.secondDocuments);
+  expectNoDuplicateWritesAndNoDeletes();  // accepted once
+  const std::size_t sent = countRequests("POST", flow.action);
+  RecordProperty("postSent", static_cast<int>(sent));
+  std::cout << "[ figures  ] " << nameOf(how) << ": " << flow.action << " sent " << sent << " times, accepted once\n";
+  if (how == Damage::Missing) {
+    // Nothing on disk says it was sent: one resend, refused while the operation runs, then the operator waits
+    // for Azure and observes the action done instead of resending.
+    EXPECT_LE(sent, 2u) << flow.action << " resent while Azure refused it:\n" << writes();
+    EXPECT_EQ(countRefused("POST", flow.action, 409), sent - 1) << writes();
+    return;
   }
+  EXPECT_EQ(sent, 1u) << flow.action << " was sent again after the state file was damaged (" << nameOf(how) << "):\n" << writes();
   std::size_t kept = 0;  // what was set aside is kept, never deleted
   for (const auto& entry : fs::directory_iterator(dir_)) kept += entry.path().filename().string().starts_with("state.json.") ? 1 : 0;
   EXPECT_GE(kept, 1u) << "the damaged or imported state file is gone";
 }
 
-INSTANTIATE_TEST_SUITE_P(Damages, DamagedStateFile, ::testing::Values(Damage::Garbage, Damage::Truncated, Damage::OldJsonFormat),
-                         [](const auto& info) { return nameOf(info.param); });
+INSTANTIATE_TEST_SUITE_P(Damages, DamagedStateFile,
+                         ::testing::Combine(::testing::Values(Damage::Garbage, Damage::Truncated, Damage::OldJsonFormat, Damage::Missing),
+                                            ::testing::Values(kTransitionFlow, kKeyVaultChangeFlow)),
+                         [](const auto& info) { return std::get<1>(info.param).name + nameOf(std::get<0>(info.param)); });
 
 TEST_F(ReliabilityTest, UnwritableStateFolderIsNotReadyNamesThePathAndStartsOnceWritable) {
   startEmulator({"--lro-seconds", "0"}, "quickstart");

@@ -12,6 +12,20 @@ namespace anf::testing {
 /// The POST actions that must never be sent twice for one intent (issue 15).
 inline const std::vector<std::string> kPostActions = {"/transitiontocmk", "/changekeyvault", "/renewcredentials"};
 
+/// A flow of two examples whose second stage sends one POST action to the account.
+struct PostActionFlow {
+  std::string name;  // for test names
+  std::string firstStage;
+  std::size_t firstDocuments = 0;
+  std::string secondStage;  // the whole manifest set of the second stage
+  std::size_t secondDocuments = 0;
+  std::string action;  // the POST's path suffix
+};
+inline void PrintTo(const PostActionFlow& flow, std::ostream* os) { *os << flow.name; }
+inline const PostActionFlow kTransitionFlow{"Transition", "pmk-to-cmk-transition/1-pmk", 3, "pmk-to-cmk-transition/2-transition", 4,
+                                            "/transitiontocmk"};
+inline const PostActionFlow kKeyVaultChangeFlow{"ChangeKeyVault", "quickstart", 4, "change-key-vault", 5, "/changekeyvault"};
+
 class ReliabilityTest : public E2eTest {
  protected:
   void SetUp() override {}  // each test starts its own emulator
@@ -64,6 +78,28 @@ class ReliabilityTest : public E2eTest {
       if (e.value("method", "") != "GET")
         out += e.value("time", "") + " " + e.value("method", "") + " " + e.value("path", "") + " " + std::to_string(e.value("status", 0)) + "\n";
     return out;
+  }
+
+  /// The emulator (with `emulatorArgs`) and the operator on the flow's first stage, all Ready, the request log
+  /// cleared, then the second stage in place of the first: the operator goes on to send the flow's POST.
+  void startSecondStage(const PostActionFlow& flow, std::vector<std::string> emulatorArgs) {
+    startEmulator(std::move(emulatorArgs), flow.firstStage);
+    startOperator();
+    awaitAllReady(60s, flow.firstDocuments);
+    emulator_->control("DELETE", "/_emulator/requests");
+    for (const auto& entry : fs::directory_iterator(dir_ / "manifests")) fs::remove(entry.path());
+    copyExample(flow.secondStage, dir_ / "manifests");
+  }
+
+  /// Awaits a document whose status holds the operation of POST `action` (its record in the journal).
+  void awaitActionRecorded(const std::string& action) {
+    const auto recorded = [&] {
+      const Json list = operator_->statusJson();
+      for (const auto& item : list.is_object() ? list.value("items", Json::array()) : Json::array())
+        if (lower("/" + item.value("/status/operation/state/action"_json_pointer, std::string())) == lower(action)) return true;
+      return false;
+    };
+    ASSERT_TRUE(await(recorded, 60s)) << "no status holds the operation of POST " << action << "\n" << writes() << tail(operator_->log());
   }
 
   /// Copies manifests/examples/<example>/*.yaml into `into` (created).

@@ -28,14 +28,8 @@ class TimeAndIdentity : public ReliabilityTest {
 
 TEST_F(TimeAndIdentity, TokensExpiringDuringATransitionAreRenewedAndNothingIsSentTwice) {
   // The transition takes longer than four token lifetimes (transitionToCmk 12 s, tokens valid 3 s).
-  startEmulator({"--lro-seconds", "1", "--operation-seconds", "transitionToCmk=12", "--feature-registration-seconds", "0",
-                 "--token-lifetime-seconds", "3"},
-                "pmk-to-cmk-transition/1-pmk");
-  startOperator();
-  awaitAllReady(60s, 3);
-  emulator_->control("DELETE", "/_emulator/requests");
-  fs::remove(dir_ / "manifests/pmk.yaml");
-  copyExample("pmk-to-cmk-transition/2-transition", dir_ / "manifests");
+  startSecondStage(kTransitionFlow, {"--lro-seconds", "1", "--operation-seconds", "transitionToCmk=12", "--feature-registration-seconds",
+                                     "0", "--token-lifetime-seconds", "3"});
   awaitAllReady(90s, 4);
   const auto [tokens, refused] = tokenRequests();
   EXPECT_GE(tokens, 4u) << "tokens did not expire during the transition";
@@ -49,13 +43,7 @@ TEST_F(TimeAndIdentity, TokensExpiringDuringATransitionAreRenewedAndNothingIsSen
 // poll of the running operation is answered 401 ExpiredAuthenticationToken, the token is renewed once and the
 // poll resent, and the operation is neither restarted nor sent twice.
 TEST_F(TimeAndIdentity, TokenRefusedAsExpiredDuringATransitionIsRenewedAndThePollResent) {
-  startEmulator({"--lro-seconds", "1", "--operation-seconds", "transitionToCmk=30", "--feature-registration-seconds", "0"},
-                "pmk-to-cmk-transition/1-pmk");
-  startOperator();
-  awaitAllReady(60s, 3);
-  emulator_->control("DELETE", "/_emulator/requests");
-  fs::remove(dir_ / "manifests/pmk.yaml");
-  copyExample("pmk-to-cmk-transition/2-transition", dir_ / "manifests");
+  startSecondStage(kTransitionFlow, {"--lro-seconds", "1", "--operation-seconds", "transitionToCmk=30", "--feature-registration-seconds", "0"});
   ASSERT_TRUE(await([&] { return countRequests("POST", "/transitiontocmk") == 1; }, 60s)) << tail(operator_->log());
   emulator_->advanceClock(std::chrono::hours(2));  // every token the operator holds is expired for Azure now
   awaitAllReady(60s, 4);
