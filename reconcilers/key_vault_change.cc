@@ -7,7 +7,6 @@
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/documents.h"
 #include "reconcilers/key_vault_uri.h"
-#include "reconcilers/post_action.h"
 
 namespace anf::reconcilers {
 
@@ -95,7 +94,8 @@ std::string keyVaultChangePlanNote(const Json& observedAccount, const KeyVaultTa
   return note;
 }
 
-Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const controller::ReconcileContext& context) {
+Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                           ActionWaits& waits) {
   const std::string credential = credentialOf(context.document);
   const auto accountId = accountIdOf(context.document);
   if (!accountId) return std::unexpected(dependencyNotReady("the account's resource id"));
@@ -122,7 +122,7 @@ Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const con
   }
   auto body = buildChangeKeyVaultBody(target, vnets, keyVaultEndpointsOf(context));
   if (!body) return std::unexpected(body.error());
-  auto reply = sendAccountAction(client, context, *accountId, "changeKeyVault", *body);
+  auto reply = sendAccountAction(client, context, waits, *accountId, "changeKeyVault", *body);
   if (!reply) return std::unexpected(reply.error());
   auto outcome = outcomeOf(*reply, "changeKeyVault to " + target.resourceId + " sent (" + std::to_string(vnets.size()) +
                                        " virtual network endpoint(s))");
@@ -146,10 +146,10 @@ void observeKeyVaultChange(const controller::ReconcileContext& context, const Js
 
 Result<std::optional<controller::Outcome>> changeKeyVaultStep(azure::AzureClient& client,
                                                               const controller::ReconcileContext& context,
-                                                              const Json& account) {
+                                                              const Json& account, ActionWaits& waits) {
   if (!keyVaultChangePending(context.document.spec, account)) return std::optional<controller::Outcome>{};
   if (auto busy = accountBusy(account, "changeKeyVault")) return std::unexpected(*busy);
-  auto outcome = changeKeyVault(client, context);
+  auto outcome = changeKeyVault(client, context, waits);
   if (!outcome) return std::unexpected(outcome.error());
   return std::optional<controller::Outcome>{std::move(*outcome)};
 }

@@ -51,8 +51,9 @@ Result<Json> buildChangeKeyVaultBody(const KeyVaultTarget& target, const std::ve
                                      const std::vector<VnetEndpoint>& endpoints);
 
 /// One pass of the change (see the header comment): the Outcome to return to the engine, with the
-/// changeKeyVault operation once it is sent.
-Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const controller::ReconcileContext& context);
+/// changeKeyVault operation once it is sent (sendAccountAction, post_action.h).
+Result<controller::Outcome> changeKeyVault(azure::AzureClient& client, const controller::ReconcileContext& context,
+                                           ActionWaits& waits);
 
 /// The plan line for a pending change: old vault -> new vault, and the VNets it needs endpoints for.
 std::string keyVaultChangePlanNote(const Json& observedAccount, const KeyVaultTarget& target,
@@ -63,9 +64,10 @@ std::string keyVaultChangePlanNote(const Json& observedAccount, const KeyVaultTa
 void observeKeyVaultChange(const controller::ReconcileContext& context, const Json& account,
                            controller::Observation& observation);
 
-/// The account reconciler's key vault change in update(): nullopt when no change is pending.
+/// The account reconciler's key vault change in update(): nullopt when no change is pending; an error, nothing
+/// sent, while the account shows an operation running (post_action.h).
 Result<std::optional<controller::Outcome>> changeKeyVaultStep(azure::AzureClient& client,
                                                               const controller::ReconcileContext& context,
-                                                              const Json& account);
+                                                              const Json& account, ActionWaits& waits);
 
 }  // namespace anf::reconcilers

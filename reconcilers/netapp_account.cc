@@ -148,13 +148,13 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     // 6. After a switch the encryption identity must be the user identity: renewCredentials fixes it.
     if (std::ranges::any_of(diff, [](const auto& d) { return d.path == "properties.encryption.identity.principalId"; })) {
       if (auto busy = accountBusy(account, "renewCredentials")) return std::unexpected(*busy);
-      auto result = sendAccountAction(client_, context, s.accountId, "renewCredentials", Json::object());
+      auto result = sendAccountAction(client_, context, waits_, s.accountId, "renewCredentials", Json::object());
       if (!result) return std::unexpected(result.error());
       return outcomeOf(*result, "renewed credentials: encryption.identity.principalId did not match the user identity");
     }
     // 7. The key vault change, then the PMK->CMK transition, one step each.
     for (auto step : {changeKeyVaultStep, nextTransitionStep}) {
-      auto outcome = step(client_, context, account);
+      auto outcome = step(client_, context, account, waits_);
       if (!outcome) return std::unexpected(outcome.error());
       if (*outcome) return std::move(**outcome);
     }
@@ -376,6 +376,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
   }
 
   azure::AzureClient& client_;
+  ActionWaits waits_;  // Azure's refusals of the POST actions (post_action.h)
   KeyAccess access_;
 };
 

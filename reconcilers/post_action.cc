@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <mutex>
-#include <optional>
 
 #include "azure/client.h"
 #include "reconcilers/arm_calls.h"
@@ -18,48 +15,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kFirstWait{10000};  // the RPC's least Retry-After (azure-api.md §2)
 constexpr milliseconds kLongestWait{300000};
 
-/// Per account and action: Azure's refusals in a row and the time before which nothing is sent again. The engine
-/// also wakes the account for other reasons (a dependency Ready, a new snapshot) before the wait is over.
-class Refusals {
- public:
-  /// How long until the action may be sent (zero: now).
-  milliseconds remaining(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    const auto found = waits_.find(key);
-    if (found == waits_.end()) return milliseconds(0);
-    return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(found->second.until - Clock::now()));
-  }
-  /// One more refusal: Azure's Retry-After, else an interval that doubles from kFirstWait to kLongestWait.
-  milliseconds refused(const std::string& key, std::optional<milliseconds> retryAfter) {
-    std::lock_guard lock(mutex_);
-    Entry& entry = waits_[key];
-    ++entry.inARow;
-    milliseconds wait = kFirstWait;
-    for (int i = 1; i < entry.inARow && wait < kLongestWait; ++i) wait *= 2;
-    wait = retryAfter.value_or(std::min(wait, kLongestWait));
-    entry.until = Clock::now() + wait;
-    return wait;
-  }
-  void clear(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    waits_.erase(key);
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  struct Entry {
-    int inARow = 0;
-    Clock::time_point until;
-  };
-  std::mutex mutex_;
-  std::map<std::string, Entry> waits_;
-};
-
-Refusals& refusals() {
-  static Refusals instance;
-  return instance;
-}
-
 std::string lowered(std::string text) {
   std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
@@ -67,7 +22,35 @@ std::string lowered(std::string text) {
 
 std::string seconds(milliseconds wait) { return std::to_string((wait.count() + 999) / 1000) + " s"; }
 
+std::string waitKey(const azure::ResourceId& account, std::string_view action) {
+  return lowered(account.str() + "/" + std::string(action));
+}
+
 }  // namespace
+
+milliseconds ActionWaits::remaining(const azure::ResourceId& account, std::string_view action) {
+  std::lock_guard lock(mutex_);
+  const auto found = waits_.find(waitKey(account, action));
+  if (found == waits_.end()) return milliseconds(0);
+  const auto left = std::chrono::duration_cast<milliseconds>(found->second.until - std::chrono::steady_clock::now());
+  return std::max(milliseconds(0), left);
+}
+
+milliseconds ActionWaits::refused(const azure::ResourceId& account, std::string_view action, std::optional<milliseconds> retryAfter) {
+  std::lock_guard lock(mutex_);
+  Wait& entry = waits_[waitKey(account, action)];
+  milliseconds wait = kFirstWait;
+  for (int i = 0; i < entry.inARow && wait < kLongestWait; ++i) wait *= 2;
+  ++entry.inARow;
+  wait = retryAfter.value_or(std::min(wait, kLongestWait));
+  entry.until = std::chrono::steady_clock::now() + wait;
+  return wait;
+}
+
+void ActionWaits::accepted(const azure::ResourceId& account, std::string_view action) {
+  std::lock_guard lock(mutex_);
+  waits_.erase(waitKey(account, action));
+}
 
 std::optional<ReconcileError> accountBusy(const Json& observedAccount, std::string_view action) {
   const std::string state = observedAccount.value("/properties/provisioningState"_json_pointer, std::string("Succeeded"));
@@ -83,9 +66,9 @@ std::optional<ReconcileError> accountBusy(const Json& observedAccount, std::stri
 }
 
 Result<azure::ArmResult> sendAccountAction(azure::AzureClient& client, const controller::ReconcileContext& context,
-                                           const azure::ResourceId& account, std::string_view action, Json body) {
-  const std::string key = lowered(account.str() + "/" + std::string(action));
-  if (const milliseconds wait = refusals().remaining(key); wait > milliseconds(0))
+                                           ActionWaits& waits, const azure::ResourceId& account, std::string_view action,
+                                           Json body) {
+  if (const milliseconds wait = waits.remaining(account, action); wait > milliseconds(0))
     return std::unexpected(waitingForAzure("AnotherOperationInProgress",
                                            std::string(action) + " waits: Azure refused it while an operation ran on the account; "
                                                                  "nothing is resent for " + seconds(wait),
@@ -93,12 +76,12 @@ Result<azure::ArmResult> sendAccountAction(azure::AzureClient& client, const con
   auto reply = client.post(credentialOf(context.document), account, action, std::move(body)).get();
   forgetObserved(context.cache, account, /*below=*/true);
   if (reply) {
-    refusals().clear(key);
+    waits.accepted(account, action);
     return std::move(*reply);
   }
   const azure::AzureError& refusal = reply.error();
   if (refusal.httpStatus != 409 || azure::codeKind(refusal.code) != azure::CodeKind::Busy) return std::unexpected(fromAzure(refusal));
-  const milliseconds wait = refusals().refused(key, refusal.retryAfter);
+  const milliseconds wait = waits.refused(account, action, refusal.retryAfter);
   const ReconcileError asAzure = fromAzure(refusal);
   ReconcileError error = waitingForAzure(
       asAzure.reason, std::string(action) + " waits for Azure: " + refusal.message +

@@ -8,7 +8,6 @@
 #include "reconcilers/documents.h"
 #include "reconcilers/feature_registration.h"
 #include "reconcilers/key_vault_checks.h"
-#include "reconcilers/post_action.h"
 
 namespace anf::reconcilers {
 
@@ -248,7 +247,7 @@ std::optional<ReconcileError> checkEndpoint(azure::AzureClient& client, const co
 
 Result<TransitionStep> transitionStep(azure::AzureClient& client, const controller::ReconcileContext& context,
                                       const Json& observedAccount, const TransitionObservation& seen,
-                                      std::int64_t nowUnixSeconds) {
+                                      std::int64_t nowUnixSeconds, ActionWaits& waits) {
   TransitionStep step;
   step.outcome.facts = seen.facts;
   Json& transitions = step.outcome.facts["transitions"];
@@ -265,7 +264,7 @@ Result<TransitionStep> transitionStep(azure::AzureClient& client, const controll
     if (auto error = checkEndpoint(client, context, request)) return std::unexpected(*error);
 
     Json body = {{"virtualNetworkId", request.virtualNetworkId}, {"privateEndpointId", request.privateEndpointId}};
-    auto reply = sendAccountAction(client, context, *accountIdOf(context.document), "transitiontocmk", body);
+    auto reply = sendAccountAction(client, context, waits, *accountIdOf(context.document), "transitiontocmk", body);
     if (!reply) return std::unexpected(reply.error());
     Json record = {{"virtualNetworkId", request.virtualNetworkId}, {"state", "InProgress"}, {"startedAt", nowUnixSeconds}};
     if (!reply->operation) {  // finished synchronously
@@ -302,14 +301,14 @@ Result<void> observeTransitionInto(azure::AzureClient& client, const controller:
 
 Result<std::optional<controller::Outcome>> nextTransitionStep(azure::AzureClient& client,
                                                               const controller::ReconcileContext& context,
-                                                              const Json& observedAccount) {
+                                                              const Json& observedAccount, ActionWaits& waits) {
   const auto now = nowUnixSeconds();
   auto seen = observeTransition(client, context, now);
   if (!seen) return std::unexpected(seen.error());
   if (seen->upToDate) return std::optional<controller::Outcome>{};
   auto wait = FeatureGate(client).ensure(featureOf(context.document, kFeatureMigratePmkToCmk), context.self.facts);
   if (!wait || *wait) return wait;
-  auto step = transitionStep(client, context, observedAccount, *seen, now);
+  auto step = transitionStep(client, context, observedAccount, *seen, now, waits);
   if (!step) return std::unexpected(step.error());
   if (!step->sent) return std::optional<controller::Outcome>{};
   return std::optional<controller::Outcome>{std::move(step->outcome)};

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "reconcilers/arm_calls.h"  // Json, Result, AzureClient
+#include "reconcilers/post_action.h"
 
 namespace anf::reconcilers {
 
@@ -121,11 +122,12 @@ Result<std::vector<ObservedVolume>> listAccountVolumes(azure::AzureClient& clien
 Result<TransitionObservation> observeTransition(azure::AzureClient& client, const controller::ReconcileContext& context,
                                                 std::int64_t nowUnixSeconds);
 
-/// Runs the checks for the first VNet that is not done and sends its POST; nothing is sent when every
-/// requested VNet is done. Errors are the guards' (see the header comment).
+/// Runs the checks for the first VNet that is not done and sends its POST (post_action.h: not while the account
+/// shows an operation running, nor before `waits` allows); nothing is sent when every requested VNet is done.
+/// Errors are the guards' (see the header comment).
 Result<TransitionStep> transitionStep(azure::AzureClient& client, const controller::ReconcileContext& context,
                                       const Json& observedAccount, const TransitionObservation& seen,
-                                      std::int64_t nowUnixSeconds);
+                                      std::int64_t nowUnixSeconds, ActionWaits& waits);
 
 /// The account reconciler's transition in observe(): facts, diff and plan lines, and the FeatureRegistered
 /// condition of ANFMigratePmkToCmk while a VNet is pending.
@@ -136,6 +138,6 @@ Result<void> observeTransitionInto(azure::AzureClient& client, const controller:
 /// when there is nothing to transition.
 Result<std::optional<controller::Outcome>> nextTransitionStep(azure::AzureClient& client,
                                                               const controller::ReconcileContext& context,
-                                                              const Json& observedAccount);
+                                                              const Json& observedAccount, ActionWaits& waits);
 
 }  // namespace anf::reconcilers

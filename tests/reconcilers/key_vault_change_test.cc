@@ -89,6 +89,7 @@ TEST(KeyVaultChangePending, AVaultUriWithTheDefaultPortIsTheSameVault) {
 struct ChangeWorld : testing::World {
   testing::FakeAzureClient client;
   testing::FakeAzureStore store;
+  ActionWaits waits;
   ChangeWorld() {
     add(testing::document(
         Kind::NetAppAccount, "acct",
@@ -123,7 +124,7 @@ struct ChangeWorld : testing::World {
 TEST(ChangeKeyVault, SendsChangeKeyVaultWithOneEndpointPerVnetAndHandsTheOperationToTheEngine) {
   ChangeWorld world;
   world.volumes({cmkVolume("a", kVnet)});
-  auto outcome = changeKeyVault(world.client, world.context({Kind::NetAppAccount, "acct"}));
+  auto outcome = changeKeyVault(world.client, world.context({Kind::NetAppAccount, "acct"}), world.waits);
   ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
   ASSERT_TRUE(outcome->operation.has_value());
   auto posts = world.client.callsTo("POST", "/changeKeyVault");
@@ -136,7 +137,7 @@ TEST(ChangeKeyVault, SendsChangeKeyVaultWithOneEndpointPerVnetAndHandsTheOperati
 TEST(ChangeKeyVault, MissingEndpointSendsNothing) {
   ChangeWorld world;
   world.volumes({cmkVolume("a", kVnet), cmkVolume("b", kVnet2)});
-  auto outcome = changeKeyVault(world.client, world.context({Kind::NetAppAccount, "acct"}));
+  auto outcome = changeKeyVault(world.client, world.context({Kind::NetAppAccount, "acct"}), world.waits);
   ASSERT_FALSE(outcome.has_value());
   EXPECT_EQ(outcome.error().reason, "MissingKeyVaultPrivateEndpoints");
   EXPECT_NE(outcome.error().message.find(kVnet2), std::string::npos);
@@ -147,14 +148,49 @@ TEST(ChangeKeyVault, AStepOnlyWhileTheAccountUsesAnotherVault) {
   ChangeWorld world;
   world.volumes({cmkVolume("a", kVnet)});
   const auto context = world.context({Kind::NetAppAccount, "acct"});
-  auto same = changeKeyVaultStep(world.client, context, account(kNewVault, "https://anfkv-rbac.vault.azure.net:443"));
+  auto same = changeKeyVaultStep(world.client, context, account(kNewVault, "https://anfkv-rbac.vault.azure.net:443"), world.waits);
   ASSERT_TRUE(same.has_value()) << same.error().message;
   EXPECT_FALSE(same->has_value());
   EXPECT_TRUE(world.client.writes().empty());
-  auto other = changeKeyVaultStep(world.client, context, account(kOldVault, "https://anfkv-provider.vault.azure.net/"));
+  auto other = changeKeyVaultStep(world.client, context, account(kOldVault, "https://anfkv-provider.vault.azure.net/"), world.waits);
   ASSERT_TRUE(other.has_value()) << other.error().message;
   EXPECT_TRUE(other->has_value());
   EXPECT_EQ(world.client.callsTo("POST", "/changeKeyVault").size(), 1u);
+}
+
+// The account shows an operation running (a PATCH in flight: provisioningState Patching): nothing is sent.
+TEST(ChangeKeyVault, AccountShowingAnOperationWaitsWithoutSending) {
+  ChangeWorld world;
+  world.volumes({cmkVolume("a", kVnet)});
+  Json patching = account(kOldVault, "https://anfkv-provider.vault.azure.net/");
+  patching["properties"]["provisioningState"] = "Patching";
+  auto step = changeKeyVaultStep(world.client, world.context({Kind::NetAppAccount, "acct"}), patching, world.waits);
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.error().reason, "AccountOperationInProgress");
+  EXPECT_EQ(step.error().errorClass, controller::ErrorClass::WaitsForAzure);
+  EXPECT_TRUE(world.client.callsTo("POST", "/changeKeyVault").empty());
+}
+
+// Azure refuses changeKeyVault while an operation runs on the account (perhaps this change, sent before the state
+// file was lost): the operator waits for Azure and does not send it again however often it is woken meanwhile.
+TEST(ChangeKeyVault, RefusedAsInProgressWaitsForAzureAndIsNotResentDuringTheWait) {
+  ChangeWorld world;
+  world.volumes({cmkVolume("a", kVnet)});
+  world.client.postFn = [](const std::string&, const azure::ResourceId&, std::string_view action, const Json&,
+                           const azure::RequestOptions&) -> azure::Expected<azure::ArmResult> {
+    if (action == "getKeyVaultStatus") return testing::armOk({{"properties", {{"keyVaultPrivateEndpoints", Json::array()}}}});
+    return std::unexpected(testing::azureError(409, "AnotherOperationInProgress", "Another operation is in progress."));
+  };
+  const auto context = world.context({Kind::NetAppAccount, "acct"});
+  for (int wake = 0; wake < 3; ++wake) {
+    auto outcome = changeKeyVault(world.client, context, world.waits);
+    ASSERT_FALSE(outcome.has_value());
+    EXPECT_EQ(outcome.error().reason, "AnotherOperationInProgress");
+    EXPECT_EQ(outcome.error().errorClass, controller::ErrorClass::WaitsForAzure);
+    ASSERT_TRUE(outcome.error().retryAfter.has_value());
+    EXPECT_GE(*outcome.error().retryAfter, std::chrono::seconds(5)) << "wake " << wake;
+  }
+  EXPECT_EQ(world.client.callsTo("POST", "/changeKeyVault").size(), 1u) << "resent while Azure's operation runs";
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ const Json kCmkAccount = {{"properties",
 struct TransitionWorld : testing::World {
   testing::FakeAzureClient client;
   testing::FakeAzureStore store;
+  ActionWaits waits;
 
   TransitionWorld() {
     add(testing::document(Kind::NetAppAccount, "acct",
@@ -67,11 +68,11 @@ struct TransitionWorld : testing::World {
                                  {"privateLinkServiceConnections",
                                   {{{"properties", {{"privateLinkServiceConnectionState", {{"status", state}}}}}}}}}}});
   }
-  Result<TransitionStep> run() {
+  Result<TransitionStep> run(const Json& account = kCmkAccount) {
     auto context = this->context({Kind::NetAppAccount, "acct"});
     auto seen = observeTransition(client, context, kNow);
     if (!seen) return std::unexpected(seen.error());
-    return transitionStep(client, context, kCmkAccount, *seen, kNow);
+    return transitionStep(client, context, account, *seen, kNow, waits);
   }
 };
 
@@ -203,6 +204,53 @@ TEST(TransitionFlow, PendingEndpointWaitsWithoutSending) {
   auto step = world.run();
   ASSERT_FALSE(step.has_value());
   EXPECT_EQ(step.error().reason, "PrivateEndpointNotApproved");
+  EXPECT_FALSE(step.error().parked());
+  EXPECT_TRUE(world.client.writes().empty());
+}
+
+// After a lost state file nothing records the POST: Azure's 409 AnotherOperationInProgress says an operation runs
+// on the account (perhaps this transition). The operator waits for Azure (Retry-After when given) and observes
+// again; it does not resend while the wait lasts, however often it is woken, and once the volumes are CMK it
+// records the VNet done without any POST.
+TEST(TransitionFlow, RefusedAsInProgressWaitsForAzureThenObservesTheTransitionDone) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.NetApp")});
+  world.client.postFn = [](const std::string&, const azure::ResourceId&, std::string_view, const Json&,
+                           const azure::RequestOptions&) -> azure::Expected<azure::ArmResult> {
+    auto refusal = testing::azureError(409, "AnotherOperationInProgress", "Another operation is in progress on the account.");
+    refusal.retryAfter = std::chrono::seconds(30);
+    return std::unexpected(refusal);
+  };
+  for (int wake = 0; wake < 3; ++wake) {
+    auto step = world.run();
+    ASSERT_FALSE(step.has_value());
+    EXPECT_EQ(step.error().reason, "AnotherOperationInProgress");
+    EXPECT_EQ(step.error().errorClass, controller::ErrorClass::WaitsForAzure);
+    EXPECT_FALSE(step.error().parked());
+    ASSERT_TRUE(step.error().retryAfter.has_value());
+    EXPECT_GT(*step.error().retryAfter, std::chrono::seconds(20)) << "Azure's Retry-After, wake " << wake;
+  }
+  EXPECT_EQ(world.client.callsTo("POST", "/transitiontocmk").size(), 1u) << "resent while Azure's operation runs";
+
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.KeyVault")});  // the operation ended
+  world.cache.clear();
+  auto step = world.run();
+  ASSERT_TRUE(step.has_value()) << step.error().message;
+  EXPECT_FALSE(step->sent);
+  EXPECT_EQ(step->outcome.facts["transitions"][0]["state"], "Succeeded");
+  EXPECT_EQ(world.client.callsTo("POST", "/transitiontocmk").size(), 1u);
+}
+
+TEST(TransitionFlow, AccountShowingAnOperationWaitsWithoutSending) {
+  TransitionWorld world;
+  world.volumeDoc("vol1", "Microsoft.KeyVault");
+  world.volumes({armVolume("vol1", kDelegated, "Microsoft.NetApp")});
+  Json updating = kCmkAccount;
+  updating["properties"]["provisioningState"] = "Updating";
+  auto step = world.run(updating);
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.error().reason, "AccountOperationInProgress");
   EXPECT_FALSE(step.error().parked());
   EXPECT_TRUE(world.client.writes().empty());
 }

@@ -232,6 +232,105 @@ INSTANTIATE_TEST_SUITE_P(
                     }}),
     [](const ::testing::TestParamInfo<DamagedCase>& info) { return info.param.name; });
 
+// The action journal (status_store.h): the records of accepted POST actions outlive a damaged or missing state file.
+const DocumentKey kAccount{Kind::NetAppAccount, "acct"};
+
+void startAction(StatusStore& store, const DocumentKey& key, const std::string& action) {
+  store.update(key, [&](StoredStatus& s) {
+    s.status.facts["transitions"] = Json::array({{{"state", "InProgress"}}});
+    s.status.operation = Json{{"url", "https://arm.test/operationResults/" + key.name}, {"method", "POST"}, {"action", action}};
+    s.operationGroup = "account/" + key.name;
+    s.operationAction = "update";
+  });
+}
+
+void endAction(StatusStore& store, const DocumentKey& key) {
+  store.update(key, [](StoredStatus& s) { s.status.operation.reset(); });
+}
+
+void removeStateFile(const std::filesystem::path& file) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+}
+
+TEST(StatusStoreActionJournal, RestoresTheRunningPostActionsOfADamagedStateFile) {
+  const auto dir = testing::tempDir();
+  const auto file = dir / "state.db";
+  {
+    StatusStore store(file);
+    ASSERT_TRUE(store.load());
+    fill(store, 3);
+    startAction(store, kAccount, "transitiontocmk");
+    startAction(store, {Kind::NetAppAccount, "ended"}, "changeKeyVault");
+    endAction(store, {Kind::NetAppAccount, "ended"});
+    store.update(volumeKey(0), [](StoredStatus& s) { s.status.operation = Json{{"url", "https://arm.test/op"}, {"method", "PUT"}}; });
+  }
+  removeStateFile(file);
+  std::ofstream(file, std::ios::binary) << std::string(8192, '\x5a');
+
+  StatusStore store(file);
+  ASSERT_TRUE(store.load());
+  const auto entries = store.list();
+  ASSERT_EQ(entries.size(), 1u) << "only the running POST action: a PUT is resent safely, an ended action needs nothing";
+  EXPECT_EQ(entries[0].key, kAccount);
+  ASSERT_TRUE(entries[0].status.operation.has_value());
+  EXPECT_EQ(entries[0].status.operation->value("action", ""), "transitiontocmk");
+  EXPECT_EQ(entries[0].operationGroup, "account/acct");
+  EXPECT_EQ(entries[0].status.facts["transitions"][0]["state"], "InProgress");
+  EXPECT_FALSE(entries[0].status.ready) << "a restored entry is a journal, not an observation";
+  EXPECT_EQ(filesStartingWith(dir, "state.db.damaged-").size(), 1u);
+
+  StatusStore reopened(file);  // written into the new state file
+  ASSERT_TRUE(reopened.load());
+  EXPECT_TRUE(reopened.get(kAccount).value_or(StoredStatus{}).status.operation.has_value());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StatusStoreActionJournal, RestoresWhenTheStateFileIsMissingAndSkipsATornLastLine) {
+  const auto dir = testing::tempDir();
+  const auto file = dir / "state.db";
+  {
+    StatusStore store(file);
+    ASSERT_TRUE(store.load());
+    startAction(store, kAccount, "renewCredentials");
+  }
+  removeStateFile(file);
+  std::ofstream(file.string() + "-actions", std::ios::app) << R"({"kind": "NetAppAccount", "name": "other", "entry": {"ki)";
+
+  StatusStore store(file);
+  ASSERT_TRUE(store.load());
+  ASSERT_EQ(store.list().size(), 1u);
+  EXPECT_EQ(store.get(kAccount).value_or(StoredStatus{}).status.operation.value_or(Json()).value("action", ""), "renewCredentials");
+  std::filesystem::remove_all(dir);
+}
+
+// A readable state file is the record: the action journal is not read over it, only rewritten to match it.
+TEST(StatusStoreActionJournal, IsNotReadOverAReadableStateFileAndHoldsOnlyRunningActions) {
+  const auto dir = testing::tempDir();
+  const auto file = dir / "state.db";
+  const auto journal = file.string() + "-actions";
+  {
+    StatusStore store(file);
+    ASSERT_TRUE(store.load());
+    startAction(store, kAccount, "transitiontocmk");
+    for (int i = 0; i < 5; ++i) {
+      startAction(store, {Kind::NetAppAccount, "a" + std::to_string(i)}, "changeKeyVault");
+      endAction(store, {Kind::NetAppAccount, "a" + std::to_string(i)});
+    }
+    endAction(store, kAccount);
+  }
+  StatusStore store(file);
+  ASSERT_TRUE(store.load());
+  EXPECT_FALSE(store.get(kAccount).value_or(StoredStatus{}).status.operation.has_value()) << "the ended action came back";
+  EXPECT_FALSE(std::filesystem::exists(journal)) << "no action runs: nothing to keep";
+  startAction(store, kAccount, "transitiontocmk");
+  std::ifstream in(journal);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) ++lines;
+  EXPECT_EQ(lines, 1);
+  std::filesystem::remove_all(dir);
+}
+
 std::string legacyStateJson(int count) {
   Json resources = Json::array();
   for (int i = 0; i < count; ++i) {
