@@ -397,6 +397,31 @@ TEST_F(EmulatorCore, FaultRuleAnswers503UntilCleared) {
   EXPECT_EQ(arm("GET", path, token).status, 200);
 }
 
+/// The statuses of `count` GETs of anf-rg from an emulator started with `--fault-seed seed` under a 50% 503 rule.
+std::vector<int> faultedStatuses(const std::string& seed, int count) {
+  auto started = EmulatorProcess::start({.extraArgs = {"--fault-seed", seed}});
+  EXPECT_TRUE(started) << started.error();
+  if (!started) return {};
+  const EmulatorProcess& emulator = **started;
+  const std::string token = adminToken(emulator, "provider");
+  emulator.control("PUT", "/_emulator/faults", {{"rules", {{{"pathPattern", "/resourceGroups/anf-rg$"}, {"rate", 0.5}, {"status", 503}}}}});
+  std::vector<int> statuses;
+  for (int i = 0; i < count; ++i)
+    statuses.push_back(send(emulator.caFile(), "GET", emulator.resourceManager() + providerResourceGroup("anf-rg") +
+                                                          "?api-version=" + kResourcesApi, token).status);
+  return statuses;
+}
+
+// --fault-seed: the same seed gives the same faults to the same sequence of requests (reproducible soak and kill runs).
+TEST(EmulatorFaultSeed, SameSeedFaultsTheSameRequests) {
+  const std::vector<int> first = faultedStatuses("15", 32);
+  ASSERT_EQ(first.size(), 32u);
+  EXPECT_EQ(faultedStatuses("15", 32), first);
+  EXPECT_EQ(std::ranges::count(first, 503) + std::ranges::count(first, 200), 32) << "only 200 and the injected 503";
+  EXPECT_GT(std::ranges::count(first, 503), 0);
+  EXPECT_GT(std::ranges::count(first, 200), 0);
+}
+
 TEST_F(EmulatorCore, DropRuleClosesTheConnection) {
   std::string token = adminToken(emulator(), "provider");
   ASSERT_EQ(emulator().control("PUT", "/_emulator/faults", {{"rules", {{{"pathPattern", "/resourceGroups/anf-rg$"}, {"drop", true}}}}}).status, 200);
