@@ -248,6 +248,13 @@ void endAction(StatusStore& store, const DocumentKey& key) {
   store.update(key, [](StoredStatus& s) { s.status.operation.reset(); });
 }
 
+/// A store on `file` that records what `record` does, then closes.
+void recordAndClose(const std::filesystem::path& file, const std::function<void(StatusStore&)>& record) {
+  StatusStore store(file);
+  ASSERT_TRUE(store.load());
+  record(store);
+}
+
 void removeStateFile(const std::filesystem::path& file) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
 }
@@ -255,15 +262,13 @@ void removeStateFile(const std::filesystem::path& file) {
 TEST(StatusStoreActionJournal, RestoresTheRunningPostActionsOfADamagedStateFile) {
   const auto dir = testing::tempDir();
   const auto file = dir / "state.db";
-  {
-    StatusStore store(file);
-    ASSERT_TRUE(store.load());
+  recordAndClose(file, [](StatusStore& store) {
     fill(store, 3);
     startAction(store, kAccount, "transitiontocmk");
     startAction(store, {Kind::NetAppAccount, "ended"}, "changeKeyVault");
     endAction(store, {Kind::NetAppAccount, "ended"});
     store.update(volumeKey(0), [](StoredStatus& s) { s.status.operation = Json{{"url", "https://arm.test/op"}, {"method", "PUT"}}; });
-  }
+  });
   removeStateFile(file);
   std::ofstream(file, std::ios::binary) << std::string(8192, '\x5a');
 
@@ -288,11 +293,7 @@ TEST(StatusStoreActionJournal, RestoresTheRunningPostActionsOfADamagedStateFile)
 TEST(StatusStoreActionJournal, RestoresWhenTheStateFileIsMissingAndSkipsATornLastLine) {
   const auto dir = testing::tempDir();
   const auto file = dir / "state.db";
-  {
-    StatusStore store(file);
-    ASSERT_TRUE(store.load());
-    startAction(store, kAccount, "renewCredentials");
-  }
+  recordAndClose(file, [](StatusStore& store) { startAction(store, kAccount, "renewCredentials"); });
   removeStateFile(file);
   std::ofstream(file.string() + "-actions", std::ios::app) << R"({"kind": "NetAppAccount", "name": "other", "entry": {"ki)";
 
@@ -308,16 +309,14 @@ TEST(StatusStoreActionJournal, IsNotReadOverAReadableStateFileAndHoldsOnlyRunnin
   const auto dir = testing::tempDir();
   const auto file = dir / "state.db";
   const auto journal = file.string() + "-actions";
-  {
-    StatusStore store(file);
-    ASSERT_TRUE(store.load());
+  recordAndClose(file, [](StatusStore& store) {
     startAction(store, kAccount, "transitiontocmk");
     for (int i = 0; i < 5; ++i) {
       startAction(store, {Kind::NetAppAccount, "a" + std::to_string(i)}, "changeKeyVault");
       endAction(store, {Kind::NetAppAccount, "a" + std::to_string(i)});
     }
     endAction(store, kAccount);
-  }
+  });
   StatusStore store(file);
   ASSERT_TRUE(store.load());
   EXPECT_FALSE(store.get(kAccount).value_or(StoredStatus{}).status.operation.has_value()) << "the ended action came back";
