@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The apiserver fixture itself, against the real etcd and kube-apiserver (scripts/k8s-tools.sh builds them).
+
+Run one class: apiserver_fixture_test.py FixtureTest (CTest registers one entry per class).
+"""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apiserver  # noqa: E402
+
+CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}, "data": {"a": "1"}}
+
+
+class FixtureTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = apiserver.Cluster().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.__exit__(None, None, None)
+
+    def test_version_is_the_built_release(self):
+        status, body = self.cluster.request("GET", "/version")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["gitVersion"], "v1.34.4")
+
+    def test_kubeconfig_names_the_server_and_the_ca(self):
+        with open(self.cluster.kubeconfig) as f:
+            text = f.read()
+        self.assertIn(self.cluster.url, text)
+        self.assertIn(self.cluster.ca_file, text)
+
+    def test_anonymous_and_unknown_tokens_are_refused(self):
+        status, _ = self.cluster.request("GET", "/api/v1/namespaces", token="not-a-token")
+        self.assertEqual(status, 401)
+
+    def test_objects_survive_an_apiserver_restart(self):
+        ns = "/api/v1/namespaces/default/configmaps"
+        status, created = self.cluster.request("POST", ns, dict(CONFIGMAP, metadata={"name": "survivor"}))
+        self.assertEqual(status, 201, created)
+        old_pid = self.cluster.procs["kube-apiserver"].pid
+        self.cluster.restart_apiserver()
+        self.assertNotEqual(self.cluster.procs["kube-apiserver"].pid, old_pid)
+        status, read = self.cluster.request("GET", ns + "/survivor")
+        self.assertEqual((status, read["data"]), (200, {"a": "1"}))
+
+    def test_a_watch_from_before_a_compaction_is_gone(self):
+        ns = "/api/v1/namespaces/default/configmaps"
+        status, first = self.cluster.request("POST", ns, dict(CONFIGMAP, metadata={"name": "old"}))
+        self.assertEqual(status, 201, first)
+        old_rv = first["metadata"]["resourceVersion"]
+        for i in range(3):
+            self.cluster.request("PUT", ns + "/old", dict(CONFIGMAP, metadata={"name": "old"}, data={"a": str(i)}))
+        self.assertGreater(self.cluster.compact_etcd(), int(old_rv))
+        # A list at a compacted revision, served from etcd (resourceVersionMatch=Exact), is 410 Gone.
+        status, body = self.cluster.request("GET", f"{ns}?resourceVersion={old_rv}&resourceVersionMatch=Exact")
+        self.assertEqual(status, 410, body)
+
+    def test_service_account_tokens_are_issued_and_checked_by_rbac(self):
+        self.cluster.request("POST", "/api/v1/namespaces/default/serviceaccounts",
+                             {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "nobody"}})
+        status, issued = self.cluster.request("POST", "/api/v1/namespaces/default/serviceaccounts/nobody/token",
+                                              {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                               "spec": {"expirationSeconds": 600}})
+        self.assertEqual(status, 201, issued)
+        status, _ = self.cluster.request("GET", "/api/v1/namespaces/default/configmaps", token=issued["status"]["token"])
+        self.assertEqual(status, 403)  # authenticated, not authorized
+
+
+class CommandLineTest(unittest.TestCase):
+    def test_run_passes_the_kubeconfig_and_stops_everything(self):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apiserver.py")
+        out = subprocess.run([sys.executable, script, "run", "--", "sh", "-c",
+                              'test -s "$KUBECONFIG" && cat "$ANF_K8S_DIR/cluster.json"'],
+                             capture_output=True, text=True, timeout=200)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        pids = json.loads(out.stdout)["pids"].values()
+        for pid in pids:  # reaped by run's stop()
+            self.assertFalse(os.path.exists(f"/proc/{pid}"), pid)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1] + sys.argv[1:2] if len(sys.argv) > 1 else sys.argv, verbosity=2)
