@@ -410,12 +410,7 @@ namespace {
 void makeStructural(Json& schema) {
   if (schema.contains("additionalProperties") && schema["additionalProperties"] == false)
     schema.erase("additionalProperties");
-  if (schema.contains("x-anf-ref-kind")) {
-    std::string names = "Names a " + schema["x-anf-ref-kind"].get<std::string>() + " (its metadata.name).";
-    std::string description = schema.value("description", "");
-    schema["description"] = description.empty() ? names : description + ". " + names;
-    schema.erase("x-anf-ref-kind");
-  }
+  schema.erase("x-anf-ref-kind");  // a Ref's description already names the kind
   if (schema.contains("properties"))
     for (auto& [name, property] : schema["properties"].items()) makeStructural(property);
   if (schema.contains("items")) makeStructural(schema["items"]);

@@ -76,7 +76,7 @@ Json toJsonSchema(const FieldSpec& spec);
 
 /// The structural OpenAPI v3 schema (a CustomResourceDefinition's) of a FieldSpec tree: the JSON Schema less
 /// `additionalProperties: false`, which a structural schema forbids (the apiserver prunes unknown fields, and
-/// rejects them under fieldValidation=Strict, kubectl's default), and with a Ref's kind said in its description.
+/// rejects them under fieldValidation=Strict, kubectl's default) and the x-anf-ref-kind extension (not OpenAPI).
 Json toStructuralSchema(const FieldSpec& spec);
 
 /// A kind's names as a custom resource of group anf-cmk.io.
