@@ -255,8 +255,11 @@ class Cluster:
     # ---- etcd ----
     def _etcd(self, path, body):
         req = urllib.request.Request(self.etcd_url + path, data=json.dumps(body).encode(), method="POST")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"etcd {path}: {e.code} {e.read().decode(errors='replace')}") from None
 
     def etcd_revision(self):
         return int(self._etcd("/v3/kv/range", {"key": base64.b64encode(b"/").decode(), "limit": 1})["header"]["revision"])

@@ -87,8 +87,11 @@ class CrdTest(unittest.TestCase):
 
     def test_every_example_document_is_accepted(self):
         created = 0
-        for folder in sorted(glob.glob(os.path.join(SOURCE, "manifests", "examples", "*", ""))):
-            namespace = "ex-" + os.path.basename(os.path.dirname(folder))
+        examples = os.path.join(SOURCE, "manifests", "examples")
+        for folder in sorted({os.path.dirname(p) for p in glob.glob(os.path.join(examples, "*", "**", "*.yaml"),
+                                                                     recursive=True)}):
+            # One namespace per folder: a folder is one set of documents (variants reuse names).
+            namespace = "ex-" + os.path.relpath(folder, examples).replace("/", "-").replace("_", "-").lower()
             create_namespace(self.cluster, namespace)
             for path in sorted(glob.glob(os.path.join(folder, "*.yaml"))):
                 for document in load_all(path):
