@@ -13,15 +13,16 @@ HELM_VERSION=v3.22.0
 PROM_OPERATOR_VERSION=v0.85.0 # the monitoring.coreos.com CRDs under example/prometheus-operator-crd/
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 module=tests/k8s-tools
+[ -x "$GO" ] || { echo "k8s-tools: Go not found (set GO=/path/to/go)" >&2; exit 1; }
+export GOTOOLCHAIN=local GOFLAGS="-trimpath -modcacherw" CGO_ENABLED=0
 
-# The key changes whenever a pinned version changes, so an old cache is never mistaken for a new one.
-key="$KUBE_VERSION-$( { cat "$module/go.mod" "$module/go.sum"; echo "$HELM_VERSION $PROM_OPERATOR_VERSION"; } |
-  sha256sum | cut -c1-10)"
+# The key changes whenever a pinned version changes (go.mod's requirements, replacements and tools, not its
+# comments; go.sum; the versions above), so an old cache is never mistaken for a new one.
+key="$KUBE_VERSION-$( { (cd "$module" && "$GO" mod edit -json); cat "$module/go.sum"
+  echo "$HELM_VERSION $PROM_OPERATOR_VERSION"; } | sha256sum | cut -c1-10)"
 dir="${ANF_K8S_TOOLS_DIR:-$HOME/.cache/anf-cmk-operator/k8s-tools}/$key"
 if [ "${1:-}" = "--dir" ]; then echo "$dir"; exit 0; fi
 
-[ -x "$GO" ] || { echo "k8s-tools: Go not found (set GO=/path/to/go)" >&2; exit 1; }
-export GOTOOLCHAIN=local GOFLAGS="-trimpath -modcacherw" CGO_ENABLED=0
 ldflags="-s -w"
 mkdir -p "$dir/bin" "$dir/crds"
 

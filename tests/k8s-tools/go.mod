@@ -180,7 +180,9 @@ replace (
 	k8s.io/sample-controller => k8s.io/sample-controller v0.34.4
 )
 
-// etcd at the version k8s.io/kubernetes v1.34.4 is tested with (its go.mod requires etcd v3.6.4).
+// etcd at the version k8s.io/kubernetes v1.34.4 is tested with (its go.mod requires etcd v3.6.4). Debian 12's
+// etcd-server 3.4.23 starts and serves this apiserver, but it lacks RequestWatchProgress (etcd 3.4.31+), so the
+// apiserver would serve consistent lists from etcd instead of its watch cache: not what clusters do.
 require go.etcd.io/etcd/server/v3 v3.6.4 // indirect
 
 tool (

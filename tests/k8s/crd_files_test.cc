@@ -54,7 +54,8 @@ Json toJson(const YAML::Node& node) {
 TEST(CrdFiles, AreWhatTheSchemaTablesGenerate) {
   const bool update = std::getenv("ANF_UPDATE_SCHEMA") != nullptr;
   for (Kind kind : allKinds()) {
-    const std::string text = toYaml(customResourceDefinition(kind, documentSchema(kind)));
+    // "---" first: `helm show crds` and `cat manifests/crds/*` join the files into one stream of documents.
+    const std::string text = "---\n" + toYaml(customResourceDefinition(kind, documentSchema(kind)));
     for (const auto& folder : kFolders) {
       if (update) {
         fs::create_directories(folder);
