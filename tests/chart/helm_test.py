@@ -260,6 +260,9 @@ class HelmDryRunTest(unittest.TestCase):
             "watch pools in apps": ("GET", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/capacitypools?watch=1&timeoutSeconds=1"),
             "create an event": ("POST", "/api/v1/namespaces/apps/events"),
             "create the lease": ("POST", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases"),
+            "renew the lease": ("PUT", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/anf-cmk-operator"),
+            "remove a finalizer": ("PUT", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/volumes/vol1"),
+            "write a status": ("PUT", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/netappaccounts/acct/status"),
         }
         denied = {
             "read secrets": ("GET", f"/api/v1/namespaces/{NAMESPACE}/secrets"),
@@ -267,6 +270,8 @@ class HelmDryRunTest(unittest.TestCase):
             "delete a volume": ("DELETE", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/volumes/vol1"),
             "create a volume": ("POST", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/volumes"),
             "read another lease": ("GET", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/other"),
+            "renew another lease": ("PUT", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/other"),
+            "write a pod's status": ("PUT", f"/api/v1/namespaces/{NAMESPACE}/pods/p/status"),
             "a lease elsewhere": ("POST", "/apis/coordination.k8s.io/v1/namespaces/apps/leases"),
             "list pods": ("GET", "/api/v1/pods"),
         }
@@ -285,7 +290,10 @@ class HelmDryRunTest(unittest.TestCase):
         attributes["resource"] = rest[0]
         if len(rest) > 1:
             attributes["name"] = rest[1]
-        attributes["verb"] = {"POST": "create", "DELETE": "delete", "GET": "get" if len(rest) > 1 else "list"}[verb]
+        if len(rest) > 2:
+            attributes["subresource"] = rest[2]
+        attributes["verb"] = {"POST": "create", "DELETE": "delete", "PUT": "update",
+                              "GET": "get" if len(rest) > 1 else "list"}[verb]
         if "watch=1" in path:
             attributes["verb"] = "watch"
         status, review = self.cluster.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {

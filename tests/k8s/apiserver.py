@@ -326,10 +326,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "restart-apiserver", "compact", "run"])
     parser.add_argument("dir", nargs="?")
-    parser.add_argument("argv", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    own = sys.argv[1:]
+    argv = []
+    if "--" in own:  # run's command: everything after "--", untouched by argparse
+        own, argv = own[:own.index("--")], own[own.index("--") + 1:]
+    args = parser.parse_args(own)
     if args.command == "run":
-        argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+        if not argv:
+            parser.error("run needs a command after --")
         with Cluster(args.dir, keep=args.dir is not None) as cluster:
             env = dict(os.environ, KUBECONFIG=cluster.kubeconfig, ANF_K8S_DIR=cluster.folder)
             return subprocess.run(argv, env=env).returncode
