@@ -25,6 +25,7 @@ from crd_e2e_test import apply_crds, create_namespace  # noqa: E402
 
 KUBE_VERSION = "v1.34.4"  # the apiserver scripts/k8s-tools.sh builds
 RELEASE, NAMESPACE = "anf", "anf-system"
+LEASE = f"{RELEASE}-anf-cmk-operator"  # the release's fullname
 # Values every render needs (the chart refuses to guess them).
 REQUIRED = ["serviceAccount.workloadIdentity.clientId=33333333-3333-3333-3333-333333333333",
             "manifests.gitSync.repository=https://example.invalid/manifests.git"]
@@ -120,8 +121,8 @@ class HelmTemplateTest(unittest.TestCase):
         self.assertIs(spec["template"]["spec"]["automountServiceAccountToken"], True)
         self.assertEqual({e["name"] for e in operator["env"] if "valueFrom" in e}, {"POD_NAME", "POD_NAMESPACE"})
         self.assertEqual(operator_config(documents)["source"], {"kind": "kubernetes", "kubernetes": {
-            "namespace": "", "leaderElection": {"enabled": True, "leaseDuration": "15s", "renewDeadline": "10s",
-                                                "retryPeriod": "2s"}}})
+            "namespace": NAMESPACE, "leaderElection": {"enabled": True, "leaseDuration": "15s", "renewDeadline": "10s",
+                                                       "retryPeriod": "2s", "leaseName": LEASE}}})
         self.assertIn("podAntiAffinity", spec["template"]["spec"]["affinity"])
         # No files to read: no git-sync, no manifests volume.
         names = [c["name"] for c in spec["template"]["spec"]["containers"] + spec["template"]["spec"].get("initContainers", [])]
@@ -140,35 +141,40 @@ class HelmTemplateTest(unittest.TestCase):
                 jsonschema.validate(config, schema)
 
     def test_rbac_is_least_privilege(self):
+        # Exactly the verbs the client sends (kube/client.cc): list+watch, PATCH for finalizers and /status,
+        # POST of Events, GET/POST/PUT of the release's Lease.
         kinds = by_kind(self.rendered["kubernetes"])
-        cluster_role = kinds["ClusterRole"][0]
+        self.assertNotIn("ClusterRole", kinds)
+        role = kinds["Role"][0]
+        self.assertEqual(role["metadata"]["namespace"], NAMESPACE)
         plurals = sorted(os.path.basename(p).split(".")[0] for p in glob.glob(os.path.join(SOURCE, "manifests", "crds", "*.yaml")))
-        rules = {(tuple(r["apiGroups"]), tuple(sorted(r["resources"]))): sorted(r["verbs"]) for r in cluster_role["rules"]}
-        self.assertEqual(rules, {
-            (("anf-cmk.io",), tuple(plurals)): ["get", "list", "patch", "update", "watch"],
-            (("anf-cmk.io",), tuple(sorted(p + "/status" for p in plurals))): ["get", "patch", "update"],
-            (("",), ("events",)): ["create", "patch"]})
-        lease_role = kinds["Role"][0]
-        self.assertEqual(lease_role["metadata"]["namespace"], NAMESPACE)
-        self.assertEqual([(r["resources"], r.get("resourceNames"), sorted(r["verbs"])) for r in lease_role["rules"]],
-                         [(["leases"], None, ["create"]), (["leases"], ["anf-cmk-operator"], ["get", "patch", "update"])])
+        rules = [(r["apiGroups"], sorted(r["resources"]), r.get("resourceNames"), r["verbs"]) for r in role["rules"]]
+        self.assertEqual(rules, [
+            (["anf-cmk.io"], plurals, None, ["get", "list", "watch", "patch"]),
+            (["anf-cmk.io"], sorted(p + "/status" for p in plurals), None, ["patch"]),
+            ([""], ["events"], None, ["create"]),
+            (["coordination.k8s.io"], ["leases"], None, ["create"]),
+            (["coordination.k8s.io"], ["leases"], [LEASE], ["get", "update"])])
+        binding = kinds["RoleBinding"][0]
+        self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount", "name": LEASE, "namespace": NAMESPACE}])
         for documents in self.rendered.values():
             for d in documents:
                 for rule in d.get("rules", []):
                     self.assertNotIn("*", rule["verbs"] + rule["resources"] + rule["apiGroups"])
                     self.assertNotIn("secrets", rule["resources"])
 
-    def test_one_watched_namespace_gets_a_role_there(self):
-        kinds = by_kind(self.rendered["kubernetes-one-namespace"])
-        self.assertNotIn("ClusterRole", kinds)
-        self.assertEqual(sorted(r["metadata"]["namespace"] for r in kinds["Role"]), ["anf-system", "apps"])
-        self.assertEqual(operator_config(self.rendered["kubernetes-one-namespace"])["source"]["kubernetes"]["namespace"], "apps")
+    def test_another_watched_namespace_gets_the_role_and_the_lease_there(self):
+        documents = self.rendered["kubernetes-one-namespace"]
+        kinds = by_kind(documents)
+        self.assertEqual([r["metadata"]["namespace"] for r in kinds["Role"] + kinds["RoleBinding"]], ["apps", "apps"])
+        self.assertEqual(kinds["RoleBinding"][0]["subjects"][0]["namespace"], NAMESPACE)
+        self.assertEqual(operator_config(documents)["source"]["kubernetes"]["namespace"], "apps")
 
     def test_without_leader_election_one_replica_and_no_lease_access(self):
         documents = self.rendered["kubernetes-no-election"]
         deployment, _ = container(documents)
         self.assertEqual((deployment["spec"]["replicas"], deployment["spec"]["strategy"]["type"]), (1, "Recreate"))
-        self.assertNotIn("Role", by_kind(documents))  # the CR rules are a ClusterRole; no Lease Role
+        self.assertNotIn("leases", [r["resources"][0] for r in by_kind(documents)["Role"][0]["rules"]])
         self.assertIs(operator_config(documents)["source"]["kubernetes"]["leaderElection"]["enabled"], False)
 
     def test_replicas_can_be_raised_with_leader_election(self):
@@ -234,7 +240,7 @@ class HelmDryRunTest(unittest.TestCase):
                     status, body = self.create(document)
                     self.assertEqual(status, 201, body)
                     sent.add(document["kind"])
-        self.assertLessEqual({"ServiceMonitor", "PrometheusRule", "ClusterRole", "Role", "Deployment"}, sent)
+        self.assertLessEqual({"ServiceMonitor", "PrometheusRule", "Role", "RoleBinding", "Deployment"}, sent)
         # Nothing was stored.
         status, body = self.cluster.request("GET", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments")
         self.assertEqual((status, body["items"]), (200, []))
@@ -247,7 +253,7 @@ class HelmDryRunTest(unittest.TestCase):
 
     def test_the_service_account_may_do_what_the_operator_does_and_nothing_else(self):
         for document in render(OPTIONS["kubernetes"]):
-            if document["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"):
+            if document["kind"] in ("ServiceAccount", "Role", "RoleBinding"):
                 status, body = self.create(document, dry_run=False)
                 self.assertEqual(status, 201, body)
         account = f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts/{RELEASE}-anf-cmk-operator"
@@ -255,24 +261,30 @@ class HelmDryRunTest(unittest.TestCase):
             "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 600}})
         self.assertEqual(status, 201, issued)
         token = issued["status"]["token"]
+        crs = f"/apis/anf-cmk.io/v1alpha1/namespaces/{NAMESPACE}"
+        leases = f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases"
         allowed = {
-            "list volumes everywhere": ("GET", "/apis/anf-cmk.io/v1alpha1/volumes"),
-            "watch pools in apps": ("GET", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/capacitypools?watch=1&timeoutSeconds=1"),
-            "create an event": ("POST", "/api/v1/namespaces/apps/events"),
-            "create the lease": ("POST", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases"),
-            "renew the lease": ("PUT", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/anf-cmk-operator"),
-            "remove a finalizer": ("PUT", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/volumes/vol1"),
-            "write a status": ("PUT", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/netappaccounts/acct/status"),
+            "list volumes": ("GET", f"{crs}/volumes"),
+            "watch pools": ("GET", f"{crs}/capacitypools?watch=1&timeoutSeconds=1"),
+            "create an event": ("POST", f"/api/v1/namespaces/{NAMESPACE}/events"),
+            "create the lease": ("POST", leases),
+            "read the lease": ("GET", f"{leases}/{LEASE}"),
+            "renew the lease": ("PUT", f"{leases}/{LEASE}"),
+            "patch a finalizer": ("PATCH", f"{crs}/volumes/vol1"),
+            "patch a status": ("PATCH", f"{crs}/netappaccounts/acct/status"),
         }
         denied = {
             "read secrets": ("GET", f"/api/v1/namespaces/{NAMESPACE}/secrets"),
             "read configmaps": ("GET", f"/api/v1/namespaces/{NAMESPACE}/configmaps"),
-            "delete a volume": ("DELETE", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/volumes/vol1"),
-            "create a volume": ("POST", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/volumes"),
-            "read another lease": ("GET", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/other"),
-            "renew another lease": ("PUT", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/other"),
-            "write a pod's status": ("PUT", f"/api/v1/namespaces/{NAMESPACE}/pods/p/status"),
+            "delete a volume": ("DELETE", f"{crs}/volumes/vol1"),
+            "create a volume": ("POST", f"{crs}/volumes"),
+            "replace a volume's spec": ("PUT", f"{crs}/volumes/vol1"),
+            "read another lease": ("GET", f"{leases}/other"),
+            "renew another lease": ("PUT", f"{leases}/other"),
+            "write a pod's status": ("PATCH", f"/api/v1/namespaces/{NAMESPACE}/pods/p/status"),
             "a lease elsewhere": ("POST", "/apis/coordination.k8s.io/v1/namespaces/apps/leases"),
+            "volumes elsewhere": ("GET", "/apis/anf-cmk.io/v1alpha1/namespaces/apps/volumes"),
+            "volumes everywhere": ("GET", "/apis/anf-cmk.io/v1alpha1/volumes"),
             "list pods": ("GET", "/api/v1/pods"),
         }
         for what, (verb, path) in {**allowed, **denied}.items():
@@ -292,7 +304,7 @@ class HelmDryRunTest(unittest.TestCase):
             attributes["name"] = rest[1]
         if len(rest) > 2:
             attributes["subresource"] = rest[2]
-        attributes["verb"] = {"POST": "create", "DELETE": "delete", "PUT": "update",
+        attributes["verb"] = {"POST": "create", "DELETE": "delete", "PUT": "update", "PATCH": "patch",
                               "GET": "get" if len(rest) > 1 else "list"}[verb]
         if "watch=1" in path:
             attributes["verb"] = "watch"

@@ -99,5 +99,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $n }}
 {{- end }}
 
-{{/* The operator's leader-election Lease (its built-in name; the chart's Role is limited to it). */}}
-{{- define "anf-cmk-operator.leaseName" -}}anf-cmk-operator{{- end }}
+{{/* The release's leader-election Lease (operator.yaml leaseName; the chart's Role is limited to it). */}}
+{{- define "anf-cmk-operator.leaseName" -}}{{ include "anf-cmk-operator.fullname" . }}{{- end }}
+
+{{/* The namespace whose custom resources the operator watches, and where its Lease is: the release's by default. */}}
+{{- define "anf-cmk-operator.watchedNamespace" -}}{{ .Values.kubernetes.namespace | default .Release.Namespace }}{{- end }}
