@@ -439,6 +439,7 @@ bool needsQuotes(const std::string& text) {
 }
 
 void emit(YAML::Emitter& out, const Json& value) {
+  if ((value.is_object() || value.is_array()) && value.empty()) out << YAML::Flow;  // "status: {}" on one line
   if (value.is_object()) {
     out << YAML::BeginMap;
     for (const auto& [key, item] : value.items()) {

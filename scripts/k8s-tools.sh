@@ -14,6 +14,9 @@ PROM_OPERATOR_VERSION=v0.85.0 # the monitoring.coreos.com CRDs under example/pro
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 module=tests/k8s-tools
 [ -x "$GO" ] || { echo "k8s-tools: Go not found (set GO=/path/to/go)" >&2; exit 1; }
+# k8s.io/kubernetes v1.34 needs Go 1.24 (and so do go.mod's tool directives); Debian 12's golang is 1.19.
+go_minor=$("$GO" env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+[ "$go_minor" -ge 24 ] 2>/dev/null || { echo "k8s-tools: $("$GO" env GOVERSION) is older than go1.24 (set GO=)" >&2; exit 1; }
 export GOTOOLCHAIN=local GOFLAGS="-trimpath -modcacherw" CGO_ENABLED=0
 
 # The key changes whenever a pinned version changes (go.mod's requirements, replacements and tools, not its

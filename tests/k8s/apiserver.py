@@ -125,17 +125,27 @@ class Cluster:
         self.state_file = os.path.join(self.folder, "cluster.json")
 
     # ---- lifecycle ----
-    def start(self):
+    def start(self, attempts=3):
+        """Starts etcd then the apiserver; a port taken meanwhile by another process means new ports. Nothing is
+        left running when it raises."""
         os.makedirs(self.folder, exist_ok=True)
         self.token = make_pki(self.folder)
-        self.etcd_port, self.etcd_peer_port, self.port = free_port(), free_port(), free_port()
-        self.etcd_url = f"http://127.0.0.1:{self.etcd_port}"
-        self.url = f"https://127.0.0.1:{self.port}"
         self.ca_file = os.path.join(self.folder, "ca.crt")
         self.kubeconfig = os.path.join(self.folder, "kubeconfig")
-        write_kubeconfig(self.kubeconfig, self.url, self.folder, self.token)
-        self._start_etcd()
-        self._start_apiserver()
+        for attempt in range(attempts):
+            self.etcd_port, self.etcd_peer_port, self.port = free_port(), free_port(), free_port()
+            self.etcd_url = f"http://127.0.0.1:{self.etcd_port}"
+            self.url = f"https://127.0.0.1:{self.port}"
+            write_kubeconfig(self.kubeconfig, self.url, self.folder, self.token)
+            try:
+                self._start_etcd()
+                self._start_apiserver()
+                break
+            except BaseException as e:
+                self.stop()
+                if "address already in use" not in str(e) or attempt == attempts - 1:
+                    raise
+                subprocess.run(["rm", "-rf", os.path.join(self.folder, "etcd-data")], check=False)
         self._save()
         return self
 
