@@ -12,6 +12,19 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apiserver  # noqa: E402
 
+def processes_using(folder):
+    """Pids whose command line names `folder` (etcd's --data-dir, the apiserver's certificates)."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if folder.encode() in f.read():
+                    out.append(int(pid))
+        except OSError:
+            pass
+    return out
+
+
 CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}, "data": {"a": "1"}}
 
 
@@ -78,15 +91,24 @@ class FixtureTest(unittest.TestCase):
 
 
 class CommandLineTest(unittest.TestCase):
+    def test_a_failed_start_raises_and_leaves_nothing_running(self):
+        class Broken(apiserver.Cluster):
+            def apiserver_argv(self):
+                return super().apiserver_argv() + ["--no-such-flag"]
+        cluster = Broken()
+        with self.assertRaisesRegex(RuntimeError, "kube-apiserver exited"):
+            cluster.start()
+        self.assertIn("unknown flag: --no-such-flag", cluster.log_tail("kube-apiserver"))
+        self.assertEqual(processes_using(cluster.folder), [])  # etcd, already started, was stopped
+        cluster.__exit__(None, None, None)
+
     def test_run_passes_the_kubeconfig_and_stops_everything(self):
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apiserver.py")
         out = subprocess.run([sys.executable, script, "run", "--", "sh", "-c",
                               'test -s "$KUBECONFIG" && cat "$ANF_K8S_DIR/cluster.json"'],
                              capture_output=True, text=True, timeout=200)
         self.assertEqual(out.returncode, 0, out.stderr)
-        pids = json.loads(out.stdout)["pids"].values()
-        for pid in pids:  # reaped by run's stop()
-            self.assertFalse(os.path.exists(f"/proc/{pid}"), pid)
+        self.assertEqual(processes_using(json.loads(out.stdout)["folder"]), [])  # stopped by run
 
 
 if __name__ == "__main__":
