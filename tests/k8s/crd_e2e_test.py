@@ -4,9 +4,12 @@ document is accepted as a custom resource by server-side validation, and the sch
 
 Run one class: crd_e2e_test.py CrdTest (CTest registers one entry per class).
 """
+import copy
 import glob
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -16,6 +19,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apiserver  # noqa: E402
 
 SOURCE = apiserver.SOURCE
+BINARY = os.environ.get("ANF_BINARY", os.path.join(SOURCE, "build", "dev", "cmd", "anf-cmk-operator", "anf-cmk-operator"))
+# Document sets whose every field is mutated in the agreement test: every kind, most fields.
+AGREEMENT_SETS = ["quickstart/quickstart.yaml", "cross-tenant/with-customer-credential/cross-tenant.yaml",
+                  "cmk-user-assigned/cmk.yaml"]
 GROUP, VERSION = "anf-cmk.io", "v1alpha1"
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -49,6 +56,33 @@ def wait_established(cluster, name, timeout=60):
             return
         time.sleep(0.2)
     raise AssertionError(f"CRD {name} not Established: {body}")
+
+
+def mutations(value, schema, path):
+    """(field path, mutated copy of `value`) for each way to break `value` that its structural schema refuses: an
+    enum value outside the enum, a string outside its pattern, an integer outside its bounds, a required field
+    missing, an unknown field. Recurses into the fields and items present."""
+    out = []
+    if schema.get("type") == "object" and isinstance(value, dict):
+        for name in schema.get("required", []):
+            if name in value:
+                out.append((f"{path}.{name}", {k: v for k, v in value.items() if k != name}))
+        if "properties" in schema:
+            out.append((f"{path}.notAField", dict(value, notAField="x")))
+        for name, child in value.items():
+            for where, broken in mutations(child, schema.get("properties", {}).get(name, {}), f"{path}.{name}"):
+                out.append((where, dict(value, **{name: broken})))
+    elif schema.get("type") == "array" and isinstance(value, list):
+        for i, item in enumerate(value):
+            for where, broken in mutations(item, schema.get("items", {}), f"{path}[{i}]"):
+                out.append((where, value[:i] + [broken] + value[i + 1:]))
+    elif schema.get("type") == "string" and "enum" in schema:
+        out.append((path, "NotOneOfThem"))
+    elif schema.get("type") == "string" and ("pattern" in schema or "allOf" in schema):
+        out.append((path, "not a valid value!"))
+    elif schema.get("type") == "integer":
+        out += [(path, schema[bound] + step) for bound, step in (("minimum", -1), ("maximum", 1)) if bound in schema]
+    return out
 
 
 def create_namespace(cluster, name):
@@ -101,6 +135,37 @@ class CrdTest(unittest.TestCase):
                                      document["spec"].get("deletionPolicy", "Retain"))
                     created += 1
         self.assertGreater(created, 40)
+
+    def test_the_apiserver_and_the_validator_refuse_the_same_mutations(self):
+        # The CRDs and `anf-cmk-operator validate` come from one schema table: every field of these documents,
+        # broken in each way the CRD's schema refuses, is refused by both, and the validator names the field.
+        cases = 0
+        for name in AGREEMENT_SETS:
+            documents = load_all(os.path.join(SOURCE, "manifests", "examples", name))
+            rc, output = self.validate(documents)
+            self.assertEqual(rc, 0, f"{name} must be valid as it is: {output}")
+            for i, document in enumerate(documents):
+                schema = self.crds[document["kind"]]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+                for field, spec in mutations(document["spec"], schema["properties"]["spec"], "spec"):
+                    broken = dict(copy.deepcopy(document), spec=spec)
+                    with self.subTest(f"{name} {document['kind']}/{document['metadata']['name']} {field}"):
+                        status, body = self.cluster.request(
+                            "POST", self.path(document["kind"]) + "?fieldValidation=Strict&dryRun=All", broken)
+                        self.assertIn(status, (400, 422), body)
+                        rc, errors = self.validate(documents[:i] + [broken] + documents[i + 1:])
+                        self.assertEqual(rc, 1, errors)
+                        where = field.rsplit(".notAField", 1)[0] if field.endswith(".notAField") else field
+                        self.assertIn(f"{document['kind']}/{document['metadata']['name']}: {where.split('[')[0]}",
+                                      errors)
+                    cases += 1
+        self.assertGreater(cases, 100)  # 134 today, every kind
+
+    def validate(self, documents):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump_all(documents, f)
+            f.flush()
+            out = subprocess.run([BINARY, "validate", f.name], capture_output=True, text=True, timeout=60)
+        return out.returncode, out.stdout + out.stderr
 
     def quickstart(self, kind):
         documents = load_all(os.path.join(SOURCE, "manifests", "examples", "quickstart", "quickstart.yaml"))
