@@ -12,7 +12,8 @@ As a library:
         cluster.restart_apiserver()          # same port, same etcd
         cluster.compact_etcd()               # etcd compacted at its current revision: old resourceVersions 410
 From the shell (or a C++ test), with DIR holding cluster.json and kubeconfig:
-    apiserver.py up DIR          start, wait for /readyz, print cluster.json; the processes outlive the command
+    apiserver.py up DIR [--apiserver-arg=FLAG]...   start, wait for /readyz, print cluster.json; the processes
+                                 outlive the command
     apiserver.py down DIR        stop them (SIGTERM, then SIGKILL after 10 s)
     apiserver.py restart-apiserver DIR | compact DIR
     apiserver.py run [DIR] -- CMD ARGS...   up, run CMD with KUBECONFIG and ANF_K8S_DIR set, down; CMD's exit code
@@ -118,9 +119,12 @@ current-context: anf-test
 class Cluster:
     """etcd + kube-apiserver in `folder` (a new temporary one by default)."""
 
-    def __init__(self, folder=None, keep=False):
+    def __init__(self, folder=None, keep=False, apiserver_args=()):
+        """`apiserver_args`: extra kube-apiserver flags, e.g. ["--watch-cache=false"] so that watches read etcd
+        directly and a compaction is seen at once (410 on the next watch from an older resourceVersion)."""
         self.folder = os.path.abspath(folder or tempfile.mkdtemp(prefix="anf-k8s-"))
         self.keep = keep
+        self.apiserver_args = list(apiserver_args)
         self.procs = {}
         self.state_file = os.path.join(self.folder, "cluster.json")
 
@@ -175,7 +179,7 @@ class Cluster:
                 "--service-account-issuer", "https://kubernetes.default.svc",
                 "--authorization-mode", "RBAC", "--service-cluster-ip-range", "10.96.0.0/24",
                 # No kubelets, nodes or Services here: nothing publishes the apiserver's own endpoint.
-                "--endpoint-reconciler-type", "none", "--profiling=false", "--v", "1"]
+                "--endpoint-reconciler-type", "none", "--profiling=false", "--v", "1", *self.apiserver_args]
 
     def _start_apiserver(self):
         self._spawn("kube-apiserver", self.apiserver_argv())
@@ -235,7 +239,7 @@ class Cluster:
     def _save(self):
         state = {"folder": self.folder, "url": self.url, "kubeconfig": self.kubeconfig, "caFile": self.ca_file,
                  "token": self.token, "etcdUrl": self.etcd_url, "port": self.port,
-                 "etcdPort": self.etcd_port, "etcdPeerPort": self.etcd_peer_port,
+                 "etcdPort": self.etcd_port, "etcdPeerPort": self.etcd_peer_port, "apiserverArgs": self.apiserver_args,
                  "pids": {name: p.pid for name, p in self.procs.items()}}
         with open(self.state_file + ".tmp", "w") as f:
             json.dump(state, f, indent=2)
@@ -294,7 +298,7 @@ def attach(folder):
     """A Cluster object for the processes `apiserver.py up` started in `folder`."""
     with open(os.path.join(folder, "cluster.json")) as f:
         state = json.load(f)
-    cluster = Cluster(folder, keep=True)
+    cluster = Cluster(folder, keep=True, apiserver_args=state.get("apiserverArgs", []))
     for key, attr in (("url", "url"), ("kubeconfig", "kubeconfig"), ("caFile", "ca_file"), ("token", "token"),
                       ("etcdUrl", "etcd_url"), ("port", "port"), ("etcdPort", "etcd_port"),
                       ("etcdPeerPort", "etcd_peer_port")):
@@ -336,6 +340,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "restart-apiserver", "compact", "run"])
     parser.add_argument("dir", nargs="?")
+    parser.add_argument("--apiserver-arg", action="append", default=[], metavar="FLAG",
+                        help="up, run: an extra kube-apiserver flag (repeatable), e.g. --apiserver-arg=--watch-cache=false")
     own = sys.argv[1:]
     argv = []
     if "--" in own:  # run's command: everything after "--", untouched by argparse
@@ -344,13 +350,13 @@ def main():
     if args.command == "run":
         if not argv:
             parser.error("run needs a command after --")
-        with Cluster(args.dir, keep=args.dir is not None) as cluster:
+        with Cluster(args.dir, keep=args.dir is not None, apiserver_args=args.apiserver_arg) as cluster:
             env = dict(os.environ, KUBECONFIG=cluster.kubeconfig, ANF_K8S_DIR=cluster.folder)
             return subprocess.run(argv, env=env).returncode
     if not args.dir:
         parser.error("DIR is required")
     if args.command == "up":
-        Cluster(args.dir, keep=True).start()
+        Cluster(args.dir, keep=True, apiserver_args=args.apiserver_arg).start()
         with open(os.path.join(args.dir, "cluster.json")) as f:
             print(f.read())
     elif args.command == "down":

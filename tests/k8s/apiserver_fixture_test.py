@@ -79,6 +79,20 @@ class FixtureTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual((body["type"], body["object"]["code"], body["object"]["reason"]), ("ERROR", 410, "Expired"))
 
+    def test_without_the_watch_cache_a_compaction_is_gone_at_once(self):
+        with apiserver.Cluster(apiserver_args=["--watch-cache=false"]) as cluster:
+            ns = "/api/v1/namespaces/default/configmaps"
+            status, first = cluster.request("POST", ns, dict(CONFIGMAP, metadata={"name": "old"}))
+            self.assertEqual(status, 201, first)
+            # Two writes: the compaction must pass the first event after the watch's resourceVersion (compacted at
+            # exactly that event, etcd still sends it, without its previous value, and the apiserver answers 500).
+            for value in ("2", "3"):
+                cluster.request("PUT", ns + "/old", dict(CONFIGMAP, metadata={"name": "old"}, data={"a": value}))
+            cluster.compact_etcd()
+            status, body = cluster.request("GET", f"{ns}?watch=1&resourceVersion={first['metadata']['resourceVersion']}"
+                                                  "&timeoutSeconds=5")
+            self.assertEqual((status, body["type"], body["object"]["code"]), (200, "ERROR", 410), body)
+
     def test_service_account_tokens_are_issued_and_checked_by_rbac(self):
         self.cluster.request("POST", "/api/v1/namespaces/default/serviceaccounts",
                              {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "nobody"}})
