@@ -5,8 +5,10 @@ Run one class: apiserver_fixture_test.py FixtureTest (CTest registers one entry 
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -123,6 +125,32 @@ class CommandLineTest(unittest.TestCase):
                              capture_output=True, text=True, timeout=200)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(processes_using(json.loads(out.stdout)["folder"]), [])  # stopped by run
+
+
+class ToolsCacheTest(unittest.TestCase):
+    """scripts/k8s-tools.sh's cache key: a comment leaves it, a pinned version changes it (so nothing stale is used)."""
+
+    def key(self, tree):
+        out = subprocess.run(["bash", os.path.join(tree, "scripts", "k8s-tools.sh"), "--dir"], capture_output=True,
+                             text=True, check=True, env=dict(os.environ, ANF_K8S_TOOLS_DIR="/cache"))
+        return out.stdout.strip()
+
+    def test_key_follows_the_pinned_versions_only(self):
+        with tempfile.TemporaryDirectory() as tree:
+            shutil.copytree(os.path.join(apiserver.SOURCE, "scripts"), os.path.join(tree, "scripts"))
+            module = os.path.join(tree, "tests", "k8s-tools")
+            shutil.copytree(os.path.join(apiserver.SOURCE, "tests", "k8s-tools"), module)
+            first = self.key(tree)
+            self.assertRegex(first, r"^/cache/v1\.34\.4-[0-9a-f]{10}$")
+            self.assertEqual(os.path.basename(first), os.path.basename(apiserver.tools_dir()))  # same files, same key
+            with open(os.path.join(module, "go.mod"), "a") as f:
+                f.write("// a comment\n")
+            self.assertEqual(self.key(tree), first)
+            with open(os.path.join(module, "go.mod")) as f:
+                text = f.read()
+            with open(os.path.join(module, "go.mod"), "w") as f:
+                f.write(text.replace("k8s.io/api => k8s.io/api v0.34.4", "k8s.io/api => k8s.io/api v0.34.3"))
+            self.assertNotEqual(self.key(tree), first)
 
 
 if __name__ == "__main__":
