@@ -401,3 +401,135 @@ bool isKeyVaultUri(std::string_view v) {
 }
 
 }  // namespace anf::controller
+
+namespace anf::controller {
+
+namespace {
+
+// The JSON Schema node (toJsonSchema's output) made structural, in place; see toStructuralSchema.
+void makeStructural(Json& schema) {
+  if (schema.contains("additionalProperties") && schema["additionalProperties"] == false)
+    schema.erase("additionalProperties");
+  schema.erase("x-anf-ref-kind");  // a Ref's description already names the kind
+  if (schema.contains("properties"))
+    for (auto& [name, property] : schema["properties"].items()) makeStructural(property);
+  if (schema.contains("items")) makeStructural(schema["items"]);
+  if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object())
+    makeStructural(schema["additionalProperties"]);
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return out;
+}
+
+Json readyColumn(const std::string& name, const std::string& field, const std::string& description) {
+  return {{"name", name}, {"type", "string"}, {"description", description},
+          {"jsonPath", ".status.conditions[?(@.type==\"Ready\")]." + field}};
+}
+
+// A string YAML would read as something else (null, a boolean, a number) or as nothing.
+bool needsQuotes(const std::string& text) {
+  static const std::regex other(
+      "|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N"
+      "|[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+"
+      "|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]+(:[0-5]?[0-9])+");
+  return std::regex_match(text, other);
+}
+
+void emit(YAML::Emitter& out, const Json& value) {
+  if ((value.is_object() || value.is_array()) && value.empty()) out << YAML::Flow;  // "status: {}" on one line
+  if (value.is_object()) {
+    out << YAML::BeginMap;
+    for (const auto& [key, item] : value.items()) {
+      out << YAML::Key << key << YAML::Value;
+      emit(out, item);
+    }
+    out << YAML::EndMap;
+  } else if (value.is_array()) {
+    out << YAML::BeginSeq;
+    for (const auto& item : value) emit(out, item);
+    out << YAML::EndSeq;
+  } else if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (needsQuotes(text)) out << YAML::DoubleQuoted;
+    out << text;
+  } else if (value.is_null()) {
+    out << YAML::Null;
+  } else {
+    out << value.dump();  // booleans and numbers as JSON writes them, which YAML reads back the same
+  }
+}
+
+}  // namespace
+
+Json toStructuralSchema(const FieldSpec& spec) {
+  Json schema = toJsonSchema(spec);
+  makeStructural(schema);
+  return schema;
+}
+
+CustomResourceNames customResourceNames(Kind kind) {
+  std::string singular = lowercase(kindName(kind));
+  std::string plural = singular.ends_with('y') ? singular.substr(0, singular.size() - 1) + "ies" : singular + "s";
+  // Prefixed: the plain words (volume, pool, account) are other operators' short names too.
+  std::vector<std::string> shortNames;
+  switch (kind) {
+    case Kind::UserAssignedIdentity: shortNames = {"anfidentity"}; break;
+    case Kind::NetAppAccount: shortNames = {"anfaccount"}; break;
+    case Kind::PrivateEndpoint: shortNames = {"anfpe"}; break;
+    case Kind::CapacityPool: shortNames = {"anfpool"}; break;
+    case Kind::Volume: shortNames = {"anfvolume", "anfvol"}; break;
+    case Kind::CrossTenantApplication: shortNames = {"anfapp"}; break;
+  }
+  return {plural, singular, shortNames};
+}
+
+Json customResourceDefinition(Kind kind, const FieldSpec& documentSchema) {
+  const Json document = toStructuralSchema(documentSchema);
+  const Json& properties = document.at("properties");
+  // At the root a structural schema may only restrict metadata.name; apiVersion and kind are the apiserver's.
+  Json root = {
+      {"type", "object"},
+      {"required", Json::array({"spec"})},
+      {"properties",
+       {{"apiVersion", {{"type", "string"}}},
+        {"kind", {{"type", "string"}}},
+        {"metadata", {{"type", "object"}, {"properties", {{"name", properties.at("metadata").at("properties").at("name")}}}}},
+        {"spec", properties.at("spec")},
+        {"status", {{"type", "object"},
+                    {"description", "Written by the operator through the status subresource: observedGeneration, "
+                                    "conditions (Ready, Synced, ...), azureError and the kind's own fields."},
+                    {"x-kubernetes-preserve-unknown-fields", true}}}}}};
+  const CustomResourceNames names = customResourceNames(kind);
+  const auto slash = kApiVersion.find('/');
+  Json version = {
+      {"name", std::string(kApiVersion.substr(slash + 1))}, {"served", true}, {"storage", true},
+      {"subresources", {{"status", Json::object()}}},
+      {"schema", {{"openAPIV3Schema", root}}},
+      {"additionalPrinterColumns",
+       {readyColumn("READY", "status", "The Ready condition: Azure matches the spec"),
+        readyColumn("REASON", "reason", "Why Ready is what it is (a stable CamelCase code)"),
+        {{"name", "AGE"}, {"type", "date"}, {"jsonPath", ".metadata.creationTimestamp"}}}}};
+  std::string group(kApiVersion.substr(0, slash));
+  return {{"apiVersion", "apiextensions.k8s.io/v1"},
+          {"kind", "CustomResourceDefinition"},
+          {"metadata", {{"name", names.plural + "." + group}}},
+          {"spec",
+           {{"group", group},
+            {"scope", "Namespaced"},
+            {"names", {{"kind", std::string(kindName(kind))}, {"listKind", std::string(kindName(kind)) + "List"},
+                       {"plural", names.plural}, {"singular", names.singular}, {"shortNames", names.shortNames},
+                       {"categories", Json::array({"anf-cmk"})}}},
+            {"versions", Json::array({version})}}}};
+}
+
+std::string toYaml(const Json& value) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  emit(out, value);
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace anf::controller

@@ -74,6 +74,27 @@ Json checkNode(const YAML::Node& node, const FieldSpec& spec, const std::string&
 /// The JSON Schema (draft 2020-12) of a FieldSpec tree.
 Json toJsonSchema(const FieldSpec& spec);
 
+/// The structural OpenAPI v3 schema (a CustomResourceDefinition's) of a FieldSpec tree: the JSON Schema less
+/// `additionalProperties: false`, which a structural schema forbids (the apiserver prunes unknown fields, and
+/// rejects them under fieldValidation=Strict, kubectl's default) and the x-anf-ref-kind extension (not OpenAPI).
+Json toStructuralSchema(const FieldSpec& spec);
+
+/// A kind's names as a custom resource of group anf-cmk.io.
+struct CustomResourceNames {
+  std::string plural;    // "netappaccounts", "userassignedidentities"
+  std::string singular;  // "netappaccount"
+  std::vector<std::string> shortNames;
+};
+CustomResourceNames customResourceNames(Kind kind);
+
+/// The CustomResourceDefinition (apiextensions.k8s.io/v1) of `kind`, version v1alpha1, from the schema of its
+/// whole document (`documentSchema`: apiVersion, kind, metadata, spec): status subresource, printer columns
+/// READY, REASON, AGE, short names and the category `anf-cmk` (`kubectl get anf-cmk` lists every kind).
+Json customResourceDefinition(Kind kind, const FieldSpec& documentSchema);
+
+/// Block-style YAML of a JSON value; strings that YAML would read as another type are quoted.
+std::string toYaml(const Json& value);
+
 /// Parses a duration like "10m", "200ms", "1h30m", "45s" (Go style; a bare integer is seconds).
 std::optional<std::int64_t> parseDurationMillis(std::string_view text);
 

@@ -210,9 +210,11 @@ class TemplateStructureTest(unittest.TestCase):
                 self.assertEqual(text.count("{{"), text.count("}}"))
                 self.assertEqual(len(opener.findall(text)), len(closer.findall(text)))
 
-    def test_one_replica_recreated_never_rolled(self):
-        self.assertRegex(self.deployment, r"\n  replicas: 1\n")
-        self.assertRegex(self.deployment, r"strategy:\n    type: Recreate\n")
+    def test_replicas_and_strategy_follow_leader_election(self):
+        # Rendered for each source by helm_test.py; one replica, Recreate, unless replicas elect a leader.
+        self.assertIn('replicas: {{ include "anf-cmk-operator.replicas" . }}', self.deployment)
+        self.assertRegex(self.deployment, r'strategy:\n    type: \{\{ if include "anf-cmk-operator.leaderElection" \. \}\}'
+                                          r"RollingUpdate\{\{ else \}\}Recreate")
         self.assertNotIn("replicaCount", self.deployment)
 
     def test_probes_on_health_port(self):
@@ -223,7 +225,7 @@ class TemplateStructureTest(unittest.TestCase):
 
     def test_command_and_config(self):
         self.assertRegex(self.deployment, r"args:\n\s+- run\n\s+- --config\n\s+- /etc/anf-cmk-operator/operator.yaml\n"
-                                          r"\s+- --manifests\n")
+                                          r"\s+\{\{- if \$files \}\}\n\s+- --manifests\n")
         config = self.templates["configmap.yaml"]
         for line in ('metrics: ":8080"', 'health: ":8081"', 'status: "127.0.0.1:8082"',
                      "tokenFile: /var/run/secrets/azure/tokens/azure-identity-token"):

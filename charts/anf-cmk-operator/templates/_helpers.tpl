@@ -78,3 +78,29 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "anf-cmk-operator.manifestsConfigMapName" -}}
 {{- default (printf "%s-manifests" (include "anf-cmk-operator.fullname" .)) .Values.manifests.configMap.existingConfigMap }}
 {{- end }}
+
+{{/* "true" when the documents are the anf-cmk.io custom resources (source: kubernetes). */}}
+{{- define "anf-cmk-operator.kubernetesSource" -}}
+{{- if eq .Values.source "kubernetes" }}true{{ end }}
+{{- end }}
+
+{{/* "true" when replicas elect a leader through a Lease (the kubernetes source with leaderElection.enabled). */}}
+{{- define "anf-cmk-operator.leaderElection" -}}
+{{- if and (include "anf-cmk-operator.kubernetesSource" .) .Values.kubernetes.leaderElection.enabled }}true{{ end }}
+{{- end }}
+
+{{/* Replicas: as set, else 2 with leader election and 1 without; more than 1 without a leader is refused. */}}
+{{- define "anf-cmk-operator.replicas" -}}
+{{- $elected := include "anf-cmk-operator.leaderElection" . }}
+{{- $n := int (.Values.replicas | default (ternary 2 1 (eq $elected "true"))) }}
+{{- if and (gt $n 1) (not $elected) }}
+{{- fail "replicas > 1 needs source: kubernetes with kubernetes.leaderElection.enabled (two operators must never act on Azure at once)" }}
+{{- end }}
+{{- $n }}
+{{- end }}
+
+{{/* The release's leader-election Lease (operator.yaml leaseName; the chart's Role is limited to it). */}}
+{{- define "anf-cmk-operator.leaseName" -}}{{ include "anf-cmk-operator.fullname" . }}{{- end }}
+
+{{/* The namespace whose custom resources the operator watches, and where its Lease is: the release's by default. */}}
+{{- define "anf-cmk-operator.watchedNamespace" -}}{{ .Values.kubernetes.namespace | default .Release.Namespace }}{{- end }}
