@@ -339,7 +339,7 @@ class DeletionTest(KubeE2eTest):
         self.assertTrue(await_(gone, 60, every=0.05), seen[-5:])
         self.assertEqual(self.emulator.arm("GET", VOLUME)[0], 404)
         self.assertNotIn((False, 200), seen, "the resource went while Azure still had the volume")
-        self.assertIn("DELETE " + VOLUME.lower(), [w.lower() for w in self.emulator.writes()])
+        self.assertIn(("DELETE " + VOLUME).lower(), [w.lower() for w in self.emulator.writes()])
 
     def test_deleting_a_retain_resource_leaves_azure_untouched(self):
         docs = quickstart()
