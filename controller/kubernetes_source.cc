@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/directory_source.h"
 #include "kube/leader_election.h"
 
 namespace anf::controller {
@@ -135,7 +136,8 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
   std::map<DocumentKey, std::deque<std::pair<std::string, std::int64_t>>> generations;
   std::set<DocumentKey> dirty;             // statuses to write
   std::map<DocumentKey, Json> lastWritten;  // .status as last written
-  std::mutex publishMutex;                 // one snapshot at a time, in order
+  std::optional<std::chrono::steady_clock::time_point> firstUnpublished, lastUnpublished;
+  std::mutex indexMutex;  // one list or event into the index at a time (finalizer calls run under it, not under `mutex`)
 
   std::string fileOf(Kind kind, const std::string& name) const {
     return "kubernetes:" + options.namespaceName + "/" + std::string(kindName(kind)) + "/" + name;
@@ -172,7 +174,7 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
 
   /// Applies what a list or an event changed to the desired state and hands on the snapshot.
   void changed(Kind kind, const StoreChange& change) {
-    std::lock_guard publishing(publishMutex);
+    std::lock_guard indexing(indexMutex);
     for (const auto& object : change.upserted) {
       const std::string name = kube::nameOf(object);
       const bool enters = finalizerSettled(kind, object);
@@ -187,12 +189,12 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
       index.setFile(fileOf(kind, name), std::move(loaded.documents), std::move(loaded.errors));
       dirty.insert({kind, name});
     }
-    {
-      std::lock_guard lock(mutex);
-      for (const auto& name : change.deleted) index.removeFile(fileOf(kind, name));
-    }
+    std::lock_guard lock(mutex);
+    for (const auto& name : change.deleted) index.removeFile(fileOf(kind, name));
+    const auto now = std::chrono::steady_clock::now();
+    if (!firstUnpublished) firstUnpublished = now;
+    lastUnpublished = now;
     wake.notify_all();
-    publish();
   }
 
   void rememberGeneration(const Document& doc, std::optional<std::int64_t> generation) {
@@ -206,7 +208,30 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
     if (seen.size() > kGenerationsKept) seen.pop_front();
   }
 
+  /// Hands on the index's changes once they have been quiet for `debounce` (at most `maxDelay` after the first):
+  /// a burst of events (a namespace or a CRD deleted, a GitOps prune) is one snapshot, so the engine's
+  /// mass-deletion guard sees it whole, as it sees a burst of file changes.
+  void runPublisher() {
+    std::unique_lock lock(mutex);
+    while (!stopped) {
+      if (!firstUnpublished) {
+        wake.wait(lock, [&] { return stopped || firstUnpublished; });
+        continue;
+      }
+      const auto due = std::min(*lastUnpublished + options.debounce, *firstUnpublished + options.maxDelay);
+      if (std::chrono::steady_clock::now() < due) {
+        wake.wait_until(lock, due);
+        continue;
+      }
+      firstUnpublished.reset();
+      lock.unlock();
+      publish();
+      lock.lock();
+    }
+  }
+
   void publish() {
+    std::lock_guard indexing(indexMutex);
     DesiredState next;
     DocumentChanges changes;
     {
@@ -370,6 +395,7 @@ void KubernetesSource::start() {
   });
   for (Kind kind : allKinds()) impl_->threads.emplace_back([impl = impl_, kind] { impl->runKind(kind); });
   impl_->threads.emplace_back([impl = impl_] { impl->runWriter(); });
+  impl_->threads.emplace_back([impl = impl_] { impl->runPublisher(); });
 }
 
 void KubernetesSource::stop() {
@@ -448,8 +474,9 @@ KubernetesDocuments::~KubernetesDocuments() { stop(); }
 
 void KubernetesDocuments::start(StatusStore& statuses, KubernetesSource::SnapshotCallback onSnapshot, std::function<void()> onLost) {
   auto& p = *parts_;
-  KubernetesSource::Options options{.namespaceName = p.client->namespaceName(),
-                                    .load = {.defaults = p.config.manifestDefaults(true)}};
+  const auto directory = directorySourceOptions(p.config, {});  // the same coalescing of changes
+  KubernetesSource::Options options{.namespaceName = p.client->namespaceName(), .load = directory.load,
+                                    .debounce = directory.debounce, .maxDelay = directory.maxDelay};
   auto startSource = [&p, &statuses, options, onSnapshot] {
     std::lock_guard lock(p.mutex);
     p.source = std::make_unique<KubernetesSource>(*p.client, statuses, options, onSnapshot);

@@ -5,7 +5,8 @@
 // - Documents: each kind is listed (paged), then watched from the list's resourceVersion with bookmarks, on
 //   its own thread; a watch the server ends resumes from the last resourceVersion seen; 410 Gone relists and
 //   the difference is applied (kube/object_cache.h: no event missed, none applied twice); other failures
-//   reconnect with exponential backoff. Each resource becomes the same Document a file would give (its text
+//   reconnect with exponential backoff. Events are coalesced like file changes (debounce, maxDelay) into
+//   snapshots, so a burst of deletions is one change the engine's mass-deletion guard can refuse. Each resource becomes the same Document a file would give (its text
 //   goes through the manifest loader and ManifestIndex), so validation, references and the snapshot +
 //   DocumentChanges handed to the engine are those of the directory source, and the engine's mass-deletion
 //   guard applies to resources too. A resource being deleted (deletionTimestamp) leaves the desired state.
@@ -17,6 +18,10 @@
 //   the same conditions, facts and azureError. Nothing is written when it equals what the resource has.
 //   Each condition whose status or reason changed records an Event (core/v1) with the condition's reason.
 //   Writes run on one writer thread, the latest status per key, never on the engine's workers.
+//
+// Threads, not Asio: a watch is a long blocking read of a streamed response (cpprestsdk's body stream), so each
+// kind's list-then-watch loop, the status writer and the publisher have their own thread (8 in all, idle most of
+// the time); stop() cancels the streams and joins them.
 //
 // KubernetesDocuments is what the operator runs: the API connection, leader election (only the holder of the
 // Lease runs the source and may write to Azure: mayWrite() is the engine's write gate) and the source.
@@ -64,11 +69,12 @@ class KubernetesSource {
     int watchTimeoutSeconds = 60;
     std::chrono::milliseconds backoffInitial{500};
     std::chrono::milliseconds backoffMax{30000};
+    std::chrono::milliseconds debounce{200};   // quiet time before a snapshot (as the directory source's)
+    std::chrono::milliseconds maxDelay{2000};  // at most this after the first unpublished change
   };
   using SnapshotCallback = std::function<void(const DesiredState&, const DocumentChanges&)>;
 
-  /// `client` and `statuses` must outlive the source. `onSnapshot` is called from the watch threads, one call at a
-  /// time, in order.
+  /// `client` and `statuses` must outlive the source. `onSnapshot` is called from the source's publisher thread.
   KubernetesSource(kube::KubeClient& client, StatusStore& statuses, Options options, SnapshotCallback onSnapshot);
   ~KubernetesSource();
   KubernetesSource(const KubernetesSource&) = delete;

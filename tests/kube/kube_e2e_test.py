@@ -132,6 +132,14 @@ class Operator:
             stdout=log, stderr=log, env=dict(os.environ, POD_NAME=name))
         log.close()
 
+    def status(self):
+        """The operator's own status API (GET /api/v1/resources), or None."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[2]}/api/v1/resources", timeout=2) as resp:
+                return json.loads(resp.read())
+        except OSError:
+            return None
+
     def reconciles(self):
         """controller_runtime_reconcile_total over every kind and result, or -1 when /metrics does not answer."""
         try:
@@ -159,6 +167,7 @@ class Operator:
 class KubeE2eTest(unittest.TestCase):
     """One apiserver per class, with the CRDs; per test a namespace, an emulator and an operator config."""
     leader_election = "{enabled: true}"
+    controller = "{resyncPeriod: 3s}"
 
     @classmethod
     def setUpClass(cls):
@@ -213,7 +222,7 @@ class KubeE2eTest(unittest.TestCase):
                 f.write(admin["clientSecret"])
             lines += [f"    - name: {name}", f"      tenantId: {tenant['tenantId']}",
                       f"      clientSecret: {{clientId: {admin['clientId']}, secretFile: {secret}}}"]
-        lines += ["controller: {resyncPeriod: 3s}", "source:", "  kind: kubernetes",
+        lines += [f"controller: {self.controller}", "source:", "  kind: kubernetes",
                   f"  kubernetes: {{leaderElection: {self.leader_election}}}", "logging: {format: text, level: debug}"]
         with open(os.path.join(self.folder, "operator.yaml"), "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -351,6 +360,29 @@ class DeletionTest(KubeE2eTest):
         self.assertTrue(await_(lambda: self.get("Volume", "vol1") is None, 30))
         self.await_passes(op)
         self.assertEqual(self.emulator.arm("GET", VOLUME)[0], 200)
+        self.assertEqual(self.emulator.writes(), before)
+
+
+class DeletionGuardTest(KubeE2eTest):
+    controller = "{resyncPeriod: 3s, maxDeletionsPerPass: 1}"
+
+    def test_a_burst_of_deleted_resources_is_refused_by_the_mass_deletion_guard(self):
+        docs = quickstart()
+        self.apply(docs)
+        op = self.start_operator()
+        self.await_all_ready(docs)
+        before = self.emulator.writes()
+        status, body = self.cluster.request("DELETE", self.path("Volume"))  # deletecollection: both at once
+        self.assertEqual(status, 200, body)
+        self.delete("CapacityPool", "pool1")
+
+        def refused():
+            s = op.status() or {}
+            return any(c["reason"] == "TooManyDeletions" for c in s.get("operator", {}).get("conditions", []))
+        self.assertTrue(await_(refused, 30), op.status())
+        kept = {(i["kind"], i["name"]) for i in op.status()["items"]}
+        self.assertIn(("Volume", "vol1"), kept)
+        self.assertIn(("CapacityPool", "pool1"), kept)
         self.assertEqual(self.emulator.writes(), before)
 
 
