@@ -53,10 +53,16 @@ LeaderElectionConfig configFor(std::string identity) {
   return LeaderElectionConfig{.leaseName = "anf-cmk-operator", .leaseNamespace = "ns", .identity = std::move(identity)};
 }
 
-TEST(LeaderElection, TheFirstCandidateCreatesTheLeaseAndLeads) {
+/// Two replicas, a and b, on one Lease and one clock (client-go's defaults: 15 s, 10 s, 2 s).
+class LeaderElection : public ::testing::Test {
+ protected:
   MemoryLeaseStore store;
   FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
+  LeaderElector a{configFor("a"), store, clock.fn()};
+  LeaderElector b{configFor("b"), store, clock.fn()};
+};
+
+TEST_F(LeaderElection, TheFirstCandidateCreatesTheLeaseAndLeads) {
   EXPECT_EQ(a.tick(), LeaderElector::State::Leading);
   EXPECT_TRUE(a.mayWrite());
   ASSERT_TRUE(store.lease);
@@ -65,11 +71,7 @@ TEST(LeaderElection, TheFirstCandidateCreatesTheLeaseAndLeads) {
   EXPECT_EQ(store.lease->leaseTransitions, 0);
 }
 
-TEST(LeaderElection, ACandidateWaitsForTheLeaseToExpireFromWhenItObservedIt) {
-  MemoryLeaseStore store;
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
-  LeaderElector b(configFor("b"), store, clock.fn());
+TEST_F(LeaderElection, ACandidateWaitsForTheLeaseToExpireFromWhenItObservedIt) {
   ASSERT_EQ(a.tick(), LeaderElector::State::Leading);
   clock.now += 1s;
   EXPECT_EQ(b.tick(), LeaderElector::State::Candidate);  // observed now: expires for b at +15 s from here
@@ -82,11 +84,7 @@ TEST(LeaderElection, ACandidateWaitsForTheLeaseToExpireFromWhenItObservedIt) {
   EXPECT_EQ(store.lease->leaseTransitions, 1);
 }
 
-TEST(LeaderElection, ARenewedLeaseStaysWithItsHolder) {
-  MemoryLeaseStore store;
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
-  LeaderElector b(configFor("b"), store, clock.fn());
+TEST_F(LeaderElection, ARenewedLeaseStaysWithItsHolder) {
   ASSERT_EQ(a.tick(), LeaderElector::State::Leading);
   const std::string acquired = store.lease->acquireTime;
   for (int i = 0; i < 20; ++i) {
@@ -98,11 +96,7 @@ TEST(LeaderElection, ARenewedLeaseStaysWithItsHolder) {
   EXPECT_EQ(store.lease->leaseTransitions, 0);
 }
 
-TEST(LeaderElection, ALeaderThatCannotRenewStopsWritingAtRenewDeadlineBeforeOthersMayTakeOver) {
-  MemoryLeaseStore store;
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
-  LeaderElector b(configFor("b"), store, clock.fn());
+TEST_F(LeaderElection, ALeaderThatCannotRenewStopsWritingAtRenewDeadlineBeforeOthersMayTakeOver) {
   ASSERT_EQ(a.tick(), LeaderElector::State::Leading);
   ASSERT_EQ(b.tick(), LeaderElector::State::Candidate);  // b observes a's renew at the same instant (the worst case)
   const auto renewedAt = clock.now;
@@ -123,10 +117,7 @@ TEST(LeaderElection, ALeaderThatCannotRenewStopsWritingAtRenewDeadlineBeforeOthe
   EXPECT_EQ(a.tick(), LeaderElector::State::Lost);
 }
 
-TEST(LeaderElection, FailedRenewsGiveUpLeadershipAfterRenewDeadline) {
-  MemoryLeaseStore store;
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
+TEST_F(LeaderElection, FailedRenewsGiveUpLeadershipAfterRenewDeadline) {
   ASSERT_EQ(a.tick(), LeaderElector::State::Leading);
   store.unreachable = true;
   for (int i = 0; i < 4; ++i) {
@@ -138,10 +129,7 @@ TEST(LeaderElection, FailedRenewsGiveUpLeadershipAfterRenewDeadline) {
   EXPECT_FALSE(a.mayWrite());
 }
 
-TEST(LeaderElection, ARenewThatSucceedsAgainWithinRenewDeadlineKeepsLeadership) {
-  MemoryLeaseStore store;
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
+TEST_F(LeaderElection, ARenewThatSucceedsAgainWithinRenewDeadlineKeepsLeadership) {
   ASSERT_EQ(a.tick(), LeaderElector::State::Leading);
   store.unreachable = true;
   clock.now += 8s;
@@ -153,12 +141,8 @@ TEST(LeaderElection, ARenewThatSucceedsAgainWithinRenewDeadlineKeepsLeadership) 
   EXPECT_TRUE(a.mayWrite());  // renewed 9 s ago
 }
 
-TEST(LeaderElection, TwoCandidatesRacingForAnExpiredLeaseNeverBothWin) {
-  MemoryLeaseStore store;
+TEST_F(LeaderElection, TwoCandidatesRacingForAnExpiredLeaseNeverBothWin) {
   store.store(LeaseRecord{.holderIdentity = "gone", .leaseDurationSeconds = 15});
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
-  LeaderElector b(configFor("b"), store, clock.fn());
   EXPECT_EQ(a.tick(), LeaderElector::State::Candidate);
   EXPECT_EQ(b.tick(), LeaderElector::State::Candidate);
   clock.now += 15s;
@@ -170,19 +154,12 @@ TEST(LeaderElection, TwoCandidatesRacingForAnExpiredLeaseNeverBothWin) {
   EXPECT_EQ(store.lease->holderIdentity, "a");
 }
 
-TEST(LeaderElection, AnEmptyHolderIsFreeAtOnce) {
-  MemoryLeaseStore store;
+TEST_F(LeaderElection, AnEmptyHolderIsFreeAtOnce) {
   store.store(LeaseRecord{.holderIdentity = "", .leaseDurationSeconds = 1});
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
   EXPECT_EQ(a.tick(), LeaderElector::State::Leading);
 }
 
-TEST(LeaderElection, StopReleasesTheLeaseSoTheNextReplicaNeedNotWait) {
-  MemoryLeaseStore store;
-  FakeClock clock;
-  LeaderElector a(configFor("a"), store, clock.fn());
-  LeaderElector b(configFor("b"), store, clock.fn());
+TEST_F(LeaderElection, StopReleasesTheLeaseSoTheNextReplicaNeedNotWait) {
   std::promise<void> leading;
   std::thread loop([&] { a.run([&] { leading.set_value(); }, [] {}); });
   leading.get_future().wait();
