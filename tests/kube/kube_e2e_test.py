@@ -279,18 +279,18 @@ class KubeE2eTest(unittest.TestCase):
         _, body = self.cluster.request("GET", f"/api/v1/namespaces/{self.ns}/events")
         return [e for e in (body or {}).get("items", []) if e["involvedObject"]["name"] == name]
 
-    def start_operator(self, name="operator"):
-        op = Operator(self.folder, self.cluster.kubeconfig, self.ns, name)
+    def start_operator(self, name="operator", kubeconfig=None):
+        op = Operator(self.folder, kubeconfig or self.cluster.kubeconfig, self.ns, name)
         self.operators.append(op)
         return op
 
-    def quickstart_ready(self, edit=None):
+    def quickstart_ready(self, edit=None, kubeconfig=None):
         """The quickstart applied as custom resources (after `edit(docs)`), an operator started, all Ready."""
         docs = quickstart()
         if edit:
             edit(docs)
         self.apply(docs)
-        op = self.start_operator()
+        op = self.start_operator(kubeconfig=kubeconfig)
         self.await_all_ready(docs)
         return docs, op
 
@@ -328,6 +328,61 @@ class StatusTest(KubeE2eTest):
         self.assertTrue(await_(lambda: self.ready("NetAppAccount", "anf-account"), 60),
                         self.get("NetAppAccount", "anf-account").get("status"))
         self.assertEqual(self.get("NetAppAccount", "anf-account")["status"]["observedGeneration"], 2)
+
+
+class AccessTest(KubeE2eTest):
+    """The operator as the chart deploys it: a service account holding only the chart's Role (its verbs are the
+    ones the client sends), its token in a file; and a client certificate instead of a token."""
+    ROLE_RULES = [
+        {"apiGroups": [GROUP], "resources": list(PLURALS.values()), "verbs": ["get", "list", "watch", "patch"]},
+        {"apiGroups": [GROUP], "resources": [p + "/status" for p in PLURALS.values()], "verbs": ["patch"]},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": ["anf-cmk-operator"],
+         "verbs": ["get", "update"]},
+    ]
+
+    def kubeconfig(self, user):
+        with open(self.cluster.kubeconfig) as f:
+            config = yaml.safe_load(f)
+        cluster = config["clusters"][0]["name"]
+        config["users"].append({"name": "under-test", "user": user})
+        config["contexts"].append({"name": "under-test", "context": {"cluster": cluster, "user": "under-test"}})
+        config["current-context"] = "under-test"
+        path = os.path.join(self.folder, "kubeconfig")
+        with open(path, "w") as f:
+            yaml.safe_dump(config, f)
+        return path
+
+    def create(self, path, body):
+        status, answer = self.cluster.request("POST", path, body)
+        self.assertEqual(status, 201, answer)
+        return answer
+
+    def test_a_service_account_with_the_charts_least_privilege_role_runs_the_operator(self):
+        base = f"/api/v1/namespaces/{self.ns}"
+        rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{self.ns}"
+        self.create(base + "/serviceaccounts", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "anf"}})
+        self.create(rbac + "/roles", {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                                      "metadata": {"name": "anf"}, "rules": self.ROLE_RULES})
+        self.create(rbac + "/rolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "anf"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "anf"},
+            "subjects": [{"kind": "ServiceAccount", "name": "anf", "namespace": self.ns}]})
+        token = self.create(base + "/serviceaccounts/anf/token",
+                            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                             "spec": {"expirationSeconds": 3600}})["status"]["token"]
+        token_file = os.path.join(self.folder, "token")
+        with open(token_file, "w") as f:
+            f.write(token)
+        _, op = self.quickstart_ready(kubeconfig=self.kubeconfig({"tokenFile": token_file}))
+        self.assertTrue(self.events("anf-account"))
+        self.assertNotIn(" 403 ", op.tail())
+
+    def test_a_client_certificate_authenticates(self):
+        folder = os.path.dirname(self.cluster.kubeconfig)
+        self.quickstart_ready(kubeconfig=self.kubeconfig({
+            "client-certificate": os.path.join(folder, "admin.crt"), "client-key": os.path.join(folder, "admin.key")}))
 
 
 class DeletionTest(KubeE2eTest):
