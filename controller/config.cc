@@ -88,11 +88,23 @@ FieldSpec buildConfigSchema() {
        object("armRateLimit", {count("readsPerSecond", 1, 1000), count("writesPerSecond", 1, 1000), count("maxInFlight", 1, 256)}),
        count("maxDeletionsPerPass", 0, 100000), described(field("stateFile"), kStateFileDescription),
        object("watch", {mode, withFormat(field("debounce"), Format::Duration), withFormat(field("pollInterval"), Format::Duration)})});
+  FieldSpec kind = field("kind");
+  kind.enumValues = {"directory", "kubernetes"};
+  FieldSpec source = object(
+      "source",
+      {described(kind, "directory: the --manifests paths; kubernetes: custom resources of group anf-cmk.io"),
+       object("kubernetes",
+              {described(field("kubeconfig"), "kubeconfig file; empty: $KUBECONFIG, else in-cluster"),
+               described(field("namespace"), "namespace of the custom resources; empty: the context's or the pod's"),
+               object("leaderElection",
+                      {field("enabled", FieldType::Boolean), withFormat(field("leaseName"), Format::Dns1123Label),
+                       withFormat(field("leaseDuration"), Format::Duration), withFormat(field("renewDeadline"), Format::Duration),
+                       withFormat(field("retryPeriod"), Format::Duration)})})});
   FieldSpec format = field("format");
   format.enumValues = {"json", "text"};
   FieldSpec level = field("level");
   level.enumValues = {"trace", "debug", "info", "warn", "error"};
-  return object("", {azure, controller, object("server", {address("metrics"), address("health"), address("status")}),
+  return object("", {azure, controller, source, object("server", {address("metrics"), address("health"), address("status")}),
                      object("logging", {format, level})});
 }
 
@@ -125,6 +137,27 @@ void applyEnvironment(OperatorConfig& config, const Environment& env, bool autho
   }
   if (config.azure.defaultTenant.empty() && !config.azure.credentials.empty())
     config.azure.defaultTenant = config.azure.credentials.front().name;
+}
+
+// source: from checked JSON; leader election's durations are checked as client-go does.
+void buildSource(const Json& in, SourceConfig& source, const std::function<void(const std::string&, std::string)>& report) {
+  source.kind = str(in, "kind", "directory") == "kubernetes" ? SourceKind::Kubernetes : SourceKind::Directory;
+  const Json kube = in.value("kubernetes", Json::object());
+  source.kubernetes.kubeconfig = str(kube, "kubeconfig");
+  source.kubernetes.namespaceName = str(kube, "namespace");
+  const Json le = kube.value("leaderElection", Json::object());
+  auto& out = source.kubernetes.leaderElection;
+  out.enabled = le.value("enabled", out.enabled);
+  out.leaseName = str(le, "leaseName", out.leaseName);
+  out.leaseDuration = duration(le.value("leaseDuration", Json()), out.leaseDuration);
+  out.renewDeadline = duration(le.value("renewDeadline", Json()), out.renewDeadline);
+  out.retryPeriod = duration(le.value("retryPeriod", Json()), out.retryPeriod);
+  const std::string path = "source.kubernetes.leaderElection";
+  if (out.leaseDuration <= out.renewDeadline) report(path + ".leaseDuration", "must be longer than renewDeadline");
+  if (out.leaseDuration.count() % 1000 != 0) report(path + ".leaseDuration", "must be whole seconds (Lease.spec.leaseDurationSeconds)");
+  if (out.renewDeadline.count() * 10 <= out.retryPeriod.count() * 12)
+    report(path + ".renewDeadline", "must be longer than 1.2 x retryPeriod");
+  if (out.retryPeriod.count() <= 0) report(path + ".retryPeriod", "must be positive");
 }
 
 // Builds the typed configuration from checked JSON; reports rules the schema cannot express.
@@ -211,6 +244,7 @@ void buildConfig(const Json& in, OperatorConfig& config, const std::map<std::str
   cc.watch.debounce = duration(watch.value("debounce", Json()), cc.watch.debounce);
   cc.watch.pollInterval = duration(watch.value("pollInterval", Json()), cc.watch.pollInterval);
   if (cc.watch.pollInterval.count() < 10) report("controller.watch.pollInterval", "must be at least 10ms");
+  buildSource(in.value("source", Json::object()), config.source, report);
   const Json server = in.value("server", Json::object());
   config.server.metrics = str(server, "metrics", config.server.metrics);
   config.server.health = str(server, "health", config.server.health);

@@ -102,9 +102,34 @@ struct LoggingConfig {
   std::string level = "info";   // trace | debug | info | warn | error
 };
 
+/// source.kubernetes.leaderElection: a coordination.k8s.io/v1 Lease, client-go's defaults.
+struct LeaderElectionSettings {
+  bool enabled = true;
+  std::string leaseName = "anf-cmk-operator";
+  std::chrono::milliseconds leaseDuration{15000};
+  std::chrono::milliseconds renewDeadline{10000};
+  std::chrono::milliseconds retryPeriod{2000};
+};
+
+/// source.kubernetes (SPEC §4a): the documents as custom resources of one namespace.
+struct KubernetesSourceConfig {
+  std::string kubeconfig;     // empty: $KUBECONFIG, else in-cluster
+  std::string namespaceName;  // empty: the kubeconfig context's, or the pod's own namespace
+  LeaderElectionSettings leaderElection;
+};
+
+enum class SourceKind { Directory, Kubernetes };
+
+/// source: where documents come from (directory: the --manifests paths, the default).
+struct SourceConfig {
+  SourceKind kind = SourceKind::Directory;
+  KubernetesSourceConfig kubernetes;
+};
+
 struct OperatorConfig {
   AzureConfig azure;
   ControllerConfig controller;
+  SourceConfig source;
   ServerConfig server;
   LoggingConfig logging;
 

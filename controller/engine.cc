@@ -673,6 +673,10 @@ void Engine::synced(StoredStatus& s, const Document& doc, SysClock::time_point n
 }
 
 Engine::Next Engine::startWrite(const Document& doc, const WriteRequest& write) {
+  if (options_.writeGate && !options_.writeGate()) {
+    spdlog::info("{} not sent: this replica may not write to Azure now (not the leader)", write.action);
+    return Next{Next::How::After, options_.writeGateRetry};
+  }
   if (!groups_.acquire(write.group, doc.key)) {
     spdlog::debug("waiting for a place among the writes of {}", write.group.scope);
     return Next{Next::How::Wait};

@@ -14,9 +14,10 @@ add_library(anf_controller STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/limits.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/plan.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/status_client.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/kubernetes_source.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/operator.cc)
 target_include_directories(anf_controller PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(anf_controller PUBLIC
-  anf::manifests anf::reconcilers prometheus-cpp::core Boost::system spdlog::spdlog nlohmann_json::nlohmann_json
+  anf::manifests anf::reconcilers anf::kube prometheus-cpp::core Boost::system spdlog::spdlog nlohmann_json::nlohmann_json
   SQLite::SQLite3 Threads::Threads)
 add_library(anf::controller ALIAS anf_controller)

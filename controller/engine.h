@@ -35,6 +35,7 @@
 #include <condition_variable>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,10 @@ struct EngineOptions {
   int maxWritesPerAccount = 32;
   /// Status is persisted here (empty: memory only). Loaded by start().
   std::filesystem::path stateFile;
+  /// Asked right before each write to Azure (create, update, remove); false: the write is not sent and the key
+  /// comes back after `writeGateRetry`. Empty: always write. Leader election closes it (kube/leader_election.h).
+  std::function<bool()> writeGate;
+  std::chrono::milliseconds writeGateRetry{1000};
 };
 
 /// An ObservationCache shared by the reconciles of one pass (a resync or a new snapshot); thread-safe.

@@ -16,6 +16,7 @@
 
 #include "controller/directory_source.h"
 #include "controller/engine.h"
+#include "controller/kubernetes_source.h"
 #include "controller/logging.h"
 #include "controller/manifest_loader.h"
 #include "controller/metrics.h"
@@ -51,6 +52,7 @@ struct Operator::Impl {
   asio::io_context io;
   Metrics metrics;
   asio::signal_set signals;
+  KubernetesDocumentsPtr kube;  // source: kubernetes; outlives the engine, whose write gate it is
   std::unique_ptr<Engine> engine;
   std::vector<HttpServerPtr> servers;
   OperatorPorts ports;
@@ -76,7 +78,7 @@ struct Operator::Impl {
     byAddress[s.metrics].merge(metricsRoutes(metrics));
     byAddress[s.health].merge(healthRoutes([this] {
       if (std::lock_guard lock(engineProblemMutex); !engineProblem.empty()) return engineProblem;
-      if (!engine->loaded()) return std::string("manifests not loaded yet");
+      if (!engine->loaded() && !(kube && kube->standby())) return std::string("manifests not loaded yet");
       return options.readiness ? options.readiness() : std::string();
     }));
     byAddress[s.status].merge(statusRoutes(*engine));
@@ -119,6 +121,11 @@ struct Operator::Impl {
       engineProblem.clear();
       spdlog::info("the state file {} can be used now: starting", options.config.controller.stateFile);
     }
+    if (kube) {
+      kube->start(engine->statuses(), [this](const DesiredState& snapshot, const DocumentChanges& changes) { engine->apply(snapshot, changes); },
+                  [this] { requestStop(); });
+      return {};
+    }
     source = std::make_unique<DirectorySource>(io, directorySourceOptions(options.config, options.manifestPaths),
                                                [this](const DesiredState& snapshot, const DocumentChanges& changes) { engine->apply(snapshot, changes); });
     try {
@@ -152,7 +159,14 @@ std::expected<void, std::string> Operator::start() {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(config.controller.stateFile).parent_path(), ec);
   }
-  d.engine = std::make_unique<Engine>(d.io, engineOptions(config), std::move(d.options.reconcilers), d.options.poll, d.metrics);
+  EngineOptions engine = engineOptions(config);
+  if (config.source.kind == SourceKind::Kubernetes) {
+    auto kube = KubernetesDocuments::create(config);
+    if (!kube) return std::unexpected("source kubernetes: " + kube.error());
+    d.kube = std::move(*kube);
+    engine.writeGate = [kube = d.kube.get()] { return kube->mayWrite(); };
+  }
+  d.engine = std::make_unique<Engine>(d.io, std::move(engine), std::move(d.options.reconcilers), d.options.poll, d.metrics);
   if (auto served = d.startServers(); !served) return served;
   d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {
     if (ec) return;
@@ -175,6 +189,7 @@ int Operator::waitAndShutDown() {
   if (!d.started) return 0;
   d.stopRequested.get_future().wait();
   d.started = false;
+  if (d.kube) d.kube->stop();  // no snapshot or status write after this; the Lease is released
   std::promise<void> sourceStopped;
   asio::post(d.serial, [&] {
     if (d.source) d.source->stop();  // no snapshot after this, on the io thread as the watcher wants

@@ -424,7 +424,7 @@ ReadinessCounts StatusStore::counts(Kind kind) const {
 }
 
 StoredStatus StatusStore::update(const DocumentKey& key, const std::function<void(StoredStatus&)>& change) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   auto [it, inserted] = entries_.try_emplace(key);
   if (inserted) {
     it->second.key = key;
@@ -444,12 +444,18 @@ StoredStatus StatusStore::update(const DocumentKey& key, const std::function<voi
     if (operationChanged) journalActionLocked(key, &it->second);
     ++version_;
     changed_.notify_all();
+    if (observer_) {
+      StoredStatus now = it->second;
+      lock.unlock();
+      observer_(key, now);
+      return now;
+    }
   }
   return it->second;
 }
 
 void StatusStore::erase(const DocumentKey& key) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (const auto it = entries_.find(key); it != entries_.end()) {
     countLocked(it->second, -1);
     entries_.erase(it);
@@ -458,6 +464,15 @@ void StatusStore::erase(const DocumentKey& key) {
   }
   ++version_;
   changed_.notify_all();
+  if (observer_) {
+    lock.unlock();
+    observer_(key, std::nullopt);
+  }
+}
+
+void StatusStore::setObserver(Observer observer) {
+  std::lock_guard lock(mutex_);
+  observer_ = std::move(observer);
 }
 
 bool StatusStore::waitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) const {

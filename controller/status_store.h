@@ -100,6 +100,11 @@ class StatusStore {
   /// row when anything changed (committed before this returns), and returns the entry as it is afterwards.
   StoredStatus update(const DocumentKey& key, const std::function<void(StoredStatus&)>& change);
   void erase(const DocumentKey& key);
+  /// Called after each change that update() persisted (the entry as it is now) and after erase() (nullopt), on
+  /// the changing thread, outside the store's lock: how a source that publishes status elsewhere (the
+  /// Kubernetes /status subresource) learns of changes. Set it before the engine starts.
+  using Observer = std::function<void(const DocumentKey&, const std::optional<StoredStatus>&)>;
+  void setObserver(Observer observer);
   /// A copy of every entry: for the status API and start-up, never per document event.
   std::vector<StoredStatus> list() const;
 
@@ -136,6 +141,7 @@ class StatusStore {
   std::map<DocumentKey, Json> actions_;  // the running POST operations the action journal holds
   std::map<Kind, ReadinessCounts> counts_;
   std::vector<Condition> operatorConditions_;
+  Observer observer_;
 };
 
 }  // namespace anf::controller

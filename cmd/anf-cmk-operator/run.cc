@@ -48,12 +48,17 @@ Command runCommand() {
   CommandSpec spec{
       .name = "run",
       .summary = "the daemon: watch manifests, reconcile, serve metrics, health and status",
-      .usage = "run [--config FILE] --manifests PATH... [--emulator]",
+      .usage = "run [--config FILE] (--manifests PATH... | --source kubernetes [--kubeconfig FILE]) [--emulator]",
       .description = "Flags override values of the configuration file. SIGTERM or SIGINT stop taking work, let\n"
                      "in-flight writes finish, then exit 0.",
       .flags = {
           {.name = "config", .valueName = "FILE", .help = "operator configuration (operator.yaml)"},
           {.name = "manifests", .valueName = "PATH", .help = "manifest file or directory, read recursively", .repeatable = true},
+          {.name = "source", .valueName = "KIND",
+           .help = "where documents come from: directory (the --manifests paths) or kubernetes (custom resources)",
+           .defaultValue = "source.kind, else directory"},
+          {.name = "kubeconfig", .valueName = "FILE", .help = "with --source kubernetes: kubeconfig (else $KUBECONFIG, else in-cluster)"},
+          {.name = "namespace", .valueName = "NS", .help = "with --source kubernetes: namespace of the custom resources"},
           {.name = "emulator", .help = "start an embedded Azure emulator on loopback with the demo world and use it"},
           {.name = "emulator-world", .valueName = "FILE", .help = "with --emulator: world file instead of the demo world"},
           {.name = "workers", .valueName = "N", .help = "concurrent reconciles", .defaultValue = "8"},
@@ -69,10 +74,6 @@ Command runCommand() {
       }};
   return {spec, [](const ParsedArgs& args) {
             const auto paths = args.all("manifests");
-            if (paths.empty()) {
-              std::cerr << "anf-cmk-operator run: at least one --manifests PATH is needed\n";
-              return kExitUsage;
-            }
             if (args.has("emulator-world") && !args.has("emulator")) {
               std::cerr << "anf-cmk-operator run: --emulator-world goes with --emulator\n";
               return kExitUsage;
@@ -81,6 +82,13 @@ Command runCommand() {
             if (!config) {
               std::cerr << "anf-cmk-operator run: " << config.error() << "\n";
               return kExitError;
+            }
+            const bool fromKubernetes = config->source.kind == controller::SourceKind::Kubernetes;
+            if (paths.empty() != fromKubernetes) {
+              std::cerr << "anf-cmk-operator run: "
+                        << (fromKubernetes ? "--manifests does not go with source kubernetes\n"
+                                           : "at least one --manifests PATH is needed (or --source kubernetes)\n");
+              return kExitUsage;
             }
             std::shared_ptr<emulator::Emulator> embedded;
             if (args.has("emulator")) {

@@ -86,6 +86,14 @@ std::expected<controller::OperatorConfig, std::string> loadOperatorConfig(const 
   config.controller.stateFile = flagOr(args, "state-file", config.controller.stateFile);
   if (config.controller.stateFile.empty())  // one journal per installation, never one shared by the host
     config.controller.stateFile = controller::defaultStateFile(args.has("config") ? args.get("config") : "", args.all("manifests")).string();
+  if (args.has("source")) {
+    const std::string source = args.get("source");
+    if (source != "directory" && source != "kubernetes")
+      return std::unexpected("--source must be directory or kubernetes, got '" + source + "'");
+    config.source.kind = source == "kubernetes" ? controller::SourceKind::Kubernetes : controller::SourceKind::Directory;
+  }
+  config.source.kubernetes.kubeconfig = flagOr(args, "kubeconfig", config.source.kubernetes.kubeconfig);
+  config.source.kubernetes.namespaceName = flagOr(args, "namespace", config.source.kubernetes.namespaceName);
   config.logging.level = flagOr(args, "log-level", config.logging.level);
   config.logging.format = flagOr(args, "log-format", config.logging.format);
   if (config.logging.format != "json" && config.logging.format != "text")
