@@ -17,6 +17,13 @@ if(ANF_SANITIZERS)
   # The test presets send every report to sanitizer-reports/report.<pid> (log_path): the emulator and daemon that
   # tests start write stderr to temp logs and their exit codes go unchecked, so a report of theirs would be lost.
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/sanitizer-reports)
+  # OpenSSL initialised before main, so its exit-time cleanup runs after cpprestsdk's pool threads are joined and
+  # their OpenSSL state is freed (sanitizers/openssl_exit_order.cc): no leak suppression for it, none of the slow
+  # full-stack unwinding on every malloc that such a suppression needs to match.
+  find_package(OpenSSL REQUIRED)
+  add_library(anf_openssl_exit_order OBJECT ${CMAKE_CURRENT_LIST_DIR}/sanitizers/openssl_exit_order.cc)
+  target_link_libraries(anf_openssl_exit_order PUBLIC OpenSSL::SSL)
+  link_libraries(anf_openssl_exit_order)
 endif()
 
 if(ANF_BUILD_FUZZERS)

@@ -896,8 +896,10 @@ Reply operationStatus(const EmulatorProcess& emulator, const Reply& created, con
   return send(emulator.caFile(), "GET", created.header("azure-asyncoperation"), token);
 }
 
+// The emulator's clock is the wall clock plus the advances, so each step checks a state at least 600 s of emulator
+// time from its boundary: more wall time than the test may take, however slow the build (asan).
 TEST(EmulatorTiming, EachOperationKindTakesItsOwnDurationOnTheEmulatorClock) {
-  auto emulator = EmulatorProcess::start({.extraArgs = {"--lro-seconds", "0", "--operation-seconds", "pool=20,volume=40"}});
+  auto emulator = EmulatorProcess::start({.extraArgs = {"--lro-seconds", "0", "--operation-seconds", "pool=600,volume=1200"}});
   ASSERT_TRUE(emulator) << emulator.error();
   std::string token = adminToken(**emulator, "provider");
   auto put = [&](const std::string& path, const json& body) {
@@ -912,15 +914,18 @@ TEST(EmulatorTiming, EachOperationKindTakesItsOwnDurationOnTheEmulatorClock) {
   auto running = operationStatus(**emulator, pool, token);
   EXPECT_EQ(running.body.value("status", ""), "InProgress");
   EXPECT_FALSE(running.header("retry-after").empty()) << "a running operation's status carries Retry-After";
-  advance(20);
+  advance(600);
   EXPECT_EQ(operationStatus(**emulator, pool, token).body.value("status", ""), "Succeeded");
   std::string subnet = providerResourceGroup("anf-rg") + "/providers/Microsoft.Network/virtualNetworks/anf-vnet/subnets/anf-delegated";
   auto volume = put(netAppAccount("acct") + "/capacityPools/p/volumes/v",
                     {{"location", "eastus"}, {"properties", {{"creationToken", "timed-v"}, {"usageThreshold", 100LL << 30}, {"subnetId", subnet}}}});
   ASSERT_EQ(volume.status, 201) << volume.body.dump();
-  advance(39);
-  EXPECT_EQ(operationStatus(**emulator, volume, token).body.value("status", ""), "InProgress") << "a volume takes 40 s";
-  advance(1);
+  advance(600);
+  auto halfway = operationStatus(**emulator, volume, token).body;
+  EXPECT_EQ(halfway.value("status", ""), "InProgress") << "a volume takes 1200 s, not a pool's 600";
+  EXPECT_GE(halfway.value("percentComplete", 0.0), 50.0) << halfway.dump();
+  EXPECT_LT(halfway.value("percentComplete", 0.0), 60.0) << "600 s of 1200 (plus the wall time of the test): " << halfway.dump();
+  advance(600);
   EXPECT_EQ(operationStatus(**emulator, volume, token).body.value("status", ""), "Succeeded");
 }
 
