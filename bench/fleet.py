@@ -388,10 +388,11 @@ def converge(op, expected, stall_seconds, started):
         time.sleep(0.5)
 
 
-def edit_latencies(op, emulator, accounts, manifests, edits, timeout, expected):
+def edit_latencies(op, emulator, accounts, manifests, edits, timeout, expected, work):
     """Edits `edits` volumes (one per account, round robin) on disk, one at a time; for each, the time from the
-    write of the file to the emulator's first write request for that volume."""
-    sizes, latencies = {}, []
+    write of the file to the emulator's first write request for that volume (the requests up to it are kept in
+    `work/edit-requests.json`)."""
+    sizes, latencies, trace = {}, [], []
     targets = [(a, a["volumes"][(i // len(accounts)) % len(a["volumes"])]) for i, a in
                ((i, accounts[i % len(accounts)]) for i in range(edits))]
     # The Ready gauges only: the status list, built per document, would add the harness's cost to the operator's CPU.
@@ -410,15 +411,19 @@ def edit_latencies(op, emulator, accounts, manifests, edits, timeout, expected):
             return bool(found)
         if wait_until(first_write, timeout, step=0.01):
             latencies.append(max(0.0, log_time(found[0]) - start))
+            trace.append({"volume": volume, "written": start, "requests": [
+                dict(e, at=round(log_time(e) - start, 4)) for e in emulator.requests() if log_time(e) <= log_time(found[0])]})
         else:
             print("  edit of %s reached no write within %d s" % (volume, timeout))
     wait_until(lambda: op.ready_count() >= expected, timeout, step=0.5)
+    (work / "edit-requests.json").write_text(json.dumps(trace))  # each edit's requests up to its first write
     return latencies
 
 
-def noop_resync_reads(op, emulator, documents, period_seconds):
+def noop_resync_reads(op, emulator, documents, period_seconds, work):
     """The requests of the next resync pass once nothing is left to do: the work queue takes every document
-    again; the pass is over when no reconcile finished for 2 s."""
+    again; the pass is over when no reconcile finished for 2 s. Its request log is kept in
+    `work/noop-requests.json`, to see where each read goes."""
     emulator.control("DELETE", "requests")
     adds = op.metric("workqueue_adds_total")
     if not wait_until(lambda: op.metric("workqueue_adds_total") >= adds + documents, period_seconds * 1.5 + 30, step=0.5):
@@ -429,7 +434,9 @@ def noop_resync_reads(op, emulator, documents, period_seconds):
         if now != last:
             last, quiet_since = now, time.time()
         time.sleep(0.2)
-    return tally(emulator.requests())
+    log = emulator.requests()
+    (work / "noop-requests.json").write_text(json.dumps(log))
+    return tally(log)
 
 
 # ---------------------------------------------------------------- durations
@@ -472,8 +479,8 @@ def run_operator(args, binary, work, world_file, accounts, flags, durations):
         result["bucket"], result["chain"], result["accepted_writes"] = physical_limit(log, durations)
         if seconds is None:
             return result
-        result["edits"] = edit_latencies(op, emulator, accounts, manifests, args.edits, args.edit_timeout, expected)
-        result["noop"] = noop_resync_reads(op, emulator, expected, args.resync)
+        result["edits"] = edit_latencies(op, emulator, accounts, manifests, args.edits, args.edit_timeout, expected, work)
+        result["noop"] = noop_resync_reads(op, emulator, expected, args.resync, work)
         result["rss_peak_kib"] = max(op.proc_status("VmHWM"), op.peak_rss_kib)
         result["cpu_total"] = op.cpu_seconds()
     finally:

@@ -180,6 +180,19 @@ DocumentMap::const_iterator DocumentMap::find(const DocumentKey& key) const {
   return end();
 }
 
+DocumentMap::const_iterator DocumentMap::lower_bound(const DocumentKey& key) const {
+  const_iterator it;
+  for (const Node* n = root_.get(); n;) {
+    if (n->value->first < key) {
+      n = n->right.get();
+    } else {
+      it.path_.push_back(n);  // visited after the left side, which holds smaller keys only
+      n = n->left.get();
+    }
+  }
+  return it;
+}
+
 const Document& DocumentMap::at(const DocumentKey& key) const {
   const auto it = find(key);
   if (it == end()) throw std::out_of_range("no document " + key.str());

@@ -140,6 +140,8 @@ class DocumentMap {
   std::size_t size() const { return size_; }
   const_iterator find(const DocumentKey& key) const;
   bool contains(const DocumentKey& key) const { return find(key) != end(); }
+  /// The first document whose key is not less than `key` (keys order by kind first: the documents of one kind).
+  const_iterator lower_bound(const DocumentKey& key) const;
   /// Throws std::out_of_range when absent.
   const Document& at(const DocumentKey& key) const;
   /// Inserts unless present (then nothing changes); true when inserted.

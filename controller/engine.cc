@@ -157,14 +157,16 @@ class StatusView {
 /// What a ReconcileContext refers to, alive for one reconcile.
 class ContextHolder {
  public:
-  ContextHolder(const StatusStore& store, std::shared_ptr<ObservationCache> cache, ResourceStatus self)
-      : view_(store), cache_(std::move(cache)), self_(std::move(self)) {}
+  using Referrers = std::function<std::set<DocumentKey>(const DocumentKey&)>;
+  ContextHolder(const StatusStore& store, Referrers referrers, std::shared_ptr<ObservationCache> cache, ResourceStatus self)
+      : view_(store), referrers_(std::move(referrers)), cache_(std::move(cache)), self_(std::move(self)) {}
   ReconcileContext context(const Document& doc, const DesiredState& desired, bool dryRun) {
-    return ReconcileContext{doc, [this](const DocumentKey& k) { return view_.get(k); }, desired, *cache_, self_, dryRun};
+    return ReconcileContext{doc, [this](const DocumentKey& k) { return view_.get(k); }, desired, referrers_, *cache_, self_, dryRun};
   }
 
  private:
   StatusView view_;
+  Referrers referrers_;
   std::shared_ptr<ObservationCache> cache_;
   ResourceStatus self_;
 };
@@ -506,12 +508,12 @@ void Engine::readinessChanged(const DocumentKey& key, bool ready) {
     metrics_.setResourceNotReady(key.kind, counts.notReady);
   }
   if (!ready) return;
-  std::set<DocumentKey> wake;
-  {
-    std::lock_guard lock(mutex_);
-    wake = dependents_.referrers(key);
-  }
-  for (const auto& k : wake) queue_.add(k);
+  for (const auto& k : referrersOf(key)) queue_.add(k);
+}
+
+std::set<DocumentKey> Engine::referrersOf(const DocumentKey& key) const {
+  std::lock_guard lock(mutex_);
+  return dependents_.referrers(key);
 }
 
 void Engine::recordFacts(const Document& doc, const Json& facts) {
@@ -723,7 +725,7 @@ Engine::Next Engine::reconcileDocument(const Document& doc, const DesiredState& 
   if (first.action == Decision::Action::Blocked) return blocked(doc, first);
   dependenciesReady(doc);
 
-  ContextHolder holder(store_, passCache(), st.status);
+  ContextHolder holder(store_, [this](const DocumentKey& k) { return referrersOf(k); }, passCache(), st.status);
   const ReconcileContext ctx = holder.context(doc, desired, doc.reconcilePolicy == ReconcilePolicy::Observe);
   auto observed = rec->observe(ctx);
   if (!observed) return failed(doc, observed.error());
@@ -771,7 +773,7 @@ Engine::Next Engine::reconcileDeletion(const Document& doc, const DesiredState& 
       return Next{Next::How::Done};
     }
   }
-  ContextHolder holder(store_, passCache(), st.status);
+  ContextHolder holder(store_, [this](const DocumentKey& k) { return referrersOf(k); }, passCache(), st.status);
   const ReconcileContext ctx = holder.context(doc, desired, false);
   auto observed = rec->observe(ctx);
   if (!observed) return failed(doc, observed.error());

@@ -207,6 +207,8 @@ class Engine {
   void releaseGroup(const DocumentKey& key, MutationGroups::Outcome outcome);
   void scheduleResync();
   Reconciler* reconcilerFor(Kind kind) const;
+  /// The documents whose references name `key` (ReconcileContext::referrers); takes mutex_.
+  std::set<DocumentKey> referrersOf(const DocumentKey& key) const;
   std::shared_ptr<ObservationCache> passCache() const;
   /// Starts a new pass cache: later observations read Azure again.
   void freshPassCache();

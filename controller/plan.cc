@@ -87,6 +87,8 @@ Plan makePlan(const DesiredState& desired, const std::vector<ReconcilerPtr>& rec
     return a->second == PlannedChange::Action::Create ? ReferenceState::WillBeCreated : ReferenceState::Ready;
   };
   PassCache cache;
+  const ReferenceIndex index = ReferenceIndex::of(desired.documents);
+  const auto referrers = [&](const DocumentKey& k) { return index.referrers(k); };
   Plan plan;
   for (const auto& key : dependencyOrder(desired)) {
     const Document& doc = desired.documents.at(key);
@@ -101,7 +103,7 @@ Plan makePlan(const DesiredState& desired, const std::vector<ReconcilerPtr>& rec
                                    const auto it = observed.find(k);
                                    return it == observed.end() ? nullptr : &it->second;
                                  },
-                                 desired, cache, self, true};
+                                 desired, referrers, cache, self, true};
       auto obs = rec->observe(ctx);
       if (!obs) {
         decision = Decision{.action = Decision::Action::Blocked, .reason = obs.error().reason, .message = obs.error().message};

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,11 @@ struct ReconcileContext {
   /// The whole desired state, to find documents that are not direct references (e.g. the volumes a
   /// transition would convert).
   const DesiredState& desired;
+  /// The keys of the documents whose references name a document (controller/reference_index.h): the documents
+  /// that name this one (an account's pools, a pool's volumes) without a walk of `desired`. The engine answers
+  /// from its latest snapshot, which may be newer than `desired`: reconcilers/documents.h referringDocuments keeps
+  /// those `desired` holds.
+  std::function<std::set<DocumentKey>(const DocumentKey&)> referrers;
   ObservationCache& cache;
   /// This document's own last status (facts written by earlier steps).
   const ResourceStatus& self;

@@ -10,6 +10,12 @@ namespace anf::controller {
 
 class ReferenceIndex {
  public:
+  /// The index of every document of `documents`: a walk, for one-shot users (`plan`, tests).
+  static ReferenceIndex of(const DocumentMap& documents) {
+    ReferenceIndex index;
+    for (const auto& [key, doc] : documents) index.add(doc);
+    return index;
+  }
   void add(const Document& doc) {
     for (const auto& ref : doc.references) referrers_[ref.target].insert(doc.key);
   }

@@ -143,11 +143,8 @@ std::optional<ReconcileError> observeFromProvider(azure::AzureClient& client, co
   // The vault's permission model cannot be read from the provider tenant: name both ways of granting.
   steps[1].detail += " On a vault with access policies (enableRbacAuthorization false) Azure ignores the role: add an "
                      "access policy with key permissions get, encrypt, decrypt for that service principal instead.";
-  for (const auto& [key, account] : context.desired.documents) {
-    if (key.kind != Kind::NetAppAccount ||
-        account.spec.value("/encryption/crossTenant/applicationRef"_json_pointer, std::string()) != context.document.key.name)
-      continue;
-    const auto* status = context.statusOf ? context.statusOf(key) : nullptr;
+  for (const auto* account : referringDocuments(context, context.document.key, Kind::NetAppAccount)) {
+    const auto* status = context.statusOf ? context.statusOf(account->key) : nullptr;
     if (status && status->facts.value("/encryption/keyVaultProperties/status"_json_pointer, std::string()) == "InUse" &&
         status->facts.value("/encryption/identity/federatedClientId"_json_pointer, std::string()) == applicationId)
       steps[0].done = steps[1].done = true;
@@ -287,11 +284,10 @@ Condition awaitingCustomerCondition(const std::vector<CustomerStep>& steps) {
 
 std::vector<std::string> providerEndpointsTo(const ReconcileContext& context, const std::string& keyVaultResourceId) {
   std::vector<std::string> out;
-  for (const auto& [key, document] : context.desired.documents) {
-    if (key.kind != Kind::PrivateEndpoint || !sameArmId(document.spec.value("keyVaultResourceId", ""), keyVaultResourceId))
-      continue;
-    auto id = referencedFact(context, Kind::PrivateEndpoint, key.name, "resourceId");
-    if (!id && document.azure) id = topLevelId(document, "Microsoft.Network/privateEndpoints").str();
+  for (const auto* document : documentsOfKind(context.desired, Kind::PrivateEndpoint)) {
+    if (!sameArmId(document->spec.value("keyVaultResourceId", ""), keyVaultResourceId)) continue;
+    auto id = referencedFact(context, Kind::PrivateEndpoint, document->key.name, "resourceId");
+    if (!id && document->azure) id = topLevelId(*document, "Microsoft.Network/privateEndpoints").str();
     out.push_back(id.value_or(""));
   }
   return out;

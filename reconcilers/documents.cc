@@ -1,5 +1,7 @@
 #include "reconcilers/documents.h"
 
+#include <algorithm>
+
 #include "reconcilers/arm_bodies.h"
 
 namespace anf::reconcilers {
@@ -52,26 +54,30 @@ std::optional<std::string> referencedFact(const controller::ReconcileContext& co
   return status->facts[fact].get<std::string>();
 }
 
-std::vector<const Document*> cmkVolumesOfAccount(const Document& account, const controller::DesiredState& desired) {
-  std::vector<const Document*> volumes;
-  for (const auto& [key, document] : desired.documents) {
-    if (key.kind != Kind::Volume || !equalsIgnoreCase(specString(document, "/encryptionKeySource"), kKeySourceKeyVault))
-      continue;
-    const Document* pool = findDocument(desired, Kind::CapacityPool, specString(document, "/poolRef"));
-    if (pool && specString(*pool, "/accountRef") == account.key.name) volumes.push_back(&document);
+std::vector<const Document*> referringDocuments(const controller::ReconcileContext& context,
+                                                const controller::DocumentKey& target, Kind kind) {
+  std::vector<const Document*> out;
+  for (const auto& key : context.referrers(target)) {
+    if (key.kind != kind) continue;
+    const auto it = context.desired.documents.find(key);
+    if (it != context.desired.documents.end()) out.push_back(&it->second);  // else a later snapshot's document
   }
-  return volumes;
+  return out;
 }
 
-std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, const std::string& endpointId,
-                                                  const controller::DesiredState& desired) {
+std::vector<const Document*> documentsOfKind(const controller::DesiredState& desired, Kind kind) {
+  std::vector<const Document*> out;
+  for (auto it = desired.documents.lower_bound({kind, ""}); it != desired.documents.end() && it->first.kind == kind; ++it)
+    out.push_back(&it->second);
+  return out;
+}
+
+std::vector<const Document*> cmkVolumesOfAccount(const controller::ReconcileContext& context) {
   std::vector<const Document*> volumes;
-  for (const auto& [key, document] : desired.documents) {
-    if (key.kind != Kind::Volume) continue;
-    const bool byRef = specString(document, "/keyVaultPrivateEndpointRef") == endpoint.key.name;
-    const std::string byId = specString(document, "/keyVaultPrivateEndpointId");
-    if (byRef || (!byId.empty() && !endpointId.empty() && equalsIgnoreCase(byId, endpointId))) volumes.push_back(&document);
-  }
+  for (const Document* pool : referringDocuments(context, context.document.key, Kind::CapacityPool))
+    for (const Document* volume : referringDocuments(context, pool->key, Kind::Volume))
+      if (equalsIgnoreCase(specString(*volume, "/encryptionKeySource"), kKeySourceKeyVault)) volumes.push_back(volume);
+  std::ranges::sort(volumes, {}, [](const Document* d) -> const controller::DocumentKey& { return d->key; });
   return volumes;
 }
 

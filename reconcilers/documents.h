@@ -40,13 +40,17 @@ const Document* findDocument(const controller::DesiredState& desired, controller
 std::optional<std::string> referencedFact(const controller::ReconcileContext& context, controller::Kind kind,
                                           const std::string& name, const std::string& fact);
 
-/// The Volume documents declaring `encryptionKeySource: Microsoft.KeyVault` in pools of `account`.
-std::vector<const Document*> cmkVolumesOfAccount(const Document& account, const controller::DesiredState& desired);
+/// The documents of `kind` in context.desired whose references name `target`, in key order: found through
+/// context.referrers (the engine's reference index), never by a walk of the desired state.
+std::vector<const Document*> referringDocuments(const controller::ReconcileContext& context,
+                                                const controller::DocumentKey& target, controller::Kind kind);
 
-/// The Volume documents whose spec names the endpoint document (keyVaultPrivateEndpointRef) or its
-/// ARM id (keyVaultPrivateEndpointId).
-std::vector<const Document*> volumesUsingEndpoint(const Document& endpoint, const std::string& endpointId,
-                                                  const controller::DesiredState& desired);
+/// The documents of one kind, in name order: a walk of that kind only (the desired state orders by kind first).
+std::vector<const Document*> documentsOfKind(const controller::DesiredState& desired, controller::Kind kind);
+
+/// The Volume documents declaring `encryptionKeySource: Microsoft.KeyVault` in pools of context.document, an
+/// account.
+std::vector<const Document*> cmkVolumesOfAccount(const controller::ReconcileContext& context);
 
 /// ARM ids as ARM compares them (case-insensitive, by segment; texts that are not ids: case-insensitive).
 bool sameArmId(std::string_view a, std::string_view b);

@@ -328,7 +328,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
   static void addRekeyNote(const ReconcileContext& context, const Snapshot& s, Observation& observation) {
     const std::string observedKey = at(*s.account, "/properties/encryption/keyVaultProperties/keyName");
     if (observedKey.empty() || equalsIgnoreCase(observedKey, s.keyName) || s.vaultChange) return;
-    const auto volumes = cmkVolumesOfAccount(context.document, context.desired);
+    const auto volumes = cmkVolumesOfAccount(context);
     observation.planNotes.push_back("rekey " + observedKey + " -> " + s.keyName + " in " + s.vaultId->name() +
                                     ": rekeys the account's CMK volumes: " + (volumes.empty() ? "(none declared)" : joinKeys(volumes)));
   }
@@ -356,7 +356,7 @@ class NetAppAccountReconciler final : public controller::Reconciler {
     std::string description = switching ? "switched to the user-assigned identity " + s.userIdentityId
                               : !observedKey.empty() && !equalsIgnoreCase(observedKey, s.keyName)
                                   ? "rekeyed " + observedKey + " -> " + s.keyName + " (CMK volumes: " +
-                                        joinKeys(cmkVolumesOfAccount(context.document, context.desired)) + ")"
+                                        joinKeys(cmkVolumesOfAccount(context)) + ")"
                                   : "set account encryption";
     auto outcome = outcomeOf(*result, description);
     // Cross-tenant: a failure names the customer's missing step (consent, role); it is retried, not parked,

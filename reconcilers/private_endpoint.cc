@@ -13,6 +13,7 @@
 namespace anf::reconcilers {
 namespace {
 
+constexpr std::string_view kEndpointType = "Microsoft.Network/privateEndpoints";
 
 PrivateEndpointSettings settingsOf(const controller::Document& document) {
   return PrivateEndpointSettings{.location = document.azure->location,
@@ -28,12 +29,11 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
   Kind kind() const override { return Kind::PrivateEndpoint; }
 
   Result<Observation> observe(const ReconcileContext& context) override {
-    auto endpoint = getIfExists(client_, credentialOf(context.document), idOf(context));
-    if (!endpoint) return std::unexpected(endpoint.error());
-    Observation observation;
-    observation.facts["resourceId"] = idOf(context).str();
-    if (!*endpoint) return observation;
-    const Json& observed = **endpoint;
+    auto listed = observeListed(client_, context, idOf(context), kEndpointType);  // one LIST per resource group and pass
+    if (!listed) return std::unexpected(listed.error());
+    auto& [observation, endpoint] = *listed;
+    if (!endpoint) return observation;
+    const Json& observed = *endpoint;
     observation.exists = true;
     const std::string subnetId = observed.contains("/properties/subnet/id"_json_pointer)
                                      ? observed.at("/properties/subnet/id"_json_pointer).get<std::string>() : "";
@@ -49,9 +49,10 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
   Result<Outcome> create(const ReconcileContext& context, const Observation&) override {
     const PrivateEndpointSettings settings = settingsOf(context.document);
     if (auto error = checkSubnet(context, settings.subnetId)) return std::unexpected(*error);
-    auto result = await(client_.put(credentialOf(context.document), idOf(context), privateEndpointBody(settings)));
-    if (!result) return std::unexpected(result.error());
-    Outcome outcome = outcomeOf(*result, "created private endpoint to " + settings.keyVaultResourceId);
+    auto written = writeListed(client_, context, ListedWrite::Put, idOf(context), privateEndpointBody(settings),
+                               "created private endpoint to " + settings.keyVaultResourceId);
+    if (!written) return written;
+    Outcome outcome = std::move(*written);
     outcome.facts["subnetId"] = settings.subnetId;
     outcome.facts["virtualNetworkId"] = azure::virtualNetworkOf(settings.subnetId);
     return outcome;
@@ -80,12 +81,12 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
                                      "the private endpoint is used by customer-managed key volumes (" + *users +
                                          ") and is not deleted while they exist, whatever its deletionPolicy: "
                                          "deleting it makes the volumes inaccessible"));
-    return deleteIfExists(client_, credentialOf(context.document), idOf(context), "deleted private endpoint");
+    return writeListed(client_, context, ListedWrite::Delete, idOf(context), nullptr, "deleted private endpoint");
   }
 
  private:
   static azure::ResourceId idOf(const ReconcileContext& context) {
-    return topLevelId(context.document, "Microsoft.Network/privateEndpoints");
+    return topLevelId(context.document, kEndpointType);
   }
 
   std::optional<ReconcileError> checkSubnet(const ReconcileContext& context, const std::string& subnetId) {
@@ -109,18 +110,18 @@ class PrivateEndpointReconciler final : public controller::Reconciler {
     return std::nullopt;
   }
 
-  /// CMK volumes that use this endpoint: declared ones, and those Azure has in the declared pools
-  /// (a Volume document removed with deletionPolicy Retain leaves its volume behind).
+  /// CMK volumes that use this endpoint: the documents that name it (keyVaultPrivateEndpointRef), and those Azure
+  /// has in the declared pools with its id (a volume that names it by keyVaultPrivateEndpointId, a Volume document
+  /// removed with deletionPolicy Retain that left its volume behind).
   Result<std::string> cmkVolumesUsing(const ReconcileContext& context) {
     const std::string endpointId = idOf(context).str();
     std::vector<std::string> users;
-    for (const auto* volume : volumesUsingEndpoint(context.document, endpointId, context.desired))
+    for (const auto* volume : referringDocuments(context, context.document.key, Kind::Volume))
       if (equalsIgnoreCase(specString(*volume, "/encryptionKeySource"), kKeySourceKeyVault)) users.push_back(volume->key.str());
-    for (const auto& [key, pool] : context.desired.documents) {
-      if (key.kind != Kind::CapacityPool) continue;
-      auto poolId = poolIdOf(pool, context.desired);
+    for (const auto* pool : documentsOfKind(context.desired, Kind::CapacityPool)) {
+      auto poolId = poolIdOf(*pool, context.desired);
       if (!poolId) continue;
-      auto volumes = listForPass(client_, context, credentialOf(pool), *poolId, "volumes");
+      auto volumes = listForPass(client_, context, credentialOf(*pool), *poolId, "volumes");
       if (!volumes) return std::unexpected(volumes.error());
       for (const Json& volume : *volumes)
         if (equalsIgnoreCase(volume.value("/properties/keyVaultPrivateEndpointResourceId"_json_pointer, std::string{}), endpointId))

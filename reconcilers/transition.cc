@@ -48,16 +48,17 @@ ObservedVolume ObservedVolume::fromArm(const Json& volume) {
 
 bool ObservedVolume::cmk() const { return equalsIgnoreCase(encryptionKeySource, kKeySourceKeyVault); }
 
-std::vector<DeclaredVolume> declaredVolumesOf(const controller::Document& account,
-                                              const controller::DesiredState& desired) {
+std::vector<DeclaredVolume> declaredVolumesOf(const controller::ReconcileContext& context) {
+  std::vector<const controller::Document*> volumes;
+  for (const auto* pool : referringDocuments(context, context.document.key, Kind::CapacityPool))
+    for (const auto* volume : referringDocuments(context, pool->key, Kind::Volume)) volumes.push_back(volume);
+  std::ranges::sort(volumes, {}, [](const controller::Document* d) -> const controller::DocumentKey& { return d->key; });
   std::vector<DeclaredVolume> out;
-  for (const auto& [key, volume] : desired.documents) {
-    if (key.kind != Kind::Volume) continue;
-    const auto* pool = findDocument(desired, Kind::CapacityPool, volume.spec.value("poolRef", ""));
-    if (!pool || pool->spec.value("accountRef", "") != account.key.name) continue;
-    auto id = volumeIdOf(volume, desired);
+  for (const auto* document : volumes) {
+    const auto& volume = *document;
+    auto id = volumeIdOf(volume, context.desired);
     out.push_back(DeclaredVolume{
-        .document = key.str(),
+        .document = volume.key.str(),
         .expectedId = id ? id->str() : std::string(),
         .encryptionKeySource = volume.spec.value("encryptionKeySource", std::string(kKeySourceNetApp)),
         .virtualNetworkId = virtualNetworkOf(volume.spec.value("subnetId", "")),
@@ -252,7 +253,7 @@ Result<TransitionStep> transitionStep(azure::AzureClient& client, const controll
   step.outcome.facts = seen.facts;
   Json& transitions = step.outcome.facts["transitions"];
   if (!transitions.is_array()) transitions = Json::array();
-  const auto declared = declaredVolumesOf(context.document, context.desired);
+  const auto declared = declaredVolumesOf(context);
   for (const auto& request : transitionRequestsOf(context)) {
     Json* entry = entryFor(transitions, request.virtualNetworkId);
     if (entry && entry->value("state", "") == "Succeeded") continue;

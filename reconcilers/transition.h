@@ -68,9 +68,9 @@ using TransitionRequest = VnetEndpoint;
 /// refs resolved through statusOf (empty id while the referenced endpoint has no resourceId yet).
 std::vector<VnetEndpoint> vnetEndpointsOf(const controller::ReconcileContext& context, const char* pointer);
 
-/// The Volume documents whose pool belongs to `account` (through poolRef -> CapacityPool.accountRef).
-std::vector<DeclaredVolume> declaredVolumesOf(const controller::Document& account,
-                                              const controller::DesiredState& desired);
+/// The Volume documents whose pool belongs to context.document, an account (through poolRef ->
+/// CapacityPool.accountRef), in key order.
+std::vector<DeclaredVolume> declaredVolumesOf(const controller::ReconcileContext& context);
 
 /// spec.transitionToCMK of the account.
 std::vector<TransitionRequest> transitionRequestsOf(const controller::ReconcileContext& context);

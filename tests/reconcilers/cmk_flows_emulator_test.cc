@@ -13,6 +13,7 @@
 #include "reconcilers/key_access.h"
 #include "reconcilers/registry.h"
 #include "tests/azure/emulator_process.h"
+#include "tests/reconcilers/reconcile_world.h"
 
 namespace anf::reconcilers {
 namespace {
@@ -132,6 +133,7 @@ class CmkFlowsAgainstEmulator : public ::testing::Test {
           return it == statuses_.end() ? nullptr : &it->second;
         },
         .desired = desired_,
+        .referrers = [this](const DocumentKey& k) { return testing::referrersIn(desired_.documents, k); },
         .cache = cache,
         .self = statuses_[document.key]};
   }

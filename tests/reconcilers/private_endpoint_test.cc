@@ -47,6 +47,21 @@ TEST_F(PrivateEndpointTest, UpToDateWritesNothingAndReportsTheConnectionState) {
   EXPECT_TRUE(client.writes().empty());
 }
 
+// A resync pass reads the endpoints of a resource group once (issue 14, the no-op pass), not one GET each.
+TEST_F(PrivateEndpointTest, TheEndpointsOfOneResourceGroupAreObservedWithOneList) {
+  endpointInAzure("Approved");
+  Json second = privateEndpointBody({.location = "eastus", .subnetId = kSubnet, .keyVaultResourceId = kVault, .connectionName = "pe2"});
+  store.putArm(kRg + "/providers/Microsoft.Network/privateEndpoints/pe2", second);
+  world.add(document(Kind::PrivateEndpoint, "pe2", {{"subnetId", kSubnet}, {"keyVaultResourceId", kVault}}));
+  for (const std::string name : {"pe1", "pe2"}) {
+    auto observed = reconciler->observe(world.context({Kind::PrivateEndpoint, name}));
+    ASSERT_TRUE(observed) << observed.error().message;
+    EXPECT_TRUE(observed->exists && observed->upToDate) << name;
+  }
+  ASSERT_EQ(client.calls.size(), 1u);
+  EXPECT_EQ(client.calls[0].method, "LIST");
+}
+
 TEST_F(PrivateEndpointTest, ATargetChangeIsRefusedNeverAReplacement) {
   endpointInAzure("Approved");
   spec()["keyVaultResourceId"] = kRg + "/providers/Microsoft.KeyVault/vaults/other";

@@ -1,10 +1,13 @@
 #pragma once
 // What a ReconcileContext points at, for reconciler unit tests: the desired documents, the statuses of
 // other documents, this document's own status and a per-test ObservationCache, kept alive together.
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "controller/reconciler.h"
+#include "controller/validation.h"
 
 namespace anf::reconcilers::testing {
 
@@ -30,6 +33,28 @@ class MapCache : public controller::ObservationCache {
  private:
   std::map<std::string, controller::Json> entries_;
 };
+
+/// ReconcileContext::referrers as the engine's reference index answers it: the documents of `documents` with a
+/// ...Ref field of their kind's schema naming `target` (the references the loader would find; documents built in
+/// tests have none recorded, and tests edit their specs in place).
+inline std::set<controller::DocumentKey> referrersIn(const controller::DocumentMap& documents,
+                                                     const controller::DocumentKey& target) {
+  std::set<controller::DocumentKey> out;
+  std::function<bool(const controller::Json&, const controller::FieldSpec&)> names = [&](const controller::Json& value,
+                                                                                          const controller::FieldSpec& spec) {
+    if (spec.refKind) return value.is_string() && controller::DocumentKey{*spec.refKind, value.get<std::string>()} == target;
+    if (spec.type == controller::FieldType::Object && value.is_object())
+      for (const auto& field : spec.fields)
+        if (value.contains(field.name) && names(value[field.name], field)) return true;
+    if (spec.type == controller::FieldType::Array && value.is_array())
+      for (const auto& item : value)
+        if (names(item, spec.item())) return true;
+    return false;
+  };
+  for (const auto& [key, doc] : documents)
+    if (names(doc.spec, controller::specSchema(key.kind))) out.insert(key);
+  return out;
+}
 
 /// The default world's names (emulator/worlds: provider and customer subscriptions and tenants).
 inline const std::string kProviderSub = "10000000-0000-4000-8000-0000000000a1";
@@ -68,6 +93,7 @@ struct World {
           return it == statuses.end() ? nullptr : &it->second;
         },
         .desired = desired,
+        .referrers = [this](const controller::DocumentKey& k) { return referrersIn(desired.documents, k); },
         .cache = cache,
         .self = self};
   }

@@ -180,6 +180,38 @@ TEST(Engine, DependencyGatesAndWakesTheReferrer) {
   EXPECT_EQ(pool.creates, 1);
 }
 
+// A reconcile finds the documents that name its document (an account's pools) from the engine's reference index,
+// kept current by each apply: a pool moved to another account, and a pool removed, are no longer its account's.
+TEST(Engine, AReconcileFindsTheDocumentsThatNameItThroughTheEnginesIndex) {
+  IoThread io;
+  Metrics metrics;
+  std::mutex mutex;
+  std::map<std::string, std::set<DocumentKey>> seen;  // account -> what its last reconcile was told names it
+  auto accountFns = std::make_unique<ReconcilerFns>(kAccount);
+  accountFns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    std::lock_guard lock(mutex);
+    seen[c.document.key.name] = c.referrers(c.document.key);
+    return Observation{.exists = true, .upToDate = true};
+  };
+  Engine engine(io.io, fastOptions(), testing::reconcilers(std::move(accountFns), std::make_unique<ReconcilerFns>(kPool)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  const DocumentKey a{kAccount, "a"}, b{kAccount, "b"}, p1{kPool, "p1"}, p2{kPool, "p2"};
+  engine.apply(makeState({makeDocument(kAccount, "a"), makeDocument(kAccount, "b"), makeDocument(kPool, "p1", "v1", {a}),
+                          makeDocument(kPool, "p2", "v1", {a})}));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(seen["a"], (std::set<DocumentKey>{p1, p2}));
+    EXPECT_EQ(seen["b"], std::set<DocumentKey>{});
+  }
+  engine.apply(makeState({makeDocument(kAccount, "a"), makeDocument(kAccount, "b"), makeDocument(kPool, "p1", "v1", {b})}));
+  engine.resyncNow();
+  ASSERT_TRUE(engine.waitIdle(5s));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen["a"], std::set<DocumentKey>{}) << "p1 moved to b, p2 removed";
+  EXPECT_EQ(seen["b"], std::set<DocumentKey>{p1});
+}
+
 TEST(Engine, MissingDependencyIsNamed) {
   IoThread io;
   Metrics metrics;

@@ -43,6 +43,25 @@ TEST(DocumentMap, ACopySharesItsDocumentsAndNeverSeesLaterChanges) {
   EXPECT_EQ(before.at({Kind::Volume, "v1050"}).generation, "g1");
 }
 
+TEST(DocumentMap, LowerBoundStartsTheWalkOfOneKind) {
+  DocumentMap documents;
+  for (int i = 0; i < 50; ++i) {
+    documents.emplace(DocumentKey{Kind::Volume, "v" + std::to_string(100 + i)}, named(Kind::Volume, "v"));
+    documents.emplace(DocumentKey{Kind::CapacityPool, "p" + std::to_string(100 + i)}, named(Kind::CapacityPool, "p"));
+  }
+  documents.emplace(DocumentKey{Kind::NetAppAccount, "a"}, named(Kind::NetAppAccount, "a"));
+  std::vector<std::string> pools;
+  for (auto it = documents.lower_bound({Kind::CapacityPool, ""}); it != documents.end() && it->first.kind == Kind::CapacityPool; ++it)
+    pools.push_back(it->first.name);
+  ASSERT_EQ(pools.size(), 50u);
+  EXPECT_EQ(pools.front(), "p100");
+  EXPECT_EQ(pools.back(), "p149");
+  EXPECT_EQ(documents.lower_bound({Kind::Volume, "v120"})->first.name, "v120") << "a present key is its own bound";
+  EXPECT_EQ(documents.lower_bound({Kind::Volume, "v120a"})->first.name, "v121");
+  EXPECT_TRUE(documents.lower_bound({Kind::Volume, "w"}) == documents.end());
+  EXPECT_TRUE(documents.lower_bound({Kind::CrossTenantApplication, ""}) == documents.end());
+}
+
 class Index : public ::testing::Test {
  protected:
   DocumentChanges set(const std::string& file, const std::string& text) {
