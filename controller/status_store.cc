@@ -272,7 +272,10 @@ bool appendDurably(const std::filesystem::path& file, const std::string& line) {
 /// Replaces `file` by `text` in one rename; removes it when `text` is empty.
 bool rewriteDurably(const std::filesystem::path& file, const std::string& text) {
   std::error_code ec;
-  if (text.empty()) return std::filesystem::remove(file, ec), !ec;
+  if (text.empty()) {
+    std::filesystem::remove(file, ec);
+    return !ec;
+  }
   const std::filesystem::path next = file.string() + ".next";
   if (!writeDurably(::open(next.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0600), text)) return false;
   std::filesystem::rename(next, file, ec);
