@@ -3,6 +3,9 @@
 # prometheus-operator CRDs (ServiceMonitor, PrometheusRule) beside them, into a cache keyed by their versions:
 #   ${ANF_K8S_TOOLS_DIR:-$HOME/.cache/anf-cmk-operator/k8s-tools}/<key>/{bin,crds}/
 # A tool already in the cache is not built again. Go is for test tools only; the product stays C++.
+# Cold (empty Go build and module caches), measured on the 2-core machine at nice 19 under a load of ~15:
+# kube-apiserver 1150 s, etcd 37 s, helm 278 s wall (~24 min; 518 s of CPU); it leaves 182 MB of binaries here,
+# 2.8 GB in the Go build cache and 0.9 GB in the module cache. Warm: 0.6 s. The builds are reproducible.
 # Usage: scripts/k8s-tools.sh            build what is missing, print the cache folder
 #        scripts/k8s-tools.sh --dir      print the cache folder only (builds nothing)
 set -euo pipefail

@@ -81,6 +81,10 @@ class ValuesSchemaTest(unittest.TestCase):
                 "resourceManager": "https://127.0.0.1:8443", "authority": "https://127.0.0.1:8443/",
                 "graph": "https://127.0.0.1:8443"}, "caFile": "/ca/ca.pem",
                 "defaults": {"tenant": "provider"}}),
+            "kubernetes source": ("source", "kubernetes"),
+            "kubernetes source in another namespace": ("kubernetes", {"namespace": "apps", "leaderElection": {
+                "enabled": True, "leaseDuration": "30s", "renewDeadline": "20s", "retryPeriod": "4s"}}),
+            "three replicas": ("replicas", 3),
             "tolerations passthrough": ("tolerations", [{"key": "dedicated", "operator": "Equal", "value": "ops",
                                                          "effect": "NoSchedule"}]),
         }
@@ -110,6 +114,11 @@ class ValuesSchemaTest(unittest.TestCase):
         ("root pod", "podSecurityContext.runAsNonRoot", False, ["podSecurityContext", "runAsNonRoot"]),
         ("replica count is not a value", "replicaCount", 2, []),
         ("port out of range", "service.port", 70000, ["service", "port"]),
+        ("unknown document source", "source", "etcd", ["source"]),
+        ("watched namespace not a name", "kubernetes.namespace", "Apps_1", ["kubernetes", "namespace"]),
+        ("lease duration not a duration", "kubernetes.leaderElection.leaseDuration", "15 seconds",
+         ["kubernetes", "leaderElection", "leaseDuration"]),
+        ("zero replicas", "replicas", 0, ["replicas"]),
         ("key expiry days not a number", "metrics.prometheusRule.keyExpiryWarningDays", "30d",
          ["metrics", "prometheusRule", "keyExpiryWarningDays"]),
         ("manifest file not yaml", "manifests.configMap.files", {"account.txt": "kind: NetAppAccount"},

@@ -20,6 +20,7 @@ From the shell (or a C++ test), with DIR holding cluster.json and kubeconfig:
 """
 import argparse
 import base64
+import ctypes
 import json
 import os
 import signal
@@ -119,11 +120,14 @@ current-context: anf-test
 class Cluster:
     """etcd + kube-apiserver in `folder` (a new temporary one by default)."""
 
-    def __init__(self, folder=None, keep=False, apiserver_args=()):
+    def __init__(self, folder=None, keep=False, apiserver_args=(), detached=False):
         """`apiserver_args`: extra kube-apiserver flags, e.g. ["--watch-cache=false"] so that watches read etcd
-        directly and a compaction is seen at once (410 on the next watch from an older resourceVersion)."""
+        directly and a compaction is seen at once (410 on the next watch from an older resourceVersion).
+        `detached`: the processes outlive this one (`up`); otherwise they get SIGTERM when it dies, even by SIGKILL
+        (a test runner's timeout), so that no cluster is left behind."""
         self.folder = os.path.abspath(folder or tempfile.mkdtemp(prefix="anf-k8s-"))
         self.keep = keep
+        self.detached = detached
         self.apiserver_args = list(apiserver_args)
         self.procs = {}
         self.state_file = os.path.join(self.folder, "cluster.json")
@@ -157,7 +161,8 @@ class Cluster:
         log = open(os.path.join(self.folder, f"{name}.log"), "ab")
         # Own session: a Ctrl-C of the test runner does not kill the cluster before stop() does it in order.
         self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+                                            start_new_session=True,
+                                            preexec_fn=None if self.detached else _terminate_with_parent)
         log.close()
 
     def _start_etcd(self):
@@ -294,11 +299,16 @@ class Cluster:
             return False
 
 
+def _terminate_with_parent():
+    """In the child, before exec: SIGTERM when the process that started it dies (Linux PR_SET_PDEATHSIG)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 def attach(folder):
     """A Cluster object for the processes `apiserver.py up` started in `folder`."""
     with open(os.path.join(folder, "cluster.json")) as f:
         state = json.load(f)
-    cluster = Cluster(folder, keep=True, apiserver_args=state.get("apiserverArgs", []))
+    cluster = Cluster(folder, keep=True, apiserver_args=state.get("apiserverArgs", []), detached=True)
     for key, attr in (("url", "url"), ("kubeconfig", "kubeconfig"), ("caFile", "ca_file"), ("token", "token"),
                       ("etcdUrl", "etcd_url"), ("port", "port"), ("etcdPort", "etcd_port"),
                       ("etcdPeerPort", "etcd_peer_port")):
@@ -356,7 +366,7 @@ def main():
     if not args.dir:
         parser.error("DIR is required")
     if args.command == "up":
-        Cluster(args.dir, keep=True, apiserver_args=args.apiserver_arg).start()
+        Cluster(args.dir, keep=True, apiserver_args=args.apiserver_arg, detached=True).start()
         with open(os.path.join(args.dir, "cluster.json")) as f:
             print(f.read())
     elif args.command == "down":

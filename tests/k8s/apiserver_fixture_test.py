@@ -9,19 +9,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apiserver  # noqa: E402
 
 def processes_using(folder):
-    """Pids whose command line names `folder` (etcd's --data-dir, the apiserver's certificates)."""
+    """Pids of the etcd and kube-apiserver whose command line names `folder` (--data-dir, the certificates)."""
     out = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if folder.encode() in f.read():
-                    out.append(int(pid))
+                argv = f.read().split(b"\0")
+            if os.path.basename(argv[0]) in (b"etcd", b"kube-apiserver") and folder.encode() in b" ".join(argv):
+                out.append(int(pid))
         except OSError:
             pass
     return out
@@ -125,6 +127,36 @@ class CommandLineTest(unittest.TestCase):
                              capture_output=True, text=True, timeout=200)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(processes_using(json.loads(out.stdout)["folder"]), [])  # stopped by run
+
+
+    def test_a_killed_runner_leaves_no_cluster_behind(self):
+        # The test runner's timeout kills with SIGKILL: no stop() runs, the processes must go by themselves.
+        folder = tempfile.mkdtemp(prefix="anf-k8s-killed-")
+        runner = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); import apiserver; "
+                                   "apiserver.Cluster(sys.argv[2]).start(); print('up', flush=True); time.sleep(600)",
+                                   os.path.dirname(os.path.abspath(__file__)), folder], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(runner.kill)
+        self.addCleanup(shutil.rmtree, folder, True)
+        self.assertEqual(runner.stdout.readline().strip(), "up")
+        self.assertEqual(len(processes_using(folder)), 2)
+        runner.kill()
+        runner.wait()
+        deadline = time.monotonic() + 30
+        while processes_using(folder) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(processes_using(folder), [])
+
+    def test_up_processes_outlive_the_command_until_down(self):
+        folder = tempfile.mkdtemp(prefix="anf-k8s-up-")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apiserver.py")
+        subprocess.run([sys.executable, script, "up", folder], check=True, capture_output=True, timeout=200)
+        try:
+            self.assertEqual(len(processes_using(folder)), 2)
+            self.assertEqual(apiserver.attach(folder).request("GET", "/readyz"), (200, "ok"))
+        finally:
+            subprocess.run([sys.executable, script, "down", folder], check=True, timeout=60)
+        self.assertEqual(processes_using(folder), [])
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ToolsCacheTest(unittest.TestCase):
