@@ -58,6 +58,10 @@ def quickstart():
         return [d for d in yaml.safe_load_all(f) if d]
 
 
+def volume_delete_policy(docs):
+    next(d for d in docs if d["kind"] == "Volume")["spec"]["deletionPolicy"] = "Delete"
+
+
 class Emulator:
     """`anf-cmk-operator emulator` on a free port; ARM calls as the provider tenant's admin."""
 
@@ -387,9 +391,7 @@ class AccessTest(KubeE2eTest):
 
 class DeletionTest(KubeE2eTest):
     def test_the_delete_policy_finalizer_holds_the_resource_until_azure_deleted_it(self):
-        def delete_policy(docs):
-            next(d for d in docs if d["kind"] == "Volume")["spec"]["deletionPolicy"] = "Delete"
-        self.quickstart_ready(delete_policy)
+        self.quickstart_ready(volume_delete_policy)
         self.assertIn(FINALIZER, self.get("Volume", "vol1")["metadata"]["finalizers"])
         self.assertNotIn(FINALIZER, self.get("CapacityPool", "pool1")["metadata"].get("finalizers", []))
         self.delete("Volume", "vol1")
@@ -405,6 +407,15 @@ class DeletionTest(KubeE2eTest):
         self.assertEqual(self.emulator.arm("GET", VOLUME)[0], 404)
         self.assertNotIn((False, 200), seen, "the resource went while Azure still had the volume")
         self.assertIn(("DELETE " + VOLUME).lower(), [w.lower() for w in self.emulator.writes()])
+
+    def test_a_finalizer_removed_by_hand_comes_back_and_deletes_nothing(self):
+        _, op = self.quickstart_ready(volume_delete_policy)
+        before = self.emulator.writes()
+        self.patch("Volume", "vol1", {"metadata": {"finalizers": None}})
+        self.assertTrue(await_(lambda: FINALIZER in self.get("Volume", "vol1")["metadata"].get("finalizers", []), 30))
+        self.await_passes(op)
+        self.assertEqual(self.emulator.arm("GET", VOLUME)[0], 200)
+        self.assertEqual(self.emulator.writes(), before)
 
     def test_deleting_a_retain_resource_leaves_azure_untouched(self):
         _, op = self.quickstart_ready()
