@@ -505,6 +505,30 @@ class LeaderElectionTest(KubeE2eTest):
         self.assertEqual(self.emulator.writes(), writes, "the new leader wrote what Azure already had")
         self.await_all_ready(docs)
 
+    def test_a_paused_leader_that_lost_the_lease_sends_no_write_when_it_resumes(self):
+        docs = quickstart()
+        self.apply(docs)
+        a = self.start_operator("replica-a")
+        self.assertTrue(await_(lambda: self.lease().get("holderIdentity", "").startswith("replica-a"), 30), self.lease())
+        b = self.start_operator("replica-b")
+        self.await_all_ready(docs)
+        writes = len(self.emulator.writes())
+        a.process.send_signal(signal.SIGSTOP)  # a partition, as far as a can tell: its clock runs on
+        try:
+            self.assertTrue(await_(lambda: self.lease().get("holderIdentity", "").startswith("replica-b"), 30), self.lease())
+            self.patch("NetAppAccount", "anf-account", {"spec": {"encryption": {"keyVault": {"keyName": "anf-key-2"}}}})
+            self.assertTrue(await_(lambda: (self.ready("NetAppAccount", "anf-account") or {}).get("status", {})
+                                   .get("observedGeneration") == 2, 60))
+        finally:
+            a.process.send_signal(signal.SIGCONT)
+        # a resumes with a desired state older than Azure's (a drift to "correct") and finds the Lease taken: it exits.
+        self.assertTrue(await_(lambda: a.process.poll() is not None, 30), "the deposed leader kept running")
+        self.await_passes(b)
+        account_writes = [w for w in self.emulator.writes()[writes:] if w.lower().split(" ", 1)[1] == ACCOUNT.lower()]
+        self.assertEqual(len(account_writes), 1, account_writes)
+        self.assertEqual(self.emulator.arm("GET", ACCOUNT)[1]["properties"]["encryption"]["keyVaultProperties"]["keyName"],
+                         "anf-key-2")
+
 
 if __name__ == "__main__":
     unittest.main()
