@@ -458,7 +458,8 @@ struct KubernetesDocuments::Parts {
   std::unique_ptr<kube::LeaderElector> elector;  // null without leader election
   std::unique_ptr<KubernetesSource> source;
   std::thread electing;
-  mutable std::mutex mutex;  // guards source
+  mutable std::mutex mutex;  // guards source and stopping
+  bool stopping = false;
 };
 
 namespace {
@@ -512,6 +513,7 @@ void KubernetesDocuments::start(StatusStore& statuses, KubernetesSource::Snapsho
                                     .debounce = directory.debounce, .maxDelay = directory.maxDelay};
   auto startSource = [&p, &statuses, options, onSnapshot] {
     std::lock_guard lock(p.mutex);
+    if (p.stopping) return;  // the Lease came as the process stops: released at once by the elector
     p.source = std::make_unique<KubernetesSource>(*p.client, statuses, options, onSnapshot);
     p.source->start();
   };
@@ -529,6 +531,7 @@ void KubernetesDocuments::stop() {
   auto& p = *parts_;
   {
     std::lock_guard lock(p.mutex);
+    p.stopping = true;
     if (p.source) p.source->stop();
   }
   if (p.elector) p.elector->stop();  // releases the Lease after the source stopped writing
