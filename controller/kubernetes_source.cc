@@ -136,6 +136,7 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
   std::map<DocumentKey, std::deque<std::pair<std::string, std::int64_t>>> generations;
   std::set<DocumentKey> dirty;             // statuses to write
   std::map<DocumentKey, Json> lastWritten;  // .status as last written
+  std::map<DocumentKey, std::string> texts;  // the manifest text each resource in the index was loaded from
   std::optional<std::chrono::steady_clock::time_point> firstUnpublished, lastUnpublished;
   std::mutex indexMutex;  // one list or event into the index at a time (finalizer calls run under it, not under `mutex`)
 
@@ -176,25 +177,50 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
   void changed(Kind kind, const StoreChange& change) {
     std::lock_guard indexing(indexMutex);
     for (const auto& object : change.upserted) {
-      const std::string name = kube::nameOf(object);
-      const bool enters = finalizerSettled(kind, object);
-      std::lock_guard lock(mutex);
-      if (!enters || beingDeleted(object)) {
-        index.removeFile(fileOf(kind, name));
-        dirty.insert({kind, name});  // a deleted resource may only wait for its finalizer to go
-        continue;
+      try {
+        upserted(kind, object);
+      } catch (const std::exception& e) {  // what the API holds is outside input: one odd resource stops nothing
+        spdlog::error("{}/{}: cannot be read: {}", kindName(kind), kube::nameOf(object), e.what());
       }
-      FileResult loaded = loadManifestText(manifestTextOf(object), fileOf(kind, name), options.load);
-      for (const auto& doc : loaded.documents) rememberGeneration(doc, generationOf(object));
-      index.setFile(fileOf(kind, name), std::move(loaded.documents), std::move(loaded.errors));
-      dirty.insert({kind, name});
     }
     std::lock_guard lock(mutex);
-    for (const auto& name : change.deleted) index.removeFile(fileOf(kind, name));
+    for (const auto& name : change.deleted) {
+      forget(kind, name);
+      generations.erase({kind, name});
+      lastWritten.erase({kind, name});  // a resource created again under this name starts afresh
+    }
     const auto now = std::chrono::steady_clock::now();
     if (!firstUnpublished) firstUnpublished = now;
     lastUnpublished = now;
     wake.notify_all();
+  }
+
+  /// A new or changed resource into the desired state (or out of it, while being deleted).
+  void upserted(Kind kind, const Json& object) {
+    const std::string name = kube::nameOf(object);
+    const bool enters = finalizerSettled(kind, object);
+    std::lock_guard lock(mutex);
+    dirty.insert({kind, name});  // its status (or, being deleted, its finalizer) may be due
+    if (beingDeleted(object)) {
+      forget(kind, name);
+      return;
+    }
+    // The finalizer first: the resource enters, or its change applies, once the resource carries it (its version
+    // already in the desired state, if any, stays: a missing finalizer is never taken for a deletion).
+    if (!enters) return;
+    std::string text = manifestTextOf(object);
+    auto& known = texts[{kind, name}];
+    if (text == known) return;  // our own status write, or metadata the documents do not carry
+    FileResult loaded = loadManifestText(text, fileOf(kind, name), options.load);
+    for (const auto& doc : loaded.documents) rememberGeneration(doc, generationOf(object));
+    index.setFile(fileOf(kind, name), std::move(loaded.documents), std::move(loaded.errors));
+    known = std::move(text);
+  }
+
+  /// The resource leaves the desired state; mutex held.
+  void forget(Kind kind, const std::string& name) {
+    index.removeFile(fileOf(kind, name));
+    texts.erase({kind, name});
   }
 
   void rememberGeneration(const Document& doc, std::optional<std::int64_t> generation) {
@@ -308,15 +334,21 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
         key = *dirty.begin();
         dirty.erase(dirty.begin());
       }
-      if (!writeStatus(key) && !pause(options.backoffInitial)) return;
+      bool written = true;
+      try {
+        written = writeStatus(key);
+      } catch (const std::exception& e) {
+        spdlog::error("{}: cannot write status: {}", key.str(), e.what());
+      }
+      if (!written && !pause(options.backoffInitial)) return;
     }
   }
 
   std::optional<std::int64_t> observedGeneration(const DocumentKey& key, const std::string& hash) const {
     const auto it = generations.find(key);
     if (it == generations.end()) return std::nullopt;
-    for (const auto& [h, generation] : it->second)
-      if (h == hash) return generation;
+    for (auto seen = it->second.rbegin(); seen != it->second.rend(); ++seen)  // the latest: a spec can come back
+      if (seen->first == hash) return seen->second;
     return std::nullopt;
   }
 
@@ -333,7 +365,8 @@ struct KubernetesSource::Impl : std::enable_shared_from_this<Impl> {
       before = written != lastWritten.end() ? written->second : object.value("status", Json());
       if (entry) {
         auto generation = observedGeneration(key, entry->status.generation);
-        if (!generation && before.is_object() && before.contains("observedGeneration")) generation = before["observedGeneration"].get<std::int64_t>();
+        if (!generation && before.is_object() && before.value("observedGeneration", Json()).is_number_integer())
+          generation = before["observedGeneration"].get<std::int64_t>();
         status = customResourceStatus(*entry, generation);
       }
     }
@@ -425,7 +458,8 @@ struct KubernetesDocuments::Parts {
   std::unique_ptr<kube::LeaderElector> elector;  // null without leader election
   std::unique_ptr<KubernetesSource> source;
   std::thread electing;
-  mutable std::mutex mutex;  // guards source
+  mutable std::mutex mutex;  // guards source and stopping
+  bool stopping = false;
 };
 
 namespace {
@@ -479,6 +513,7 @@ void KubernetesDocuments::start(StatusStore& statuses, KubernetesSource::Snapsho
                                     .debounce = directory.debounce, .maxDelay = directory.maxDelay};
   auto startSource = [&p, &statuses, options, onSnapshot] {
     std::lock_guard lock(p.mutex);
+    if (p.stopping) return;  // the Lease came as the process stops: released at once by the elector
     p.source = std::make_unique<KubernetesSource>(*p.client, statuses, options, onSnapshot);
     p.source->start();
   };
@@ -496,6 +531,7 @@ void KubernetesDocuments::stop() {
   auto& p = *parts_;
   {
     std::lock_guard lock(p.mutex);
+    p.stopping = true;
     if (p.source) p.source->stop();
   }
   if (p.elector) p.elector->stop();  // releases the Lease after the source stopped writing

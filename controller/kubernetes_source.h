@@ -13,6 +13,10 @@
 // - Finalizer `anf-cmk.io/finalizer`: only on resources with spec.deletionPolicy Delete, added before the
 //   resource enters the desired state (so no Azure resource exists that a deletion could leak) and removed
 //   once the engine has deleted it from Azure (its status was erased); a Retain resource carries none.
+//   A missing finalizer never takes a resource out of the desired state (it is added again first). Limit: a
+//   deletion that began while no replica tracked the resource (the operator down, or a new leader that never
+//   saw it present) is what the engine does with documents removed while it was down: the Azure resource is
+//   retained and the finalizer released.
 // - Status: after each change of a document's status (StatusStore::setObserver), .status is written with a
 //   merge patch of /status: observedGeneration = the metadata.generation whose spec the engine reconciled,
 //   the same conditions, facts and azureError. Nothing is written when it equals what the resource has.

@@ -448,9 +448,10 @@ StoredStatus StatusStore::update(const DocumentKey& key, const std::function<voi
     ++version_;
     changed_.notify_all();
     if (observer_) {
+      const Observer observer = observer_;  // setObserver may run meanwhile
       StoredStatus now = it->second;
       lock.unlock();
-      observer_(key, now);
+      observer(key, now);
       return now;
     }
   }
@@ -468,8 +469,9 @@ void StatusStore::erase(const DocumentKey& key) {
   ++version_;
   changed_.notify_all();
   if (observer_) {
+    const Observer observer = observer_;
     lock.unlock();
-    observer_(key, std::nullopt);
+    observer(key, std::nullopt);
   }
 }
 

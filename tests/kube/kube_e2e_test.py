@@ -58,6 +58,10 @@ def quickstart():
         return [d for d in yaml.safe_load_all(f) if d]
 
 
+def volume_delete_policy(docs):
+    next(d for d in docs if d["kind"] == "Volume")["spec"]["deletionPolicy"] = "Delete"
+
+
 class Emulator:
     """`anf-cmk-operator emulator` on a free port; ARM calls as the provider tenant's admin."""
 
@@ -387,9 +391,7 @@ class AccessTest(KubeE2eTest):
 
 class DeletionTest(KubeE2eTest):
     def test_the_delete_policy_finalizer_holds_the_resource_until_azure_deleted_it(self):
-        def delete_policy(docs):
-            next(d for d in docs if d["kind"] == "Volume")["spec"]["deletionPolicy"] = "Delete"
-        self.quickstart_ready(delete_policy)
+        self.quickstart_ready(volume_delete_policy)
         self.assertIn(FINALIZER, self.get("Volume", "vol1")["metadata"]["finalizers"])
         self.assertNotIn(FINALIZER, self.get("CapacityPool", "pool1")["metadata"].get("finalizers", []))
         self.delete("Volume", "vol1")
@@ -405,6 +407,15 @@ class DeletionTest(KubeE2eTest):
         self.assertEqual(self.emulator.arm("GET", VOLUME)[0], 404)
         self.assertNotIn((False, 200), seen, "the resource went while Azure still had the volume")
         self.assertIn(("DELETE " + VOLUME).lower(), [w.lower() for w in self.emulator.writes()])
+
+    def test_a_finalizer_removed_by_hand_comes_back_and_deletes_nothing(self):
+        _, op = self.quickstart_ready(volume_delete_policy)
+        before = self.emulator.writes()
+        self.patch("Volume", "vol1", {"metadata": {"finalizers": None}})
+        self.assertTrue(await_(lambda: FINALIZER in self.get("Volume", "vol1")["metadata"].get("finalizers", []), 30))
+        self.await_passes(op)
+        self.assertEqual(self.emulator.arm("GET", VOLUME)[0], 200)
+        self.assertEqual(self.emulator.writes(), before)
 
     def test_deleting_a_retain_resource_leaves_azure_untouched(self):
         _, op = self.quickstart_ready()
@@ -493,6 +504,30 @@ class LeaderElectionTest(KubeE2eTest):
         self.await_passes(b)
         self.assertEqual(self.emulator.writes(), writes, "the new leader wrote what Azure already had")
         self.await_all_ready(docs)
+
+    def test_a_paused_leader_that_lost_the_lease_sends_no_write_when_it_resumes(self):
+        docs = quickstart()
+        self.apply(docs)
+        a = self.start_operator("replica-a")
+        self.assertTrue(await_(lambda: self.lease().get("holderIdentity", "").startswith("replica-a"), 30), self.lease())
+        b = self.start_operator("replica-b")
+        self.await_all_ready(docs)
+        writes = len(self.emulator.writes())
+        a.process.send_signal(signal.SIGSTOP)  # a partition, as far as a can tell: its clock runs on
+        try:
+            self.assertTrue(await_(lambda: self.lease().get("holderIdentity", "").startswith("replica-b"), 30), self.lease())
+            self.patch("NetAppAccount", "anf-account", {"spec": {"encryption": {"keyVault": {"keyName": "anf-key-2"}}}})
+            self.assertTrue(await_(lambda: (self.ready("NetAppAccount", "anf-account") or {}).get("status", {})
+                                   .get("observedGeneration") == 2, 60))
+        finally:
+            a.process.send_signal(signal.SIGCONT)
+        # a resumes with a desired state older than Azure's (a drift to "correct") and finds the Lease taken: it exits.
+        self.assertTrue(await_(lambda: a.process.poll() is not None, 30), "the deposed leader kept running")
+        self.await_passes(b)
+        account_writes = [w for w in self.emulator.writes()[writes:] if w.lower().split(" ", 1)[1] == ACCOUNT.lower()]
+        self.assertEqual(len(account_writes), 1, account_writes)
+        self.assertEqual(self.emulator.arm("GET", ACCOUNT)[1]["properties"]["encryption"]["keyVaultProperties"]["keyName"],
+                         "anf-key-2")
 
 
 if __name__ == "__main__":

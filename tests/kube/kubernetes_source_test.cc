@@ -102,6 +102,21 @@ TEST(KubernetesSource, AnEventPerConditionTransitionWithItsReason) {
   EXPECT_TRUE(conditionTransitions(ready, ready, involved).empty());
 }
 
+TEST(StatusStoreObserver, SeesEachPersistedChangeAndEachEraseButNoUnchangedUpdate) {
+  StatusStore store;  // memory only
+  std::vector<std::pair<std::string, bool>> seen;  // key, entry present
+  store.setObserver([&](const DocumentKey& key, const std::optional<StoredStatus>& entry) { seen.emplace_back(key.str(), entry.has_value()); });
+  const DocumentKey key{Kind::CapacityPool, "pool1"};
+  store.update(key, [](StoredStatus& s) { s.status.generation = "g1"; });
+  store.update(key, [](StoredStatus& s) { s.status.generation = "g1"; });  // nothing changed
+  store.update(key, [](StoredStatus& s) { s.status.generation = "g2"; });
+  store.erase(key);
+  store.setObserver(nullptr);
+  store.update(key, [](StoredStatus& s) { s.status.generation = "g3"; });
+  using Seen = std::vector<std::pair<std::string, bool>>;
+  EXPECT_EQ(seen, (Seen{{"CapacityPool/pool1", true}, {"CapacityPool/pool1", true}, {"CapacityPool/pool1", false}}));
+}
+
 TEST(SourceConfig, DirectoryByDefaultKubernetesWithClientGoLeaderElectionDefaults) {
   auto plain = loadConfigText("controller: {workers: 2}\n", "operator.yaml", [](const std::string&) { return std::nullopt; });
   ASSERT_TRUE(plain);
