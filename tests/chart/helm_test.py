@@ -136,8 +136,6 @@ class HelmTemplateTest(unittest.TestCase):
             with self.subTest(name):
                 config = operator_config(documents)
                 self.assertEqual(set(config["source"]) - {"kind", "kubernetes"}, set())
-                if "source" not in schema["properties"]:
-                    config.pop("source")  # until the configuration schema carries `source` (issue 17, kclient)
                 jsonschema.validate(config, schema)
 
     def test_rbac_is_least_privilege(self):
