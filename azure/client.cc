@@ -150,6 +150,7 @@ class Core : public std::enable_shared_from_this<Core> {
   const AzureConfig& config() const { return config_; }
   const Endpoints& endpoints() const { return endpoints_; }
   Scheduler& scheduler() { return scheduler_; }
+  OperationDurations& durations() { return durations_; }
   const std::vector<std::string>& names() const { return names_; }
 
   std::string audienceUri(Audience audience) const {
@@ -161,6 +162,11 @@ class Core : public std::enable_shared_from_this<Core> {
     if (it == caches_.end())
       return failed<AccessToken>(clientError("UnknownCredential", "no credential named '" + credential + "' is configured"));
     return it->second->get(audienceUri(audience));
+  }
+
+  milliseconds admitWrite(const std::string& subscription, const std::string& holder) {
+    const auto wait = throttle_.admitWrite(lower(subscription), holder, Steady::now());
+    return std::chrono::ceil<milliseconds>(wait);
   }
 
   void noteGrant(const std::string& principal) {
@@ -323,6 +329,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::mutex mutex_;
   std::map<std::string, Steady::time_point> grants_;
   std::set<std::string> operations_;
+  OperationDurations durations_;
   std::mt19937_64 random_;
   Scheduler scheduler_;  // last: destroyed first, completing pending waits while the rest still lives
 };
@@ -365,7 +372,12 @@ class ArmClient final : public AzureClient {
     return arm("POST", credential, id, std::string(action), std::move(payload), std::move(options));
   }
 
+  milliseconds admitWrite(const std::string& subscription, const std::string& holder) override {
+    return core_->admitWrite(subscription, holder);
+  }
+
   pplx::task<PollResult> pollOperation(const OperationState& operation) override { return poll(core_, operation); }
+  void operationEnded(const OperationState& operation) override { core_->trackOperation(operation, false); }
 
   pplx::task<PollResult> waitForOperation(const OperationState& operation, milliseconds timeout) override {
     return waitLoop(core_, operation, Steady::now() + timeout);
@@ -508,6 +520,14 @@ class ArmClient final : public AzureClient {
       state.finalStateVia = location.empty() ? FinalStateVia::AzureAsyncOperation : FinalStateVia::Location;
     }
     bool accepted = result.status == 201 || result.status == 202;
+    // Both headers on a PUT or PATCH (ANF): the Location URL answers 202 while it runs and then the resource
+    // itself, so one read says both "done" and what Azure made, where the status URL needs a GET after it.
+    const bool resourceAtLocation = (method == "PUT" || method == "PATCH") && state.finalStateVia == FinalStateVia::OriginalUri;
+    if (accepted && !location.empty() && resourceAtLocation) {
+      state.kind = OperationKind::Location;
+      state.url = location;
+      return state;
+    }
     if (accepted && !asyncUrl.empty()) {
       state.kind = OperationKind::AzureAsyncOperation;
       state.url = asyncUrl;
@@ -568,6 +588,12 @@ class ArmClient final : public AzureClient {
     return ended(core, state, nullptr, std::move(error));
   }
 
+  /// A Location URL answers an operation's failure with the error itself (a 4xx other than throttling), which
+  /// is the end of the operation, whatever the error's class, and not a failed read to try again.
+  static bool locationAnswered(const AzureError& error) {
+    return error.httpStatus >= 400 && error.httpStatus < 500 && error.httpStatus != 408 && error.httpStatus != 429;
+  }
+
   /// A failed status read: transient ones mean "still running, ask again later".
   static PollResult pollError(const std::shared_ptr<Core>& core, const OperationState& state, AzureError error) {
     if (error.retryable) return inProgress(core, state, error.retryAfter);
@@ -584,10 +610,23 @@ class ArmClient final : public AzureClient {
     return error;
   }
 
+  /// One status read, unless operations of its sort are known to take longer: then "in progress" until they
+  /// usually end, without a request (OperationDurations).
   static pplx::task<PollResult> poll(std::shared_ptr<Core> core, OperationState state) {
     core->trackOperation(state, true);  // a resumed operation counts as in flight too
+    if (auto wait = core->durations().untilDue(state, std::chrono::system_clock::now()); wait > milliseconds::zero())
+      return pplx::task_from_result(inProgress(core, state, wait));
+    return read(core, state).then([core, state](PollResult result) {
+      core->durations().observe(state, result.state != PollResult::State::InProgress, std::chrono::system_clock::now());
+      return result;
+    });
+  }
+
+  static pplx::task<PollResult> read(std::shared_ptr<Core> core, OperationState state) {
     auto call = pollCall(core, state, state.url);
     return core->execute(call).then([core, state](Expected<HttpResponse> response) -> pplx::task<PollResult> {
+      if (!response && state.kind == OperationKind::Location && locationAnswered(response.error()))
+        return pplx::task_from_result(failure(core, state, response.error()));
       if (!response) return pplx::task_from_result(pollError(core, state, response.error()));
       auto retryAfter = parseRetryAfter(response->header("retry-after"));
       auto body = parseBody(response->body);

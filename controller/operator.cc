@@ -152,7 +152,9 @@ std::expected<void, std::string> Operator::start() {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(config.controller.stateFile).parent_path(), ec);
   }
-  d.engine = std::make_unique<Engine>(d.io, engineOptions(config), std::move(d.options.reconcilers), d.options.poll, d.metrics);
+  EngineOptions engine = engineOptions(config);
+  engine.writeAdmission = d.options.writeAdmission;
+  d.engine = std::make_unique<Engine>(d.io, std::move(engine), std::move(d.options.reconcilers), d.options.poll, d.metrics);
   if (auto served = d.startServers(); !served) return served;
   d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {
     if (ec) return;

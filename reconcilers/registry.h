@@ -38,4 +38,8 @@ controller::ReconcilerPtr makeVolumeReconciler(azure::AzureClient& client);
 /// account (they move and convert its volumes).
 controller::OperationPollFn makeOperationPoll(azure::AzureClient& client);
 
+/// The engine's WriteAdmissionFn: AzureClient::admitWrite for the document's subscription, the document's key
+/// holding its slot. Documents without Azure coordinates (Graph writes) are always admitted.
+controller::WriteAdmissionFn makeWriteAdmission(azure::AzureClient& client);
+
 }  // namespace anf::reconcilers

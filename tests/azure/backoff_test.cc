@@ -82,6 +82,31 @@ TEST(TokenBucket, DefaultsStayBelowAzuresWriteBucketWhenRequestsArriveTwoSeconds
   EXPECT_LE(arrivals.back() - t0, 86s);
 }
 
+// The engine asks before a reconcile writes: a write without a token gets its own later slot instead of a
+// sleeping worker, and the slot it was given is the one its write spends (one token per write, not two).
+TEST(WriteAdmission, AWriteWithoutATokenIsGivenItsOwnSlotAndSpendsItWithoutWaitingAgain) {
+  SubscriptionThrottle client(RateLimits{.writesPerSecond = 10, .writeBurst = 1});
+  auto t0 = SteadyTime{};
+  EXPECT_EQ(client.admitWrite("sub", "Volume/a", t0), 0ns);
+  EXPECT_EQ(client.reserve("sub", true, t0), 0ns) << "a's write spends the token its admission took";
+  EXPECT_EQ(client.admitWrite("sub", "Volume/b", t0), 100ms);
+  EXPECT_EQ(client.admitWrite("sub", "Volume/c", t0), 200ms) << "deferred writes come back one per token";
+  EXPECT_EQ(client.admitWrite("sub", "Volume/b", t0 + 40ms), 60ms) << "asking again keeps b's slot";
+  EXPECT_EQ(client.admitWrite("sub", "Volume/b", t0 + 100ms), 0ns);
+  EXPECT_EQ(client.reserve("sub", true, t0 + 100ms), 0ns);
+  EXPECT_EQ(client.admitWrite("sub", "Volume/c", t0 + 200ms), 0ns);
+  EXPECT_EQ(client.reserve("sub", true, t0 + 200ms), 0ns);
+  EXPECT_EQ(client.reserve("sub", true, t0 + 200ms), 100ms) << "a write nobody admitted waits in the bucket";
+}
+
+TEST(WriteAdmission, AnAdmissionNotSpentSoonDoesNotLetALaterWriteSkipTheBucket) {
+  SubscriptionThrottle client(RateLimits{.writesPerSecond = 10, .writeBurst = 1});
+  auto t0 = SteadyTime{};
+  EXPECT_EQ(client.admitWrite("sub", "Volume/a", t0), 0ns);  // a then failed before sending
+  EXPECT_EQ(client.reserve("sub", true, t0 + 10s), 0ns) << "refilled";
+  EXPECT_EQ(client.reserve("sub", true, t0 + 10s), 100ms) << "a's lapsed admission is not a free write";
+}
+
 // Leaving budget to other tools: half the rate keeps half of the bucket too.
 TEST(TokenBucket, ALowerRateShrinksTheBucketInProportion) {
   SubscriptionThrottle client(RateLimits{.writesPerSecond = 5});

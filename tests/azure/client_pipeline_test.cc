@@ -257,6 +257,30 @@ TEST_F(ClientPipeline, PollsAzureAsyncOperationThenGetsTheResource) {
   EXPECT_NE(metricsText().find("anf_cmk_lro_in_flight 0"), std::string::npos);
 }
 
+// ANF answers a PUT with both headers; its Location URL ends with the resource, so no GET follows the last poll.
+TEST_F(ClientPipeline, APutWithBothHeadersPollsTheLocationAndTakesTheResourceFromIt) {
+  const std::string url = "https://arm.test/subscriptions/s/providers/Microsoft.NetApp/locations/eastus/operationResults/5";
+  transport->push(response(201, {{"properties", {{"provisioningState", "Creating"}}}},
+                           {{"azure-asyncoperation", url}, {"location", url + "&operationResultResponseType=Location"}}));
+  auto started = client->put("provider", kAccount, {{"location", "eastus"}}).get();
+  ASSERT_TRUE(started && started->operation);
+  EXPECT_EQ(started->operation->kind, OperationKind::Location);
+  transport->push(response(200, {{"name", "acct"}, {"properties", {{"provisioningState", "Succeeded"}}}}));
+  auto done = client->pollOperation(*started->operation).get();
+  ASSERT_EQ(done.state, PollResult::State::Succeeded);
+  EXPECT_EQ(done.body["name"], "acct");
+  EXPECT_EQ(transport->requests.size(), 2u) << "the PUT and one poll";
+}
+
+TEST_F(ClientPipeline, AFailureAnsweredAtTheLocationEndsTheOperation) {
+  OperationState state{.url = "https://arm.test/op/6", .kind = OperationKind::Location, .resourceId = kAccount.str(),
+                       .method = "PUT", .credential = "provider"};
+  transport->push(response(400, armError("KeyVaultKeyNotFound", "The key was not found")));
+  auto failed = client->pollOperation(state).get();
+  ASSERT_EQ(failed.state, PollResult::State::Failed);
+  EXPECT_EQ(failed.error->code, "KeyVaultKeyNotFound");
+}
+
 TEST_F(ClientPipeline, ReportsTheOperationsOwnError) {
   transport->push(response(202, nullptr, {{"azure-asyncoperation", "https://arm.test/op/2"}}));
   auto started = client->remove("provider", kAccount).get();
