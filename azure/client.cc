@@ -37,9 +37,29 @@ struct Call {
   bool write = false;
   bool idempotent = true;
   bool afterGrant = false;
+  bool admitted = false;     // a write whose bucket token admitWrite() took: its first attempt reserves none
   std::string resourceType;  // metrics label; empty: not an ARM/Graph call (not counted)
 };
 using CallPtr = std::shared_ptr<Call>;
+
+/// The write this thread was admitted for (AzureClient::admitWrite): the reconcile sends it on the same engine
+/// worker thread right after asking, so its token goes with it and no other write can spend it. One not sent
+/// soon (the reconcile ended without writing) lapses: its token is lost, never handed to a later write.
+struct AdmittedWrite {
+  std::string subscription;
+  std::chrono::steady_clock::time_point at;
+};
+thread_local std::optional<AdmittedWrite> admittedWrite;
+constexpr auto kAdmissionLifetime = std::chrono::seconds(5);
+
+/// Takes this thread's admission when `call` is the write it was for.
+bool takeAdmission(const Call& call) {
+  if (!call.write || !admittedWrite) return false;
+  const bool mine = admittedWrite->subscription == call.throttleKey &&
+                    std::chrono::steady_clock::now() - admittedWrite->at < kAdmissionLifetime;
+  admittedWrite.reset();
+  return mine;
+}
 
 struct AttemptState {
   Steady::time_point start = Steady::now();
@@ -165,8 +185,12 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   milliseconds admitWrite(const std::string& subscription, const std::string& holder) {
-    const auto wait = throttle_.admitWrite(lower(subscription), holder, Steady::now());
-    return std::chrono::ceil<milliseconds>(wait);
+    const auto key = lower(subscription);
+    const auto now = Steady::now();
+    const auto wait = throttle_.admitWrite(key, holder, now);
+    if (wait > std::chrono::nanoseconds::zero()) return std::chrono::ceil<milliseconds>(wait);
+    admittedWrite = AdmittedWrite{key, now};
+    return milliseconds::zero();
   }
 
   void noteGrant(const std::string& principal) {
@@ -205,7 +229,12 @@ class Core : public std::enable_shared_from_this<Core> {
       if (!bearer) return failed<HttpResponse>(bearer.error());
       if (call->throttleKey.empty()) return self->send(call, state, *bearer);
       return self->inFlight_.acquire(call->throttleKey)
-          .then([self, call] { return self->scheduler_.after(self->throttle_.reserve(call->throttleKey, call->write, Steady::now())); })
+          .then([self, call] {
+            // An admitted write's token was taken by admitWrite(); a retry of it reserves its own.
+            const bool admitted = std::exchange(call->admitted, false);
+            return self->scheduler_.after(admitted ? std::chrono::nanoseconds::zero()
+                                                   : self->throttle_.reserve(call->throttleKey, call->write, Steady::now()));
+          })
           .then([self, call, state, bearer = *bearer] { return self->send(call, state, bearer); });
     });
   }
@@ -474,6 +503,7 @@ class ArmClient final : public AzureClient {
     call->idempotent = method != "POST";
     call->afterGrant = options.afterGrant;
     call->resourceType = id.resourceType();
+    call->admitted = takeAdmission(*call);
     if (options.ifMatch) call->headers.emplace_back("If-Match", *options.ifMatch);
     return call;
   }

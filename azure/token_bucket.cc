@@ -5,9 +5,7 @@
 namespace anf::azure {
 namespace {
 constexpr double kAzureReadRefill = 25, kAzureWriteRefill = 10;  // per second (azure-api.md §3)
-// An admitted reconcile writes at once; a grant it did not spend (it failed before sending) must not let a
-// later write skip the bucket. A reserved slot nobody came back for is dropped after a while.
-constexpr auto kGrantLifetime = std::chrono::seconds(5);
+// A reserved slot nobody came back for (the document was removed) is dropped after a while.
 constexpr auto kUnclaimedSlotLifetime = std::chrono::seconds(60);
 }  // namespace
 
@@ -50,7 +48,6 @@ TokenBucket& SubscriptionThrottle::bucket(const std::string& subscription, bool 
 
 std::chrono::nanoseconds SubscriptionThrottle::reserve(const std::string& subscription, bool write, SteadyTime now) {
   std::lock_guard lock(mutex_);
-  if (write && spendGrantLocked(subscription, now)) return std::chrono::nanoseconds::zero();
   return bucket(subscription, write, now).reserve(now);
 }
 
@@ -62,31 +59,11 @@ std::chrono::nanoseconds SubscriptionThrottle::admitWrite(const std::string& sub
   if (auto it = slots_.find(key); it != slots_.end()) {
     if (it->second > now) return it->second - now;
     slots_.erase(it);  // its slot came: the token was reserved then
-    grantLocked(subscription, now);
     return std::chrono::nanoseconds::zero();
   }
   const auto wait = bucket(subscription, true, now).reserve(now);
-  if (wait <= std::chrono::nanoseconds::zero()) {
-    grantLocked(subscription, now);
-    return std::chrono::nanoseconds::zero();
-  }
-  slots_[key] = now + wait;
-  return wait;
-}
-
-void SubscriptionThrottle::grantLocked(const std::string& subscription, SteadyTime now) {
-  granted_[subscription].push_back(now + kGrantLifetime);
-}
-
-bool SubscriptionThrottle::spendGrantLocked(const std::string& subscription, SteadyTime now) {
-  auto it = granted_.find(subscription);
-  if (it == granted_.end()) return false;
-  auto& lapses = it->second;
-  while (!lapses.empty() && lapses.front() <= now) lapses.pop_front();
-  const bool spent = !lapses.empty();
-  if (spent) lapses.pop_front();
-  if (lapses.empty()) granted_.erase(it);
-  return spent;
+  if (wait > std::chrono::nanoseconds::zero()) slots_[key] = now + wait;
+  return wait > std::chrono::nanoseconds::zero() ? wait : std::chrono::nanoseconds::zero();
 }
 
 void SubscriptionThrottle::dropStaleSlotsLocked(SteadyTime now) {

@@ -4,7 +4,6 @@
 // Reservations may go negative: each caller is told how long to wait for its slot, in arrival order,
 // and waits on a timer (never on a thread).
 #include <chrono>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -38,12 +37,12 @@ class TokenBucket {
 class SubscriptionThrottle {
  public:
   explicit SubscriptionThrottle(RateLimits limits) : limits_(limits) {}
-  /// Wait before sending one request for `subscription`. A write spends a slot admitWrite() granted, if any.
+  /// Wait before sending one request for `subscription`.
   std::chrono::nanoseconds reserve(const std::string& subscription, bool write, SteadyTime now);
   /// Write admission that never blocks (the engine asks before a reconcile writes): zero when `holder` (a
-  /// document) may write now, and its next write on `subscription` then spends the slot taken here; otherwise
-  /// how long until the slot reserved for `holder`, in arrival order, so that deferred holders come back one
-  /// per token instead of all at once. Asking again before then returns the rest of the wait.
+  /// document) may write now, its token taken here (its write must not reserve another); otherwise how long
+  /// until the slot reserved for `holder`, in arrival order, so that deferred holders come back one per token
+  /// instead of all at once. Asking again before then returns the rest of the wait.
   std::chrono::nanoseconds admitWrite(const std::string& subscription, const std::string& holder, SteadyTime now);
   /// Feeds x-ms-ratelimit-remaining-subscription-{reads,writes}: at or below limits.lowRemaining the
   /// bucket pauses until Azure's bucket (refilling 25 reads/s or 10 writes/s) is back above it.
@@ -51,16 +50,11 @@ class SubscriptionThrottle {
 
  private:
   TokenBucket& bucket(const std::string& subscription, bool write, SteadyTime now);
-  /// An admitted write's slot, to be spent by the next write on `subscription`; mutex_ held.
-  void grantLocked(const std::string& subscription, SteadyTime now);
-  /// Spends a granted slot of `subscription` if one is still fresh; mutex_ held.
-  bool spendGrantLocked(const std::string& subscription, SteadyTime now);
   void dropStaleSlotsLocked(SteadyTime now);
   RateLimits limits_;
   std::mutex mutex_;
   std::map<std::pair<std::string, bool>, TokenBucket> buckets_;
   std::map<std::pair<std::string, std::string>, SteadyTime> slots_;  // (subscription, holder): its reserved slot
-  std::map<std::string, std::deque<SteadyTime>> granted_;            // per subscription: when each grant lapses
 };
 
 }  // namespace anf::azure

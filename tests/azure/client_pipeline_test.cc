@@ -82,8 +82,10 @@ class ClientPipeline : public testing::Test {
   }
 
   AzureClientPtr make(RetryPolicy retry = {.maxAttempts = 4, .baseDelay = 1ms, .maxDelay = 5ms, .maxTotal = 2000ms,
-                                           .defaultPollInterval = 1000ms}) {
+                                           .defaultPollInterval = 1000ms},
+                       RateLimits limits = {}) {
     AzureConfig config;
+    config.rateLimits = limits;
     config.cloud = Cloud::Custom;
     config.endpoints = {.resourceManager = "https://arm.test", .authority = "https://login.test/", .graph = "https://graph.test"};
     config.credentials.push_back({.name = "provider",
@@ -270,6 +272,17 @@ TEST_F(ClientPipeline, APutWithBothHeadersPollsTheLocationAndTakesTheResourceFro
   ASSERT_EQ(done.state, PollResult::State::Succeeded);
   EXPECT_EQ(done.body["name"], "acct");
   EXPECT_EQ(transport->requests.size(), 2u) << "the PUT and one poll";
+}
+
+// The engine asks before a reconcile writes; the write it then sends spends the token its admission took.
+TEST_F(ClientPipeline, AnAdmittedWriteSpendsTheTokenItsAdmissionTook) {
+  client = make({}, RateLimits{.writesPerSecond = 10, .writeBurst = 1});
+  const std::string subscription = kAccount.subscriptionId();
+  ASSERT_EQ(client->admitWrite(subscription, "NetAppAccount/acct"), 0ms);
+  ASSERT_TRUE(client->put("provider", kAccount, nlohmann::json::object()).get());
+  const auto next = client->admitWrite(subscription, "NetAppAccount/other");
+  EXPECT_GT(next, 0ms);
+  EXPECT_LE(next, 100ms) << "one token per admitted write: the next comes 1/10 s after the first";
 }
 
 TEST_F(ClientPipeline, AFailureAnsweredAtTheLocationEndsTheOperation) {
