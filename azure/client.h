@@ -130,7 +130,9 @@ class AzureClient {
 
   // --- long-running operations ----------------------------------------------------------------
 
-  /// One poll step (one HTTP request, plus the final GET when the operation just succeeded). Transient
+  /// One poll step (one HTTP request, plus the final GET when the operation just succeeded; none while operations
+  /// of its sort are not expected to have ended: OperationDurations). A PUT or PATCH answered with a Location
+  /// is polled there, where its final response is the resource (no final GET). Transient
   /// poll failures (5xx, 429, timeouts after the client's retries) come back as InProgress, not Failed:
   /// a failed status read is not a failed operation.
   virtual pplx::task<PollResult> pollOperation(const OperationState& operation) = 0;

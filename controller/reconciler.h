@@ -168,7 +168,7 @@ struct OperationProgress {
   std::function<void(ObservationCache&)> observed;
 };
 
-/// Polls a stored operation once (one HTTP request). The real one wraps azure::LroPoller.
+/// Polls a stored operation once (at most one HTTP request; reconcilers/registry.h makeOperationPoll).
 using OperationPollFn = std::function<OperationProgress(const Json& operation)>;
 
 /// Asked, without blocking, before a reconcile writes: zero when the document may write now, else how long

@@ -35,8 +35,6 @@ void recordOperationEnd(controller::ObservationCache& cache, const azure::Operat
   recordResource(cache, *id, result);
 }
 
-}  // namespace
-
 /// One LIST of a parent stands for the status reads of its children's operations (the volumes of a pool created
 /// together): ANF's LIST items carry each child's provisioningState, so a child whose item says Succeeded in a
 /// LIST read after its operation started has ended, and the item is the resource Azure made: neither a status
@@ -114,6 +112,8 @@ class ListedOperations {
   std::condition_variable readDone_;
   std::map<std::string, std::shared_ptr<Read>> reads_;  // the latest LIST of each parent
 };
+
+}  // namespace
 
 controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
   auto listed = std::make_shared<ListedOperations>(client);
