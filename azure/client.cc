@@ -37,9 +37,29 @@ struct Call {
   bool write = false;
   bool idempotent = true;
   bool afterGrant = false;
+  bool admitted = false;     // a write whose bucket token admitWrite() took: its first attempt reserves none
   std::string resourceType;  // metrics label; empty: not an ARM/Graph call (not counted)
 };
 using CallPtr = std::shared_ptr<Call>;
+
+/// The write this thread was admitted for (AzureClient::admitWrite): the reconcile sends it on the same engine
+/// worker thread right after asking, so its token goes with it and no other write can spend it. One not sent
+/// soon (the reconcile ended without writing) lapses: its token is lost, never handed to a later write.
+struct AdmittedWrite {
+  std::string subscription;
+  std::chrono::steady_clock::time_point at;
+};
+thread_local std::optional<AdmittedWrite> admittedWrite;
+constexpr auto kAdmissionLifetime = std::chrono::seconds(5);
+
+/// Takes this thread's admission when `call` is the write it was for.
+bool takeAdmission(const Call& call) {
+  if (!call.write || !admittedWrite) return false;
+  const bool mine = admittedWrite->subscription == call.throttleKey &&
+                    std::chrono::steady_clock::now() - admittedWrite->at < kAdmissionLifetime;
+  admittedWrite.reset();
+  return mine;
+}
 
 struct AttemptState {
   Steady::time_point start = Steady::now();
@@ -150,6 +170,7 @@ class Core : public std::enable_shared_from_this<Core> {
   const AzureConfig& config() const { return config_; }
   const Endpoints& endpoints() const { return endpoints_; }
   Scheduler& scheduler() { return scheduler_; }
+  OperationDurations& durations() { return durations_; }
   const std::vector<std::string>& names() const { return names_; }
 
   std::string audienceUri(Audience audience) const {
@@ -161,6 +182,15 @@ class Core : public std::enable_shared_from_this<Core> {
     if (it == caches_.end())
       return failed<AccessToken>(clientError("UnknownCredential", "no credential named '" + credential + "' is configured"));
     return it->second->get(audienceUri(audience));
+  }
+
+  milliseconds admitWrite(const std::string& subscription, const std::string& holder) {
+    const auto key = lower(subscription);
+    const auto now = Steady::now();
+    const auto wait = throttle_.admitWrite(key, holder, now);
+    if (wait > std::chrono::nanoseconds::zero()) return std::chrono::ceil<milliseconds>(wait);
+    admittedWrite = AdmittedWrite{key, now};
+    return milliseconds::zero();
   }
 
   void noteGrant(const std::string& principal) {
@@ -199,7 +229,12 @@ class Core : public std::enable_shared_from_this<Core> {
       if (!bearer) return failed<HttpResponse>(bearer.error());
       if (call->throttleKey.empty()) return self->send(call, state, *bearer);
       return self->inFlight_.acquire(call->throttleKey)
-          .then([self, call] { return self->scheduler_.after(self->throttle_.reserve(call->throttleKey, call->write, Steady::now())); })
+          .then([self, call] {
+            // An admitted write's token was taken by admitWrite(); a retry of it reserves its own.
+            const bool admitted = std::exchange(call->admitted, false);
+            return self->scheduler_.after(admitted ? std::chrono::nanoseconds::zero()
+                                                   : self->throttle_.reserve(call->throttleKey, call->write, Steady::now()));
+          })
           .then([self, call, state, bearer = *bearer] { return self->send(call, state, bearer); });
     });
   }
@@ -323,6 +358,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::mutex mutex_;
   std::map<std::string, Steady::time_point> grants_;
   std::set<std::string> operations_;
+  OperationDurations durations_;
   std::mt19937_64 random_;
   Scheduler scheduler_;  // last: destroyed first, completing pending waits while the rest still lives
 };
@@ -365,7 +401,12 @@ class ArmClient final : public AzureClient {
     return arm("POST", credential, id, std::string(action), std::move(payload), std::move(options));
   }
 
+  milliseconds admitWrite(const std::string& subscription, const std::string& holder) override {
+    return core_->admitWrite(subscription, holder);
+  }
+
   pplx::task<PollResult> pollOperation(const OperationState& operation) override { return poll(core_, operation); }
+  void operationEnded(const OperationState& operation) override { core_->trackOperation(operation, false); }
 
   pplx::task<PollResult> waitForOperation(const OperationState& operation, milliseconds timeout) override {
     return waitLoop(core_, operation, Steady::now() + timeout);
@@ -462,6 +503,7 @@ class ArmClient final : public AzureClient {
     call->idempotent = method != "POST";
     call->afterGrant = options.afterGrant;
     call->resourceType = id.resourceType();
+    call->admitted = takeAdmission(*call);
     if (options.ifMatch) call->headers.emplace_back("If-Match", *options.ifMatch);
     return call;
   }
@@ -508,6 +550,14 @@ class ArmClient final : public AzureClient {
       state.finalStateVia = location.empty() ? FinalStateVia::AzureAsyncOperation : FinalStateVia::Location;
     }
     bool accepted = result.status == 201 || result.status == 202;
+    // Both headers on a PUT or PATCH (ANF): the Location URL answers 202 while it runs and then the resource
+    // itself, so one read says both "done" and what Azure made, where the status URL needs a GET after it.
+    const bool resourceAtLocation = (method == "PUT" || method == "PATCH") && state.finalStateVia == FinalStateVia::OriginalUri;
+    if (accepted && !location.empty() && resourceAtLocation) {
+      state.kind = OperationKind::Location;
+      state.url = location;
+      return state;
+    }
     if (accepted && !asyncUrl.empty()) {
       state.kind = OperationKind::AzureAsyncOperation;
       state.url = asyncUrl;
@@ -568,6 +618,12 @@ class ArmClient final : public AzureClient {
     return ended(core, state, nullptr, std::move(error));
   }
 
+  /// A Location URL answers an operation's failure with the error itself (a 4xx other than throttling), which
+  /// is the end of the operation, whatever the error's class, and not a failed read to try again.
+  static bool locationAnswered(const AzureError& error) {
+    return error.httpStatus >= 400 && error.httpStatus < 500 && error.httpStatus != 408 && error.httpStatus != 429;
+  }
+
   /// A failed status read: transient ones mean "still running, ask again later".
   static PollResult pollError(const std::shared_ptr<Core>& core, const OperationState& state, AzureError error) {
     if (error.retryable) return inProgress(core, state, error.retryAfter);
@@ -584,10 +640,23 @@ class ArmClient final : public AzureClient {
     return error;
   }
 
+  /// One status read, unless operations of its sort are known to take longer: then "in progress" until they
+  /// usually end, without a request (OperationDurations).
   static pplx::task<PollResult> poll(std::shared_ptr<Core> core, OperationState state) {
     core->trackOperation(state, true);  // a resumed operation counts as in flight too
+    if (auto wait = core->durations().untilDue(state, std::chrono::system_clock::now()); wait > milliseconds::zero())
+      return pplx::task_from_result(inProgress(core, state, wait));
+    return read(core, state).then([core, state](PollResult result) {
+      core->durations().observe(state, result.state != PollResult::State::InProgress, std::chrono::system_clock::now());
+      return result;
+    });
+  }
+
+  static pplx::task<PollResult> read(std::shared_ptr<Core> core, OperationState state) {
     auto call = pollCall(core, state, state.url);
     return core->execute(call).then([core, state](Expected<HttpResponse> response) -> pplx::task<PollResult> {
+      if (!response && state.kind == OperationKind::Location && locationAnswered(response.error()))
+        return pplx::task_from_result(failure(core, state, response.error()));
       if (!response) return pplx::task_from_result(pollError(core, state, response.error()));
       auto retryAfter = parseRetryAfter(response->header("retry-after"));
       auto body = parseBody(response->body);

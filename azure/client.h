@@ -118,12 +118,27 @@ class AzureClient {
                                                std::string_view action, Json body = nullptr,
                                                RequestOptions options = {}) = 0;
 
+  /// Write admission that never blocks (SubscriptionThrottle::admitWrite): zero when `holder` (a document) may
+  /// write to `subscription` now, and its next write there then takes no token of its own; otherwise how long
+  /// until the write slot reserved for it. The engine asks before a reconcile writes, so that no worker sleeps
+  /// in the write bucket while reads and operation polls wait for a worker.
+  virtual std::chrono::milliseconds admitWrite(const std::string& subscription, const std::string& holder) {
+    (void)subscription;
+    (void)holder;
+    return std::chrono::milliseconds::zero();
+  }
+
   // --- long-running operations ----------------------------------------------------------------
 
-  /// One poll step (one HTTP request, plus the final GET when the operation just succeeded). Transient
+  /// One poll step (one HTTP request, plus the final GET when the operation just succeeded; none while operations
+  /// of its sort are not expected to have ended: OperationDurations). A PUT or PATCH answered with a Location
+  /// is polled there, where its final response is the resource (no final GET). Transient
   /// poll failures (5xx, 429, timeouts after the client's retries) come back as InProgress, not Failed:
   /// a failed status read is not a failed operation.
   virtual pplx::task<PollResult> pollOperation(const OperationState& operation) = 0;
+  /// The operation's end was learnt without pollOperation() (from a LIST of its parent): it no longer counts
+  /// as in flight.
+  virtual void operationEnded(const OperationState& operation) { (void)operation; }
   /// Polls until a terminal state, waiting Retry-After between polls on the client's timer thread,
   /// for at most `timeout`. For tests and one-shot tools (the engine polls step by step).
   virtual pplx::task<PollResult> waitForOperation(const OperationState& operation,

@@ -98,4 +98,39 @@ std::expected<OperationState, std::string> OperationState::fromJson(const nlohma
   return state;
 }
 
+namespace {
+
+std::string sortOf(const OperationState& state) {
+  auto id = ResourceId::parse(state.resourceId);
+  return state.method + " " + (id ? id->resourceType() : std::string()) + " " + state.action;
+}
+
+std::string identityOf(const OperationState& state) {
+  return state.resourceId + "|" + state.method + "|" + std::to_string(state.startedAt.time_since_epoch().count());
+}
+
+}  // namespace
+
+std::chrono::milliseconds OperationDurations::untilDue(const OperationState& state, Clock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  const auto it = expected_.find(sortOf(state));
+  if (it == expected_.end() || seenRunning_.contains(identityOf(state))) return std::chrono::milliseconds::zero();
+  const auto due = state.startedAt + it->second;
+  return due > now ? std::chrono::ceil<std::chrono::milliseconds>(due - now) : std::chrono::milliseconds::zero();
+}
+
+void OperationDurations::observe(const OperationState& state, bool ended, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const std::string identity = identityOf(state);
+  if (!ended) {
+    seenRunning_.insert(identity);
+    return;
+  }
+  const bool wasRunning = seenRunning_.erase(identity) > 0;
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(now - state.startedAt);
+  auto [it, first] = expected_.try_emplace(sortOf(state), took);
+  if (first || took < std::chrono::milliseconds::zero()) return;
+  it->second = wasRunning ? std::max(it->second, took) : it->second * 95 / 100;
+}
+
 }  // namespace anf::azure

@@ -4,6 +4,9 @@
 // the operation again.
 #include <chrono>
 #include <expected>
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -37,6 +40,26 @@ struct OperationState {
   nlohmann::json toJson() const;
   static std::expected<OperationState, std::string> fromJson(const nlohmann::json& json);
   friend bool operator==(const OperationState&, const OperationState&) = default;
+};
+
+/// How long operations of one sort (method, resource type, action) take, learnt from those that ended, so that
+/// the first status read comes when the operation is likely done instead of at every Retry-After (a volume that
+/// takes a minute would cost a read a second). An operation still running at its first read after the expected
+/// time (the estimate was short) sets the estimate to the time it took; one that had ended shortens it by 5%,
+/// so that the estimate follows operations that get faster. Thread-safe.
+class OperationDurations {
+ public:
+  using Clock = std::chrono::system_clock;
+  /// How long to wait before reading `state`'s status at `now`: zero when a read is due (nothing is known of
+  /// its sort, its expected time has come, or it was already seen running past it).
+  std::chrono::milliseconds untilDue(const OperationState& state, Clock::time_point now) const;
+  /// A status read of `state` at `now` found it `ended` or still running.
+  void observe(const OperationState& state, bool ended, Clock::time_point now);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::chrono::milliseconds> expected_;  // by sort
+  std::set<std::string> seenRunning_;                         // operations read while still running
 };
 
 }  // namespace anf::azure

@@ -5,6 +5,8 @@
 namespace anf::azure {
 namespace {
 constexpr double kAzureReadRefill = 25, kAzureWriteRefill = 10;  // per second (azure-api.md §3)
+// A reserved slot nobody came back for (the document was removed) is dropped after a while.
+constexpr auto kUnclaimedSlotLifetime = std::chrono::seconds(60);
 }  // namespace
 
 TokenBucket::TokenBucket(double ratePerSecond, double burst, SteadyTime now)
@@ -47,6 +49,25 @@ TokenBucket& SubscriptionThrottle::bucket(const std::string& subscription, bool 
 std::chrono::nanoseconds SubscriptionThrottle::reserve(const std::string& subscription, bool write, SteadyTime now) {
   std::lock_guard lock(mutex_);
   return bucket(subscription, write, now).reserve(now);
+}
+
+std::chrono::nanoseconds SubscriptionThrottle::admitWrite(const std::string& subscription, const std::string& holder,
+                                                          SteadyTime now) {
+  std::lock_guard lock(mutex_);
+  dropStaleSlotsLocked(now);
+  const auto key = std::pair{subscription, holder};
+  if (auto it = slots_.find(key); it != slots_.end()) {
+    if (it->second > now) return it->second - now;
+    slots_.erase(it);  // its slot came: the token was reserved then
+    return std::chrono::nanoseconds::zero();
+  }
+  const auto wait = bucket(subscription, true, now).reserve(now);
+  if (wait > std::chrono::nanoseconds::zero()) slots_[key] = now + wait;
+  return wait > std::chrono::nanoseconds::zero() ? wait : std::chrono::nanoseconds::zero();
+}
+
+void SubscriptionThrottle::dropStaleSlotsLocked(SteadyTime now) {
+  std::erase_if(slots_, [&](const auto& slot) { return slot.second + kUnclaimedSlotLifetime < now; });
 }
 
 void SubscriptionThrottle::observeRemaining(const std::string& subscription, bool write, long remaining,

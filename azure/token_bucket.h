@@ -39,15 +39,22 @@ class SubscriptionThrottle {
   explicit SubscriptionThrottle(RateLimits limits) : limits_(limits) {}
   /// Wait before sending one request for `subscription`.
   std::chrono::nanoseconds reserve(const std::string& subscription, bool write, SteadyTime now);
+  /// Write admission that never blocks (the engine asks before a reconcile writes): zero when `holder` (a
+  /// document) may write now, its token taken here (its write must not reserve another); otherwise how long
+  /// until the slot reserved for `holder`, in arrival order, so that deferred holders come back one per token
+  /// instead of all at once. Asking again before then returns the rest of the wait.
+  std::chrono::nanoseconds admitWrite(const std::string& subscription, const std::string& holder, SteadyTime now);
   /// Feeds x-ms-ratelimit-remaining-subscription-{reads,writes}: at or below limits.lowRemaining the
   /// bucket pauses until Azure's bucket (refilling 25 reads/s or 10 writes/s) is back above it.
   void observeRemaining(const std::string& subscription, bool write, long remaining, SteadyTime now);
 
  private:
   TokenBucket& bucket(const std::string& subscription, bool write, SteadyTime now);
+  void dropStaleSlotsLocked(SteadyTime now);
   RateLimits limits_;
   std::mutex mutex_;
   std::map<std::pair<std::string, bool>, TokenBucket> buckets_;
+  std::map<std::pair<std::string, std::string>, SteadyTime> slots_;  // (subscription, holder): its reserved slot
 };
 
 }  // namespace anf::azure

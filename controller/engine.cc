@@ -83,6 +83,7 @@ struct Engine::Next {
     Done,              // success: forget backoff, nothing queued (the resync comes back)
     Wait,              // waits for an event (a reference Ready, the mutation group released): nothing queued
     After,             // requeueAfter / operation poll: forget backoff, queue after `delay`
+    Deferred,          // a write waits for its turn in the write bucket: queue after `delay`, backoff kept
     RateLimited,       // a write happened: requeue with backoff to look again
     Backoff,           // RetryNow: per-item exponential backoff, at least `delay` (a Retry-After hint)
     ErrorAfter,        // RetryAfter, WaitsForAzure with a hint: forget backoff, queue after exactly `delay`
@@ -92,7 +93,8 @@ struct Engine::Next {
 
   std::string_view result() const {
     switch (how) {
-      case How::After: return result::kRequeueAfter;
+      case How::After:
+      case How::Deferred: return result::kRequeueAfter;
       case How::RateLimited: return result::kRequeue;
       case How::Backoff:
       case How::ErrorAfter:
@@ -452,6 +454,9 @@ void Engine::finish(const DocumentKey& key, const Next& n) {
       queue_.forget(key);
       queue_.addAfter(key, n.delay);
       break;
+    case Next::How::Deferred:
+      queue_.addAfter(key, n.delay);
+      break;
     case Next::How::RateLimited:
       queue_.addRateLimited(key);
       break;
@@ -678,6 +683,10 @@ Engine::Next Engine::startWrite(const Document& doc, const WriteRequest& write) 
   if (options_.writeGate && !options_.writeGate()) {
     spdlog::info("{} not sent: this replica may not write to Azure now (not the leader)", write.action);
     return Next{Next::How::After, options_.writeGateRetry};
+  }
+  if (const auto wait = options_.writeAdmission ? options_.writeAdmission(doc) : milliseconds::zero(); wait > milliseconds::zero()) {
+    spdlog::debug("{} deferred {} ms: its turn in the write bucket", write.action, wait.count());
+    return Next{Next::How::Deferred, wait};
   }
   if (!groups_.acquire(write.group, doc.key)) {
     spdlog::debug("waiting for a place among the writes of {}", write.group.scope);

@@ -29,7 +29,9 @@
 // that now fit (and passes on when a woken key ends its reconcile without asking for it).
 //
 // Threads: `workers` threads take keys from the WorkQueue (blocking); delays, operation polls and
-// resyncs are Asio steady_timers on the caller's io_context, so no worker ever sleeps.
+// resyncs are Asio steady_timers on the caller's io_context, so no worker ever sleeps. Nor in the write
+// bucket: a write whose turn has not come (EngineOptions::writeAdmission) is requeued at its turn, and the
+// worker meanwhile observes and polls for others (controller-runtime's RequeueAfter, not a failure).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -78,6 +80,8 @@ struct EngineOptions {
   /// comes back after `writeGateRetry`. Empty: always write. Leader election closes it (kube/leader_election.h).
   std::function<bool()> writeGate;
   std::chrono::milliseconds writeGateRetry{1000};
+  /// Asked before each write (reconciler.h); unset: every write is sent at once.
+  WriteAdmissionFn writeAdmission;
 };
 
 /// An ObservationCache shared by the reconciles of one pass (a resync or a new snapshot); thread-safe.

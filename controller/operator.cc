@@ -166,6 +166,7 @@ std::expected<void, std::string> Operator::start() {
     d.kube = std::move(*kube);
     engine.writeGate = [kube = d.kube.get()] { return kube->mayWrite(); };
   }
+  engine.writeAdmission = d.options.writeAdmission;
   d.engine = std::make_unique<Engine>(d.io, std::move(engine), std::move(d.options.reconcilers), d.options.poll, d.metrics);
   if (auto served = d.startServers(); !served) return served;
   d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {

@@ -32,6 +32,7 @@ struct OperatorOptions {
   std::vector<std::string> manifestPaths;  // --manifests
   std::vector<ReconcilerPtr> reconcilers;  // one per kind
   OperationPollFn poll;                    // polls stored long-running operations (azure::LroPoller)
+  WriteAdmissionFn writeAdmission;         // asked before each write (EngineOptions::writeAdmission)
   /// Extra readiness for /readyz: "" when ready, else the reason (e.g. "credential provider: token
   /// request failed"). Called on every probe: keep it cheap (cache the last token result).
   std::function<std::string()> readiness;

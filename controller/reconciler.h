@@ -174,7 +174,12 @@ struct OperationProgress {
   std::function<void(ObservationCache&)> observed;
 };
 
-/// Polls a stored operation once (one HTTP request). The real one wraps azure::LroPoller.
+/// Polls a stored operation once (at most one HTTP request; reconcilers/registry.h makeOperationPoll).
 using OperationPollFn = std::function<OperationProgress(const Json& operation)>;
+
+/// Asked, without blocking, before a reconcile writes: zero when the document may write now, else how long
+/// until its turn in Azure's write bucket (the real one: azure::AzureClient::admitWrite). The engine then gives
+/// the worker back and requeues the document at its turn: not a failure, status and backoff stay as they are.
+using WriteAdmissionFn = std::function<std::chrono::milliseconds(const Document& document)>;
 
 }  // namespace anf::controller

@@ -1,5 +1,9 @@
 #include "reconcilers/registry.h"
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
 #include "azure/client.h"
 #include "reconcilers/arm_calls.h"
 #include "reconcilers/netapp_account.h"
@@ -31,10 +35,89 @@ void recordOperationEnd(controller::ObservationCache& cache, const azure::Operat
   recordResource(cache, *id, result);
 }
 
+/// One LIST of a parent stands for the status reads of its children's operations (the volumes of a pool created
+/// together): ANF's LIST items carry each child's provisioningState, so a child whose item says Succeeded in a
+/// LIST read after its operation started has ended, and the item is the resource Azure made: neither a status
+/// read nor a final GET is needed. What a LIST cannot tell (Failed, no item, the LIST failed) the operation's
+/// own status says. Thread-safe.
+class ListedOperations {
+ public:
+  explicit ListedOperations(azure::AzureClient& client) : client_(client) {}
+
+  /// The operation's progress from a LIST of its parent, or nullopt when its own status must be read.
+  std::optional<azure::PollResult> poll(const azure::OperationState& operation) {
+    auto id = azure::ResourceId::parse(operation.resourceId);
+    if (!id || !listable(operation, *id)) return std::nullopt;
+    const auto items = listAfter(operation, *id->parent(), id->types().back());
+    if (!items) return std::nullopt;
+    auto item = findByName(*items, id->name());
+    if (!item) return std::nullopt;
+    const std::string state = item->value("/properties/provisioningState"_json_pointer, std::string());
+    if (azure::equalsIgnoreCase(state, "Failed") || azure::equalsIgnoreCase(state, "Canceled")) return std::nullopt;
+    azure::PollResult result{.operation = operation};
+    if (!azure::equalsIgnoreCase(state, "Succeeded")) {
+      result.retryAfter = kInterval;
+      return result;
+    }
+    client_.operationEnded(operation);
+    result.state = azure::PollResult::State::Succeeded;
+    result.body = std::move(*item);
+    return result;
+  }
+
+ private:
+  struct Read {
+    std::chrono::system_clock::time_point startedAt;
+    bool done = false;
+    std::optional<std::vector<Json>> items;
+  };
+  static constexpr std::chrono::milliseconds kInterval{1000};  // a LIST is shared for this long, and polled again after it
+
+  /// A PUT or PATCH of a NetApp child resource (a pool in an account, a volume in a pool).
+  static bool listable(const azure::OperationState& operation, const azure::ResourceId& id) {
+    const bool write = operation.method == "PUT" || operation.method == "PATCH";
+    return write && !operation.credential.empty() && operation.kind == azure::OperationKind::AzureAsyncOperation &&
+           operation.finalStateVia == azure::FinalStateVia::OriginalUri &&
+           azure::equalsIgnoreCase(id.providerNamespace(), "Microsoft.NetApp") && id.types().size() > 1;
+  }
+
+  /// The items of a LIST of `parent` that started after `operation` did: the one in flight or less than
+  /// kInterval old, or a new one.
+  std::optional<std::vector<Json>> listAfter(const azure::OperationState& operation, const azure::ResourceId& parent,
+                                             const std::string& childType) {
+    const std::string key = parent.key() + "/" + childType;
+    std::shared_ptr<Read> read;
+    {
+      std::unique_lock lock(mutex_);
+      const auto now = std::chrono::system_clock::now();
+      if (auto it = reads_.find(key); it != reads_.end() && it->second->startedAt >= operation.startedAt &&
+                                      now - it->second->startedAt < kInterval) {
+        read = it->second;
+        readDone_.wait(lock, [&] { return read->done; });
+        return read->items;
+      }
+      read = std::make_shared<Read>(Read{.startedAt = now});
+      reads_[key] = read;
+    }
+    auto listed = client_.list(operation.credential, parent, childType).get();
+    std::lock_guard lock(mutex_);
+    if (listed) read->items = std::move(*listed);
+    read->done = true;
+    readDone_.notify_all();
+    return read->items;
+  }
+
+  azure::AzureClient& client_;
+  std::mutex mutex_;
+  std::condition_variable readDone_;
+  std::map<std::string, std::shared_ptr<Read>> reads_;  // the latest LIST of each parent
+};
+
 }  // namespace
 
 controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
-  return [&client](const Json& stored) {
+  auto listed = std::make_shared<ListedOperations>(client);
+  return [&client, listed](const Json& stored) {
     using State = controller::OperationProgress::State;
     controller::OperationProgress progress;
     auto operation = azure::OperationState::fromJson(stored);
@@ -43,7 +126,8 @@ controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
       progress.error = refused("InvalidOperationState", "stored operation cannot be resumed: " + operation.error());
       return progress;
     }
-    azure::PollResult poll = client.pollOperation(*operation).get();
+    std::optional<azure::PollResult> fromList = listed->poll(*operation);
+    azure::PollResult poll = fromList ? std::move(*fromList) : client.pollOperation(*operation).get();
     switch (poll.state) {
       case azure::PollResult::State::InProgress:
         progress.state = State::InProgress;
@@ -66,6 +150,13 @@ controller::OperationPollFn makeOperationPoll(azure::AzureClient& client) {
         recordOperationEnd(cache, operation, succeeded, result);
       };
     return progress;
+  };
+}
+
+controller::WriteAdmissionFn makeWriteAdmission(azure::AzureClient& client) {
+  return [&client](const controller::Document& document) {
+    if (!document.azure || document.azure->subscriptionId.empty()) return std::chrono::milliseconds::zero();
+    return client.admitWrite(document.azure->subscriptionId, document.key.str());
   };
 }
 

@@ -112,6 +112,7 @@ Command runCommand() {
                                      .manifestPaths = paths,
                                      .reconcilers = std::move(stack->reconcilers),
                                      .poll = stack->poll,
+                                     .writeAdmission = stack->writeAdmission,
                                      .readiness = credentialReadiness(stack->client),
                                      .registry = registry});
             return op.run();

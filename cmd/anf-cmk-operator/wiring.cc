@@ -130,6 +130,7 @@ std::expected<AzureStack, std::string> makeAzureStack(const controller::Operator
         withTrailingSlash(config.azure.endpoints.authority);
   stack.reconcilers = reconcilers::makeReconcilers(*stack.client, std::move(options));
   stack.poll = reconcilers::makeOperationPoll(*stack.client);
+  stack.writeAdmission = reconcilers::makeWriteAdmission(*stack.client);
   return stack;
 }
 

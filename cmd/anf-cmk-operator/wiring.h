@@ -34,6 +34,7 @@ struct AzureStack {
   std::shared_ptr<azure::AzureClient> client;
   std::vector<controller::ReconcilerPtr> reconcilers;
   controller::OperationPollFn poll;
+  controller::WriteAdmissionFn writeAdmission;
 };
 std::expected<AzureStack, std::string> makeAzureStack(const controller::OperatorConfig& config,
                                                       std::shared_ptr<prometheus::Registry> registry);

@@ -82,6 +82,20 @@ TEST(TokenBucket, DefaultsStayBelowAzuresWriteBucketWhenRequestsArriveTwoSeconds
   EXPECT_LE(arrivals.back() - t0, 86s);
 }
 
+// The engine asks before a reconcile writes: a write without a token gets its own later slot instead of a
+// sleeping worker, and deferred writes come back one per token, not all at once.
+TEST(WriteAdmission, AWriteWithoutATokenIsGivenItsOwnLaterSlot) {
+  SubscriptionThrottle client(RateLimits{.writesPerSecond = 10, .writeBurst = 1});
+  auto t0 = SteadyTime{};
+  EXPECT_EQ(client.admitWrite("sub", "Volume/a", t0), 0ns) << "a takes the token";
+  EXPECT_EQ(client.admitWrite("sub", "Volume/b", t0), 100ms);
+  EXPECT_EQ(client.admitWrite("sub", "Volume/c", t0), 200ms);
+  EXPECT_EQ(client.admitWrite("sub", "Volume/b", t0 + 40ms), 60ms) << "asking again keeps b's slot";
+  EXPECT_EQ(client.admitWrite("sub", "Volume/b", t0 + 100ms), 0ns);
+  EXPECT_EQ(client.admitWrite("sub", "Volume/c", t0 + 250ms), 0ns) << "a slot that came is kept until asked";
+  EXPECT_EQ(client.reserve("sub", true, t0 + 250ms), 50ms) << "a write nobody admitted waits behind them";
+}
+
 // Leaving budget to other tools: half the rate keeps half of the bucket too.
 TEST(TokenBucket, ALowerRateShrinksTheBucketInProportion) {
   SubscriptionThrottle client(RateLimits{.writesPerSecond = 5});

@@ -82,8 +82,10 @@ class ClientPipeline : public testing::Test {
   }
 
   AzureClientPtr make(RetryPolicy retry = {.maxAttempts = 4, .baseDelay = 1ms, .maxDelay = 5ms, .maxTotal = 2000ms,
-                                           .defaultPollInterval = 1000ms}) {
+                                           .defaultPollInterval = 1000ms},
+                       RateLimits limits = {}) {
     AzureConfig config;
+    config.rateLimits = limits;
     config.cloud = Cloud::Custom;
     config.endpoints = {.resourceManager = "https://arm.test", .authority = "https://login.test/", .graph = "https://graph.test"};
     config.credentials.push_back({.name = "provider",
@@ -255,6 +257,41 @@ TEST_F(ClientPipeline, PollsAzureAsyncOperationThenGetsTheResource) {
   EXPECT_EQ(done.body["name"], "acct");
   EXPECT_EQ(transport->requests.back().url, "https://arm.test" + kAccount.str() + "?api-version=2025-06-01");
   EXPECT_NE(metricsText().find("anf_cmk_lro_in_flight 0"), std::string::npos);
+}
+
+// ANF answers a PUT with both headers; its Location URL ends with the resource, so no GET follows the last poll.
+TEST_F(ClientPipeline, APutWithBothHeadersPollsTheLocationAndTakesTheResourceFromIt) {
+  const std::string url = "https://arm.test/subscriptions/s/providers/Microsoft.NetApp/locations/eastus/operationResults/5";
+  transport->push(response(201, {{"properties", {{"provisioningState", "Creating"}}}},
+                           {{"azure-asyncoperation", url}, {"location", url + "&operationResultResponseType=Location"}}));
+  auto started = client->put("provider", kAccount, {{"location", "eastus"}}).get();
+  ASSERT_TRUE(started && started->operation);
+  EXPECT_EQ(started->operation->kind, OperationKind::Location);
+  transport->push(response(200, {{"name", "acct"}, {"properties", {{"provisioningState", "Succeeded"}}}}));
+  auto done = client->pollOperation(*started->operation).get();
+  ASSERT_EQ(done.state, PollResult::State::Succeeded);
+  EXPECT_EQ(done.body["name"], "acct");
+  EXPECT_EQ(transport->requests.size(), 2u) << "the PUT and one poll";
+}
+
+// The engine asks before a reconcile writes; the write it then sends spends the token its admission took.
+TEST_F(ClientPipeline, AnAdmittedWriteSpendsTheTokenItsAdmissionTook) {
+  client = make({}, RateLimits{.writesPerSecond = 10, .writeBurst = 1});
+  const std::string subscription = kAccount.subscriptionId();
+  ASSERT_EQ(client->admitWrite(subscription, "NetAppAccount/acct"), 0ms);
+  ASSERT_TRUE(client->put("provider", kAccount, nlohmann::json::object()).get());
+  const auto next = client->admitWrite(subscription, "NetAppAccount/other");
+  EXPECT_GT(next, 0ms);
+  EXPECT_LE(next, 100ms) << "one token per admitted write: the next comes 1/10 s after the first";
+}
+
+TEST_F(ClientPipeline, AFailureAnsweredAtTheLocationEndsTheOperation) {
+  OperationState state{.url = "https://arm.test/op/6", .kind = OperationKind::Location, .resourceId = kAccount.str(),
+                       .method = "PUT", .credential = "provider"};
+  transport->push(response(400, armError("KeyVaultKeyNotFound", "The key was not found")));
+  auto failed = client->pollOperation(state).get();
+  ASSERT_EQ(failed.state, PollResult::State::Failed);
+  EXPECT_EQ(failed.error->code, "KeyVaultKeyNotFound");
 }
 
 TEST_F(ClientPipeline, ReportsTheOperationsOwnError) {

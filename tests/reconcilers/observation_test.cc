@@ -163,5 +163,46 @@ TEST(OperationEnd, AChangeKeyVaultMakesTheAccountsVolumesObservedAgain) {
   EXPECT_EQ(observed->facts.value("keyVaultPrivateEndpointResourceId", ""), "pe-2");
 }
 
+
+// The volumes of a pool being created are seen done in one LIST of the pool, read after their operations started:
+// no status read, no final GET. What a LIST cannot tell (a Failed item) the operation's own status says.
+TEST(OperationEnd, OneListOfThePoolStandsForThePollsOfItsVolumesOperations) {
+  FakeAzureClient client;
+  FakeAzureStore store;
+  store.serve(client);
+  const auto now = std::chrono::system_clock::now();
+  auto creation = [&](const std::string& name, const std::string& state, std::chrono::system_clock::time_point startedAt) {
+    const std::string id = kPoolId + "/volumes/" + name;
+    store.putArm(id, {{"name", "acct/pool1/" + name}, {"properties", {{"provisioningState", state}}}});
+    return azure::OperationState{.url = "https://management.azure.com/op/" + name, .resourceId = id, .method = "PUT",
+                                 .credential = "provider", .startedAt = startedAt};
+  };
+  const auto v1 = creation("v1", "Succeeded", now - 2s), v2 = creation("v2", "Creating", now - 1s);
+  const auto poll = makeOperationPoll(client);
+
+  const OperationProgress done = poll(v1.toJson());
+  ASSERT_EQ(done.state, OperationProgress::State::Succeeded);
+  EXPECT_EQ(poll(v2.toJson()).state, OperationProgress::State::InProgress) << "the same LIST: v2 is still Creating";
+  EXPECT_EQ(client.callsTo("LIST").size(), 1u);
+  EXPECT_TRUE(client.callsTo("POLL").empty());
+  EXPECT_TRUE(client.callsTo("GET").empty());
+
+  World world;
+  const std::string cached = "get:" + ResourceId::parse(v1.resourceId)->key();
+  ASSERT_TRUE(world.cache.getOrLoad(cached, [] { return Result<Json>(Json()); }));  // observed missing before
+  ASSERT_TRUE(done.observed);
+  done.observed(world.cache);  // the LIST's item is the final resource
+  EXPECT_EQ(world.cache.getOrLoad(cached, [] { return Result<Json>(Json()); })->value("/properties/provisioningState"_json_pointer, ""),
+            "Succeeded");
+
+  const auto v3 = creation("v3", "Failed", now + 1h);  // started after that LIST: a new one
+  client.pollFn = [](const azure::OperationState&) {
+    return azure::PollResult{.state = azure::PollResult::State::Failed, .error = azureError(400, "BadRequest", "no")};
+  };
+  const OperationProgress failed = poll(v3.toJson());
+  EXPECT_EQ(failed.state, OperationProgress::State::Failed);
+  EXPECT_EQ(client.callsTo("LIST").size(), 2u);
+  EXPECT_EQ(client.callsTo("POLL").size(), 1u) << "a Failed item: the operation's status has the error";
+}
 }  // namespace
 }  // namespace anf::reconcilers::testing

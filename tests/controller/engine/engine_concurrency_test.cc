@@ -3,6 +3,8 @@
 // none left failed, and the other account keeps its parallelism.
 #include <utility>
 
+#include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -101,5 +103,70 @@ TEST(EngineConcurrency, RefusedVolumeCreationsNarrowTheirAccountOnlyAndAllConver
   ASSERT_TRUE(engine.stop(5s));
 }
 
+
+/// A write whose turn in the write bucket has not come gives its worker back: the one worker observes another
+/// document meanwhile, and the write goes once its turn comes, without a failure in status.
+TEST(EngineConcurrency, AWriteWaitingForItsTurnGivesItsWorkerBackToAReadOnlyReconcile) {
+  IoThread io;
+  Metrics metrics;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::string> events;
+  bool poolObserved = false;
+  const auto record = [&](std::string event) {
+    std::lock_guard lock(mutex);
+    events.push_back(std::move(event));
+    changed.notify_all();
+  };
+  testing::FakeResource account;
+  auto accounts = std::make_unique<ReconcilerFns>(Kind::NetAppAccount);
+  account.wire(*accounts);
+  const auto create = accounts->createFn;
+  accounts->createFn = [&, create](const ReconcileContext& c, const Observation& o) {
+    record("create account");
+    return create(c, o);
+  };
+  auto pools = std::make_unique<ReconcilerFns>(Kind::CapacityPool);
+  pools->observeFn = [&](const ReconcileContext&) -> Result<Observation> {
+    {
+      std::lock_guard lock(mutex);
+      poolObserved = true;
+    }
+    record("observe pool");
+    return Observation{.exists = true, .upToDate = true};
+  };
+  EngineOptions options = fastOptions(1);
+  std::unique_ptr<Engine> engine;
+  std::vector<std::string> syncedWhenDeferred;
+  options.writeAdmission = [&](const Document& doc) {
+    std::lock_guard lock(mutex);
+    if (poolObserved) return 0ms;
+    syncedWhenDeferred.push_back(testing::conditionStatus(*engine, doc.key, condition::kSynced));
+    events.push_back("deferred " + doc.key.name);
+    changed.notify_all();
+    return 20ms;  // the turn comes once the pool was observed (a blocking wait would need a second worker)
+  };
+  engine = std::make_unique<Engine>(io.io, options, testing::reconcilers(std::move(accounts), std::move(pools)), nullptr, metrics);
+  ASSERT_TRUE(engine->start());
+  const Document acct = makeDocument(Kind::NetAppAccount, "acct");
+  engine->apply(makeState({acct}));
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, 5s, [&] { return !events.empty(); }));
+  }
+  engine->apply(makeState({acct, makeDocument(Kind::CapacityPool, "pool")}));
+  ASSERT_TRUE(waitReady(*engine, DocumentKey{Kind::NetAppAccount, "acct"}));
+
+  std::lock_guard lock(mutex);
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.front(), "deferred acct");
+  const auto observed = std::ranges::find(events, "observe pool");
+  const auto created = std::ranges::find(events, "create account");
+  EXPECT_LT(observed, created);
+  EXPECT_EQ(std::ranges::count(events, "create account"), 1);
+  EXPECT_EQ(account.creates, 1);
+  for (const auto& synced : syncedWhenDeferred) EXPECT_NE(synced, "False");  // a wait for a turn is no failure
+  EXPECT_EQ(testing::conditionStatus(*engine, DocumentKey{Kind::NetAppAccount, "acct"}, condition::kSynced), "True");
+}
 }  // namespace
 }  // namespace anf::controller
