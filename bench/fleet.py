@@ -61,11 +61,18 @@ def plan_fleet(volumes, per_account, subscriptions):
     return accounts
 
 
+def vault_name(sub, mode):
+    """Key vault names are global (the URI names the vault): the first subscription's are VAULTS', the others' end
+    with their subscription's last digits."""
+    return VAULTS[mode] if sub == subscription_id(0) else "%s-%s" % (VAULTS[mode], sub[-4:])
+
+
 def arm_ids(sub):
     rg = "/subscriptions/%s/resourceGroups/%s" % (sub, RG)
     vnet = rg + "/providers/Microsoft.Network/virtualNetworks/" + VNET
+    names = {mode: vault_name(sub, mode) for mode in VAULTS}
     return {"rg": rg, "delegated": vnet + "/subnets/anf-delegated", "endpoints": vnet + "/subnets/endpoints",
-            "vault": {mode: rg + "/providers/Microsoft.KeyVault/vaults/" + name for mode, name in VAULTS.items()}}
+            "vaultName": names, "vault": {mode: rg + "/providers/Microsoft.KeyVault/vaults/" + name for mode, name in names.items()}}
 
 
 def endpoint_name(sub, mode):
@@ -91,7 +98,7 @@ def world(accounts):
             {"id": ids["delegated"], "body": {"properties": {"addressPrefix": "10.0.1.0/24", "delegations": [
                 {"name": "netapp", "properties": {"serviceName": "Microsoft.NetApp/volumes"}}]}}},
             {"id": ids["endpoints"], "body": {"properties": {"addressPrefix": "10.0.2.0/24", "privateEndpointNetworkPolicies": "Disabled"}}}]
-        for mode, name in VAULTS.items():
+        for mode, name in ids["vaultName"].items():
             rbac = mode == "RoleAssignment"
             policies = [] if rbac else [{"tenantId": TENANT, "objectId": ADMIN["objectId"],
                                          "permissions": {"keys": ["all"], "secrets": ["all"], "certificates": ["all"]}}]
@@ -129,6 +136,8 @@ def limit_problems(accounts, world_doc):
     for a in accounts:
         if a["poolTiB"] < 1 or len(a["volumes"]) * VOLUME_GIB > a["poolTiB"] * 1024:
             problems.append("%s: %d volumes of %d GiB do not fit a %d TiB pool" % (a["pool"], len(a["volumes"]), VOLUME_GIB, a["poolTiB"]))
+    uris = [r["body"]["properties"]["vaultUri"] for r in world_doc["resources"] if "vaultUri" in r["body"].get("properties", {})]
+    problems += ["key vault URI %s names %d vaults (vault names are global)" % (u, uris.count(u)) for u in sorted(set(uris)) if uris.count(u) > 1]
     if not VOLUME_GIB_RANGE[0] <= VOLUME_GIB <= VOLUME_GIB_RANGE[1]:
         problems.append("a %d GiB volume is outside ANF's %d..%d GiB" % (VOLUME_GIB, *VOLUME_GIB_RANGE))
     return problems
@@ -153,7 +162,7 @@ def account_documents(a, sizes):
     access = {"mode": a["access"]}
     if a["access"] == "RoleAssignment":
         access["role"] = "KeyVaultCryptoUser"
-    vault = VAULTS[a["access"]]
+    vault = ids["vaultName"][a["access"]]
     docs.append(doc("NetAppAccount", a["name"], {"azure": azure, "identity": identity, "encryption": {
         "keySource": "Microsoft.KeyVault", "access": access, "keyVault": {
             "resourceId": ids["vault"][a["access"]], "uri": "https://%s.vault.azure.net/" % vault, "keyName": "anf-key"}}}))
@@ -496,7 +505,7 @@ def run_baseline(args, binary, work, world_file, accounts, flags):
         return None
     emulator = Emulator(binary, work / "baseline-emulator", world_file, flags)
     fleet_file = work / "fleet.json"
-    fleet_file.write_text(json.dumps({"resourceGroup": RG, "location": LOCATION, "vaults": VAULTS,
+    fleet_file.write_text(json.dumps({"resourceGroup": RG, "location": LOCATION,
                                       "volumeGiB": VOLUME_GIB, "accounts": accounts,
                                       "subscriptions": {s: arm_ids(s) for s in {a["subscription"] for a in accounts}},
                                       "endpoints": {s: {m: endpoint_name(s, m) for m in VAULTS} for s in {a["subscription"] for a in accounts}}}))

@@ -156,6 +156,33 @@ class StatusView {
   std::map<DocumentKey, ResourceStatus> seen_;
 };
 
+/// The observations of a snapshot's changed documents: read from Azure afresh (an edit is looked at against Azure
+/// as it is now), while what it is told of Azure (a write's answer, an operation's result) also keeps the pass's
+/// cache current, which the rest of the pass goes on reading.
+class EditCache final : public ObservationCache {
+ public:
+  EditCache(std::chrono::milliseconds maxAge, std::shared_ptr<ObservationCache> pass) : own_(maxAge), pass_(std::move(pass)) {}
+  Result<Json> getOrLoad(const std::string& key, const std::function<Result<Json>()>& load) override {
+    return own_.getOrLoad(key, load);
+  }
+  void update(const std::string& key, const std::function<void(Json&)>& change) override {
+    own_.update(key, change);
+    pass_->update(key, change);
+  }
+  void invalidate(const std::string& key) override {
+    own_.invalidate(key);
+    pass_->invalidate(key);
+  }
+  void invalidatePrefix(const std::string& prefix) override {
+    own_.invalidatePrefix(prefix);
+    pass_->invalidatePrefix(prefix);
+  }
+
+ private:
+  PassCache own_;
+  std::shared_ptr<ObservationCache> pass_;
+};
+
 /// What a ReconcileContext refers to, alive for one reconcile.
 class ContextHolder {
  public:
@@ -278,9 +305,16 @@ std::shared_ptr<ObservationCache> Engine::passCache() const {
   return passCache_;
 }
 
+std::shared_ptr<ObservationCache> Engine::observationCacheFor(const DocumentKey& key) const {
+  std::lock_guard lock(mutex_);
+  const auto edited = editCaches_.find(key);
+  return edited == editCaches_.end() ? passCache_ : edited->second;
+}
+
 void Engine::freshPassCache() {
   std::lock_guard lock(mutex_);
   passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);
+  editCaches_.clear();  // everyone reads Azure again
 }
 
 Reconciler* Engine::reconcilerFor(Kind kind) const {
@@ -377,8 +411,12 @@ void Engine::apply(DesiredState snapshot, const DocumentChanges& changes) {
           if (!next->documents.contains(s.key)) stale.push_back(s.key);
     }
     // An edit is looked at against Azure as it is now: its pre-write checks (a key disabled since) never use an
-    // older pass's reads.
-    passCache_ = std::make_shared<PassCache>(options_.observationMaxAge);  // mutex_ held
+    // older pass's reads. The snapshot's changed documents share a cache of their own; a resync pass under way
+    // keeps its reads (it would otherwise read everything again after each edit, beside the edit's reads).
+    if (loaded_) {  // the initial list is the first pass
+      const auto editCache = std::make_shared<EditCache>(options_.observationMaxAge, passCache_);
+      for (const auto& key : toQueue) editCaches_[key] = editCache;
+    }
     desired_ = std::move(next);
     loaded_ = true;
   }
@@ -602,7 +640,7 @@ Engine::Next Engine::pollOperation(const Document& doc, StoredStatus& st, bool& 
   }
   releaseGroup(doc.key, groupOutcome(progress.state == OperationProgress::State::Failed, progress.error));
   // What it showed of Azure keeps the pass's observations current (reconciler.h OperationProgress::observed).
-  if (progress.observed) progress.observed(*passCache());
+  if (progress.observed) progress.observed(*observationCacheFor(doc.key));
   else freshPassCache();
   st = updateStatus(doc.key, [&](StoredStatus& s) {
     s.status.operation.reset();
@@ -734,7 +772,7 @@ Engine::Next Engine::reconcileDocument(const Document& doc, const DesiredState& 
   if (first.action == Decision::Action::Blocked) return blocked(doc, first);
   dependenciesReady(doc);
 
-  ContextHolder holder(store_, [this](const DocumentKey& k) { return referrersOf(k); }, passCache(), st.status);
+  ContextHolder holder(store_, [this](const DocumentKey& k) { return referrersOf(k); }, observationCacheFor(doc.key), st.status);
   const ReconcileContext ctx = holder.context(doc, desired, doc.reconcilePolicy == ReconcilePolicy::Observe);
   auto observed = rec->observe(ctx);
   if (!observed) return failed(doc, observed.error());
@@ -782,7 +820,7 @@ Engine::Next Engine::reconcileDeletion(const Document& doc, const DesiredState& 
       return Next{Next::How::Done};
     }
   }
-  ContextHolder holder(store_, [this](const DocumentKey& k) { return referrersOf(k); }, passCache(), st.status);
+  ContextHolder holder(store_, [this](const DocumentKey& k) { return referrersOf(k); }, observationCacheFor(doc.key), st.status);
   const ReconcileContext ctx = holder.context(doc, desired, false);
   auto observed = rec->observe(ctx);
   if (!observed) return failed(doc, observed.error());

@@ -214,7 +214,9 @@ class Engine {
   /// The documents whose references name `key` (ReconcileContext::referrers); takes mutex_.
   std::set<DocumentKey> referrersOf(const DocumentKey& key) const;
   std::shared_ptr<ObservationCache> passCache() const;
-  /// Starts a new pass cache: later observations read Azure again.
+  /// The cache `key` observes through: its snapshot's when an apply changed it in this pass, else the pass's.
+  std::shared_ptr<ObservationCache> observationCacheFor(const DocumentKey& key) const;
+  /// Starts a new pass cache (edited documents' caches dropped): later observations read Azure again.
   void freshPassCache();
 
   boost::asio::io_context& io_;
@@ -233,6 +235,7 @@ class Engine {
   std::set<DocumentKey> kept_;                          // documents kept by a refused deletion
   ReferenceIndex dependents_;
   std::shared_ptr<ObservationCache> passCache_;
+  std::map<DocumentKey, std::shared_ptr<ObservationCache>> editCaches_;  // documents an apply changed in this pass
   std::uint64_t pass_ = 1;  // resync passes started (resyncNow)
   std::map<DocumentKey, std::uint64_t> parkedInPass_;  // NeedsDocumentChange met in this pass
   bool loaded_ = false;

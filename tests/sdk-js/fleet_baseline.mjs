@@ -63,7 +63,7 @@ async function grantKeyAccess(account, principalId) {
   const { keyVault, authorization } = clientsOf(account.subscription);
   const vaultId = fleet.subscriptions[account.subscription].vault[account.access];
   if (account.access === "AccessPolicy") {
-    await keyVault.vaults.updateAccessPolicy(rg, fleet.vaults.AccessPolicy, "add", {
+    await keyVault.vaults.updateAccessPolicy(rg, fleet.subscriptions[account.subscription].vaultName.AccessPolicy, "add", {
       properties: { accessPolicies: [{ tenantId: tenant.tenantId, objectId: principalId, permissions: { keys: ["get", "encrypt", "decrypt"] } }] },
     });
   } else {
@@ -76,7 +76,7 @@ async function grantKeyAccess(account, principalId) {
 }
 
 function encryption(account, identityId) {
-  const vaultName = fleet.vaults[account.access];
+  const vaultName = fleet.subscriptions[account.subscription].vaultName[account.access];
   return {
     keySource: "Microsoft.KeyVault",
     keyVaultProperties: {

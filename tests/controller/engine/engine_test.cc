@@ -272,6 +272,46 @@ TEST(Engine, ReconcilesOfOnePassShareOneObservationCache) {
   EXPECT_EQ(lists, 2) << "a resync pass starts with a fresh cache";
 }
 
+// An edit is observed against Azure as it is now, and a resync pass under way keeps its reads (issue 14: the edit's
+// latency, and no second read of everything after each edit).
+TEST(Engine, AnEditReadsAzureAgainWhileTheResyncPassKeepsItsReads) {
+  IoThread io;
+  Metrics metrics;
+  std::atomic<int> lists{0};
+  std::promise<void> v2Observing, releaseV2;
+  std::shared_future<void> v2Released = releaseV2.get_future().share();
+  std::atomic<bool> holdV2{false};
+  auto fns = std::make_unique<ReconcilerFns>(Kind::Volume);
+  fns->observeFn = [&](const ReconcileContext& c) -> Result<Observation> {
+    const std::string pool = c.document.key.name == "v1" ? "pool1" : "pool2";  // v2 and v3 share pool2
+    auto volumes = c.cache.getOrLoad(pool + "/volumes", [&]() -> Result<Json> {
+      ++lists;
+      return Json::array();
+    });
+    if (!volumes) return std::unexpected(volumes.error());
+    if (c.document.key.name == "v2" && holdV2.exchange(false)) {
+      v2Observing.set_value();
+      v2Released.wait();
+    }
+    return Observation{.exists = true, .upToDate = true};
+  };
+  Engine engine(io.io, fastOptions(1), testing::reconcilers(std::move(fns)), {}, metrics);
+  ASSERT_TRUE(engine.start());
+  auto state = [](const std::string& v1) {
+    return makeState({makeDocument(Kind::Volume, "v1", v1), makeDocument(Kind::Volume, "v2"), makeDocument(Kind::Volume, "v3")});
+  };
+  engine.apply(state("v1"));
+  ASSERT_TRUE(engine.waitIdle(5s));
+  ASSERT_EQ(lists, 2);
+  holdV2 = true;
+  engine.resyncNow();  // v1, v2, v3 in this order on the one worker: v1 and v2 read, v2 holds the worker
+  v2Observing.get_future().wait();
+  engine.apply(state("v2"));  // v1 edited while the pass is under way
+  releaseV2.set_value();
+  ASSERT_TRUE(engine.waitIdle(5s));
+  EXPECT_EQ(lists, 5) << "the pass's two LISTs, then the edit's own of pool1; v3 uses the pass's of pool2";
+}
+
 // An operation that finishes may have changed other resources (changeKeyVault moves every volume): what the pass
 // cached before it is not used after it.
 TEST(Engine, AFinishedOperationStartsAFreshObservationCache) {
