@@ -75,7 +75,7 @@ def main():
     parser.add_argument("--volumes", type=int, default=100, help="fleet volumes, besides the flows' (default 100)")
     parser.add_argument("--kills", type=int, default=25)
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--max-events", type=int, default=30, help="a kill comes after 1..N writes or polls (default 30)")
+    parser.add_argument("--max-events", type=int, default=12, help="a kill comes after 1..N writes or polls (default 12)")
     parser.add_argument("--lro-unit", type=float, default=1.0, help="seconds an account operation takes (default 1)")
     parser.add_argument("--resync", default="10s")
     parser.add_argument("--stall", type=int, default=120, help="fail after this many seconds without a document getting Ready")
