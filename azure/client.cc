@@ -184,6 +184,20 @@ class Core : public std::enable_shared_from_this<Core> {
     return it->second->get(audienceUri(audience));
   }
 
+  void gateWrites(std::function<bool()> mayWrite) {
+    std::lock_guard lock(mutex_);
+    writeGate_ = std::move(mayWrite);
+  }
+
+  bool writesAllowed() {
+    std::function<bool()> gate;
+    {
+      std::lock_guard lock(mutex_);
+      gate = writeGate_;
+    }
+    return !gate || gate();
+  }
+
   milliseconds admitWrite(const std::string& subscription, const std::string& holder) {
     const auto key = lower(subscription);
     const auto now = Steady::now();
@@ -227,6 +241,8 @@ class Core : public std::enable_shared_from_this<Core> {
                           });
     return bearer.then([self, call, state](Expected<std::string> bearer) -> pplx::task<Expected<HttpResponse>> {
       if (!bearer) return failed<HttpResponse>(bearer.error());
+      if (call->write && !self->writesAllowed())
+        return failed<HttpResponse>(clientError("WriteGateClosed", "not sent: this replica may not write to Azure now"));
       if (call->throttleKey.empty()) return self->send(call, state, *bearer);
       return self->inFlight_.acquire(call->throttleKey)
           .then([self, call] {
@@ -357,6 +373,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::vector<std::string> names_;
   std::mutex mutex_;
   std::map<std::string, Steady::time_point> grants_;
+  std::function<bool()> writeGate_;  // gateWrites(); empty: every write may be sent
   std::set<std::string> operations_;
   OperationDurations durations_;
   std::mt19937_64 random_;
@@ -404,6 +421,7 @@ class ArmClient final : public AzureClient {
   milliseconds admitWrite(const std::string& subscription, const std::string& holder) override {
     return core_->admitWrite(subscription, holder);
   }
+  void gateWrites(std::function<bool()> mayWrite) override { core_->gateWrites(std::move(mayWrite)); }
 
   pplx::task<PollResult> pollOperation(const OperationState& operation) override { return poll(core_, operation); }
   void operationEnded(const OperationState& operation) override { core_->trackOperation(operation, false); }

@@ -23,6 +23,7 @@
 //    debug log line per HTTP attempt (method, path, status, duration, x-ms-request-id); tokens,
 //    secrets, client assertions and Authorization headers never reach logs.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -117,6 +118,10 @@ class AzureClient {
   virtual pplx::task<Expected<ArmResult>> post(const std::string& credential, const ResourceId& id,
                                                std::string_view action, Json body = nullptr,
                                                RequestOptions options = {}) = 0;
+
+  /// Asked before every attempt of a write, retries included: false and the attempt is not sent (it fails
+  /// WriteGateClosed). Leader election closes it, so a deposed replica's retries stop with its lease.
+  virtual void gateWrites(std::function<bool()> mayWrite) { (void)mayWrite; }
 
   /// Write admission that never blocks (SubscriptionThrottle::admitWrite): zero when `holder` (a document) may
   /// write to `subscription` now, and its next write there then takes no token of its own; otherwise how long

@@ -165,6 +165,7 @@ std::expected<void, std::string> Operator::start() {
     if (!kube) return std::unexpected("source kubernetes: " + kube.error());
     d.kube = std::move(*kube);
     engine.writeGate = [kube = d.kube.get()] { return kube->mayWrite(); };
+    if (d.options.gateAzureWrites) d.options.gateAzureWrites(engine.writeGate);
   }
   engine.writeAdmission = d.options.writeAdmission;
   d.engine = std::make_unique<Engine>(d.io, std::move(engine), std::move(d.options.reconcilers), d.options.poll, d.metrics);

@@ -33,6 +33,8 @@ struct OperatorOptions {
   std::vector<ReconcilerPtr> reconcilers;  // one per kind
   OperationPollFn poll;                    // polls stored long-running operations (azure::LroPoller)
   WriteAdmissionFn writeAdmission;         // asked before each write (EngineOptions::writeAdmission)
+  /// Hands the Azure client the leader's write gate, so retries of a write stop with the lease too.
+  std::function<void(std::function<bool()>)> gateAzureWrites;
   /// Extra readiness for /readyz: "" when ready, else the reason (e.g. "credential provider: token
   /// request failed"). Called on every probe: keep it cheap (cache the last token result).
   std::function<std::string()> readiness;

@@ -113,6 +113,7 @@ Command runCommand() {
                                      .reconcilers = std::move(stack->reconcilers),
                                      .poll = stack->poll,
                                      .writeAdmission = stack->writeAdmission,
+                                     .gateAzureWrites = [client = stack->client](std::function<bool()> gate) { client->gateWrites(std::move(gate)); },
                                      .readiness = credentialReadiness(stack->client),
                                      .registry = registry});
             return op.run();

@@ -285,6 +285,20 @@ TEST_F(ClientPipeline, AnAdmittedWriteSpendsTheTokenItsAdmissionTook) {
   EXPECT_LE(next, 100ms) << "one token per admitted write: the next comes 1/10 s after the first";
 }
 
+TEST_F(ClientPipeline, AWriteIsNotRetriedOnceTheWriteGateCloses) {
+  // A leader deposed while its PUT is being retried: the retry must not reach Azure; reads still go out.
+  int asked = 0;
+  client->gateWrites([&asked] { return ++asked == 1; });  // open for the first attempt only
+  transport->push(response(503, armError("ServiceUnavailable"), {{"retry-after", "0"}}));
+  auto result = client->put("provider", kAccount, nlohmann::json::object()).get();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, "WriteGateClosed");
+  EXPECT_EQ(transport->requests.size(), 1u);
+  transport->push(response(200, {{"name", "acct"}}));
+  EXPECT_TRUE(client->get("provider", kAccount).get());
+  EXPECT_EQ(transport->requests.size(), 2u);
+}
+
 TEST_F(ClientPipeline, AFailureAnsweredAtTheLocationEndsTheOperation) {
   OperationState state{.url = "https://arm.test/op/6", .kind = OperationKind::Location, .resourceId = kAccount.str(),
                        .method = "PUT", .credential = "provider"};
