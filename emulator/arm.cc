@@ -388,8 +388,12 @@ bool Service::operationInProgress(const std::string& resourceId) const {
 bool Service::runDueOperations() {
   bool any = false;
   auto now = world_.clock.now();
-  for (const auto& key : operationOrder_) {
-    Operation& operation = operations_.at(key);
+  firstPending_ = std::min(firstPending_, operationOrder_.size());
+  while (firstPending_ < operationOrder_.size() && operations_.at(operationOrder_[firstPending_]).state != Operation::State::InProgress) {
+    ++firstPending_;
+  }
+  for (std::size_t i = firstPending_; i < operationOrder_.size(); ++i) {
+    Operation& operation = operations_.at(operationOrder_[i]);
     if (operation.state != Operation::State::InProgress || now < operation.due) continue;
     std::optional<Json> error;
     try {

@@ -136,6 +136,9 @@ class World {
   std::vector<Json*> children(const std::string& parentId, const std::string& typeSegment);
   /// Every resource whose id starts with `prefix` (case-insensitive), e.g. all role assignments.
   std::vector<Json*> withPrefix(const std::string& prefix);
+  /// Every resource of `type` whose id starts with `prefix`, in creation order. Reads a per-type index so that a
+  /// check over one type (volumes) costs what that type holds, not the whole world.
+  std::vector<Json*> ofType(std::string_view type, const std::string& prefix);
 
   const Tenant* tenantOfSubscription(const std::string& subscriptionId) const;
   const Tenant* tenantById(const std::string& tenantId) const;
@@ -149,6 +152,7 @@ class World {
  private:
   std::map<std::string, Json> resources_;  // lower-cased id -> resource
   std::vector<std::string> order_;         // lower-cased ids in creation order
+  std::map<std::string, std::vector<std::string>, std::less<>> byType_;  // lower-cased type -> ids in creation order
   std::uint64_t counter_ = 0;
 };
 

@@ -213,6 +213,9 @@ class Service {
   std::vector<ExternalIssuer> externalIssuers_;
   std::map<std::string, Operation> operations_;  // lower-cased name -> operation
   std::vector<std::string> operationOrder_;
+  // Every operation before this index in operationOrder_ has finished: runDueOperations, called twice per request,
+  // starts here instead of walking every operation since the start.
+  std::size_t firstPending_ = 0;
   ThrottleLimits limits_;
   std::map<std::string, std::unique_ptr<Buckets>> buckets_;  // lower-cased subscription id
   std::vector<FaultRule> faults_;

@@ -80,14 +80,25 @@ Json* World::find(const std::string& id) {
 
 Json& World::put(Json resource) {
   std::string key = lower(resource.value("id", std::string{}));
+  std::string type = lower(resource.value("type", std::string{}));
+  if (auto old = resources_.find(key); old != resources_.end() && lower(old->second.value("type", std::string{})) != type) {
+    std::erase(byType_[lower(old->second.value("type", std::string{}))], key);
+    byType_[type].push_back(key);
+  }
   auto [it, inserted] = resources_.insert_or_assign(key, std::move(resource));
-  if (inserted) order_.push_back(key);
+  if (inserted) {
+    order_.push_back(key);
+    byType_[type].push_back(key);
+  }
   return it->second;
 }
 
 bool World::erase(const std::string& id) {
   std::string key = lower(id);
-  if (resources_.erase(key) == 0) return false;
+  auto found = resources_.find(key);
+  if (found == resources_.end()) return false;
+  std::erase(byType_[lower(found->second.value("type", std::string{}))], key);
+  resources_.erase(found);
   std::erase(order_, key);
   return true;
 }
@@ -121,6 +132,17 @@ std::vector<Json*> World::withPrefix(const std::string& prefix) {
   std::string wanted = lower(prefix);
   std::vector<Json*> found;
   for (const auto& key : order_) {
+    if (key.starts_with(wanted)) found.push_back(&resources_.at(key));
+  }
+  return found;
+}
+
+std::vector<Json*> World::ofType(std::string_view type, const std::string& prefix) {
+  std::string wanted = lower(prefix);
+  std::vector<Json*> found;
+  auto keys = byType_.find(lower(std::string(type)));
+  if (keys == byType_.end()) return found;
+  for (const auto& key : keys->second) {
     if (key.starts_with(wanted)) found.push_back(&resources_.at(key));
   }
   return found;
@@ -204,6 +226,7 @@ void World::loadJson(const Json& state) {
   tenants.clear();
   resources_.clear();
   order_.clear();
+  byType_.clear();
   for (const auto& t : state.value("tenants", Json::array())) {
     Tenant tenant{t.value("tenantId", ""), t.value("name", ""), t.value("subscriptions", std::vector<std::string>{}), {}};
     for (const auto& p : t.value("principals", Json::array())) {

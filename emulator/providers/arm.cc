@@ -58,7 +58,10 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
+// Allocation-free: the limit checks call these once per volume of the subscription on every PUT.
+bool iequals(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
+}
 
 std::string lastSegment(std::string_view id) {
   std::string trimmed = trimSlash(id);
@@ -83,7 +86,11 @@ bool isAtOrBelow(std::string_view id, std::string_view scope) {
   return a == s || a.starts_with(s + "/");
 }
 
-bool sameId(std::string_view a, std::string_view b) { return lower(trimSlash(a)) == lower(trimSlash(b)); }
+bool sameId(std::string_view a, std::string_view b) {
+  while (!a.empty() && a.back() == '/') a.remove_suffix(1);
+  while (!b.empty() && b.back() == '/') b.remove_suffix(1);
+  return iequals(a, b);
+}
 
 std::string subscriptionOf(std::string_view id) { return segmentValue(id, "subscriptions"); }
 std::string resourceGroupOf(std::string_view id) { return segmentValue(id, "resourceGroups"); }
@@ -278,11 +285,7 @@ Json* findTyped(World& world, const std::string& id, std::string_view type) {
 }
 
 std::vector<Json*> ofType(World& world, std::string_view type, const std::string& scopeId) {
-  std::vector<Json*> found;
-  for (Json* resource : world.withPrefix(scopeId.empty() ? "/subscriptions/" : trimSlash(scopeId) + "/")) {
-    if (iequals(resource->value("type", std::string{}), type)) found.push_back(resource);
-  }
-  return found;
+  return world.ofType(type, scopeId.empty() ? "/subscriptions/" : trimSlash(scopeId) + "/");
 }
 
 }  // namespace anf::emulator::arm
