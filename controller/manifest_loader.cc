@@ -170,9 +170,9 @@ FileResult loadManifestText(std::string_view text, const std::string& fileName, 
       continue;
     }
     if (checked.budgetExceeded) {
-      result.errors.push_back(fileError(fileName, root.Mark().line + 1, root.Mark().column + 1,
-                                        "document expands to more than " + std::to_string(options.limits.maxNodes) +
-                                            " nodes (YAML aliases?); refused"));
+      result.errors.push_back({checked.exhaustedAt, checked.key ? checked.key->str() : "", checked.exhaustedPath,
+                               "document expands to more than " + std::to_string(options.limits.maxNodes) +
+                                   " nodes (YAML aliases?); refused"});
       return result;
     }
     result.errors.insert(result.errors.end(), checked.errors.begin(), checked.errors.end());

@@ -226,6 +226,8 @@ Json checkObject(const YAML::Node& node, const FieldSpec& spec, const std::strin
     }
     const std::string& name = key.Scalar();
     const std::string fieldPath = child(path, name);
+    // Every entry costs budget, even one only reported: aliased mappings of unknown fields multiply errors.
+    if (!context.spend(key, fieldPath)) return nullptr;
     if (!seen.insert(name).second) {
       context.error(context.at(key), fieldPath, "duplicate field");
       continue;
@@ -268,6 +270,18 @@ const FieldSpec* FieldSpec::find(std::string_view wanted) const {
   return nullptr;
 }
 
+bool WalkContext::spend(const YAML::Node& node, const std::string& fieldPath) {
+  if (budgetExceeded) return false;
+  if (nodeBudget == 0) {
+    budgetExceeded = true;
+    exhaustedAt = node.IsDefined() ? at(node) : SourceLocation{file, 1, 1};  // an absent field has no mark
+    exhaustedPath = fieldPath;
+    return false;
+  }
+  --nodeBudget;
+  return true;
+}
+
 void WalkContext::error(const SourceLocation& where, std::string fieldPath, std::string message) const {
   if (errors) errors->push_back({where, document, std::move(fieldPath), std::move(message)});
 }
@@ -278,11 +292,7 @@ SourceLocation WalkContext::at(const YAML::Node& node) const {
 }
 
 Json checkNode(const YAML::Node& node, const FieldSpec& spec, const std::string& path, WalkContext& context) {
-  if (context.nodeBudget == 0) {
-    context.budgetExceeded = true;
-    return nullptr;
-  }
-  --context.nodeBudget;
+  if (!context.spend(node, path)) return nullptr;
   if (!node.IsDefined() || node.IsNull()) return nullptr;
   if (context.locations) (*context.locations)[path] = context.at(node);
   switch (spec.type) {

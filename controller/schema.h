@@ -62,7 +62,11 @@ struct WalkContext {
   std::vector<Reference>* references = nullptr;                // every Ref field found
   std::size_t nodeBudget = 100000;  // nodes left to visit; aliases count each time they are visited
   bool budgetExceeded = false;
+  SourceLocation exhaustedAt;  // the node and field where the budget ran out
+  std::string exhaustedPath;
 
+  /// Takes one node (or mapping entry) from the budget; false, remembering where, when none is left.
+  bool spend(const YAML::Node& node, const std::string& fieldPath);
   void error(const SourceLocation& where, std::string fieldPath, std::string message) const;
   SourceLocation at(const YAML::Node& node) const;
 };

@@ -377,6 +377,8 @@ DocumentResult validateDocument(const YAML::Node& root, const std::string& file,
   }
   nodeBudget = context.nodeBudget;
   result.budgetExceeded = context.budgetExceeded;
+  result.exhaustedAt = context.exhaustedAt;
+  result.exhaustedPath = context.exhaustedPath;
   if (!kind || !result.key || context.budgetExceeded || !result.errors.empty()) return result;
 
   document.key = *result.key;

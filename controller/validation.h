@@ -41,6 +41,8 @@ struct DocumentResult {
   std::optional<Document> document;  // only when the document has no errors
   std::vector<ManifestError> errors;
   bool budgetExceeded = false;  // the document expands to more nodes than allowed (alias bomb)
+  SourceLocation exhaustedAt;   // where it did, and in which field
+  std::string exhaustedPath;
 };
 
 /// Validates one parsed YAML document of `file` and builds the Document (defaults applied,
