@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the project needs (idempotent; as root or through sudo), builds the Kubernetes
-# test tools (scripts/k8s-tools.sh, cached), then builds.
+# Installs every Debian 12 package the project needs (idempotent; as root or through sudo), then builds.
+# The Kubernetes test tools are the test command's (scripts/test.sh), so the quickstart never waits for them.
 # Usage: scripts/setup.sh [preset]   (default preset: dev)
 #        scripts/setup.sh --packages-only   (install, do not build: the image's build stage)
 set -euo pipefail
@@ -47,10 +47,6 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     (cd "$sdk_js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "setup: npm ci failed; the SDK test will be skipped" >&2
   fi
 fi
-
-# The Kubernetes test tools (kube-apiserver, etcd, helm; tests/k8s, tests/kube, tests/chart): built from the Go
-# module proxy into a cache keyed by their versions, skipped when already built (cold: see scripts/k8s-tools.sh).
-scripts/k8s-tools.sh >/dev/null
 
 preset="${1:-dev}"
 # ccache hits across clones and build folders (CI builds a fresh clone).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real Kubernetes control plane for the tests: etcd + kube-apiserver on free loopback ports, in a folder.
 
-The binaries are the ones scripts/k8s-tools.sh builds (scripts/setup.sh runs it); a missing one is an error,
+The binaries are the ones scripts/k8s-tools.sh builds (scripts/test.sh runs it); a missing one is an error,
 never a skip. Everything the apiserver needs is generated in the folder: a CA, the serving certificate
 (127.0.0.1, localhost), the service-account signing key, an admin token (group system:masters) and an admin
 client certificate. Authorization is RBAC, so a test can also act as a service account (TokenRequest).
@@ -48,7 +48,7 @@ def tools_dir():
 def tool(name):
     path = os.path.join(tools_dir(), "bin", name)
     if not os.access(path, os.X_OK):
-        raise FileNotFoundError(f"{path} is missing: run scripts/setup.sh (or scripts/k8s-tools.sh) to build it")
+        raise FileNotFoundError(f"{path} is missing: run scripts/k8s-tools.sh (scripts/test.sh does) to build it")
     return path
 
 
